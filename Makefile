@@ -1,0 +1,60 @@
+# Two commands for a fresh machine with python3 (3.11+) and make:  make run  |  make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Local development runs with DEBUG (embedded dev secret key); production sets its own environment.
+DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG-1}
+
+.PHONY: setup venv run test test-fast lint format worker screen-examples bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## setup: venv, dependencies, migrations, default fixtures (idempotent)
+setup: venv
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py load_defaults
+
+## run: setup, demo data and demo accounts, then serve http://127.0.0.1:8000
+run: setup
+	$(DEV_ENV) $(BIN)/python manage.py create_demo_accounts
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: the whole suite (set DATABASE_URL / CELERY_BROKER_URL / REQUIRE_SERVICES=1 for the real services)
+test: venv
+	$(BIN)/python -m pytest
+
+## test-fast: everything but the browser and real-service tests
+test-fast: venv
+	$(BIN)/python -m pytest -m "not browser and not services"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## worker: a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+worker: venv
+	$(BIN)/celery -A config worker --loglevel=info
+
+## screen-examples: run the screen command on ../shared/examples
+screen-examples: setup
+	@for f in ../shared/examples/*.json; do case $$f in *expected.json) continue;; esac; \
+	  echo "== $$f"; $(DEV_ENV) $(BIN)/python manage.py screen --format text $$f || true; done
+
+## bench: engine and page timings (numbers for the notes)
+bench: venv
+	$(DEV_ENV) $(BIN)/python scripts/bench_engine.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles media

@@ -1,0 +1,42 @@
+"""The three roles of the product, as Django auth groups (created by a data migration)."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+
+CLINICIAN = "Clinician"
+RULES_ADMIN = "Rules admin"
+REPORT_STAFF = "Report staff"
+ALL_ROLES = (CLINICIAN, RULES_ADMIN, REPORT_STAFF)
+
+
+def user_roles(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+def has_any_role(user, roles: Iterable[str]) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user_roles(user) & set(roles))
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Class-based views: login first (redirect), then the role (403)."""
+
+    required_roles: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not has_any_role(request.user, self.required_roles):
+            raise PermissionDenied("Your role does not give access to this page.")
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,58 @@
+"""Values derived once per evaluation (age, BP summary, diazepam equivalents) for the predicates to share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property
+
+from .facts import Facts
+from .ruleset import Protocol
+
+
+@dataclass(frozen=True)
+class BloodPressureSummary:
+    systolic: float
+    diastolic: float
+    readings: int
+    day: date
+
+
+def _mean(values: list[int]) -> float:
+    mean = sum(values) / len(values)
+    return int(mean) if mean == int(mean) else round(mean, 1)
+
+
+class Context:
+    def __init__(self, facts: Facts, protocol: Protocol, as_of: date):
+        self.facts = facts
+        self.protocol = protocol
+        self.as_of = as_of
+
+    @cached_property
+    def age(self) -> int | None:
+        return self.facts.age_on(self.as_of)
+
+    @cached_property
+    def bp_summary(self) -> BloodPressureSummary | None:
+        """Mean of the readings on the most recent reading day inside the window; None if there is none."""
+        earliest = self.as_of - timedelta(days=self.protocol.bp_window_days)
+        recent = [r for r in self.facts.blood_pressure if earliest <= r.day <= self.as_of]
+        if not recent:
+            return None
+        day = max(r.day for r in recent)
+        same_day = [r for r in recent if r.day == day]
+        return BloodPressureSummary(
+            systolic=_mean([r.systolic for r in same_day]),
+            diastolic=_mean([r.diastolic for r in same_day]),
+            readings=len(same_day),
+            day=day,
+        )
+
+    def diazepam_equivalent(self, index: int) -> float | None:
+        med = self.facts.medications[index]
+        daily = med.daily_mg
+        factor = med.drug.diazepam_10mg_equivalent_mg if med.drug else None
+        if daily is None or factor is None:
+            return None
+        return round(daily * 10.0 / factor, 3)

@@ -1,0 +1,128 @@
+"""evaluate(facts, ruleset, as_of): the whole clinical core. Pure: same input, same report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from .context import BloodPressureSummary, Context
+from .facts import Facts
+from .predicates import evaluate_predicate
+from .ruleset import ChecklistItem, RuleSet
+from .severity import NO_DOSE_VERDICTS, SEVERITY_RANK, verdict_for
+
+ENGINE_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    title: str
+    evidence: str
+    action: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MedicationAnalysis:
+    name: str
+    generic: str | None
+    atc: str | None
+    classes: tuple[str, ...]
+    daily_mg: float | None
+    diazepam_eq_mg: float | None
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DoseRange:
+    weight_kg: float
+    low_mg: float
+    high_mg: float
+    minutes: tuple[int, int]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: str
+    mrn: str
+    name: str
+    age: int | None
+    assessed_on: date
+    findings: tuple[Finding, ...]
+    medications: tuple[MedicationAnalysis, ...]
+    blood_pressure: BloodPressureSummary | None
+    dose: DoseRange | None
+    checklist: tuple[ChecklistItem, ...]
+    ruleset_version: str
+    ruleset_sha256: str
+    engine_version: str = ENGINE_VERSION
+
+    @property
+    def rule_codes(self) -> tuple[str, ...]:
+        return tuple(f.rule for f in self.findings)
+
+
+def _round_mg(value: float) -> float:
+    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
+    ctx = Context(facts, ruleset.protocol, as_of)
+    findings: list[tuple[int, int, Finding]] = []
+    rules_by_medication: dict[int, list[str]] = {}
+    for position, rule in enumerate(ruleset.rules):
+        if not rule.enabled:
+            continue
+        try:
+            hit = evaluate_predicate(ctx, rule.predicate)
+        except Exception as exc:  # noqa: BLE001 - fail closed: a broken rule is shown, never a silent pass
+            findings.append((SEVERITY_RANK["missing"], position, Finding(
+                rule=rule.code, severity="missing", title=f"Rule could not be evaluated: {rule.title}",
+                evidence=f"{type(exc).__name__} while evaluating {rule.predicate.get('kind')}",
+                action="Screen this point by hand and report the rule to the rules administrator.",
+                sources=rule.sources)))
+            continue
+        if hit is None:
+            continue
+        findings.append((SEVERITY_RANK[rule.severity], position, Finding(
+            rule=rule.code, severity=rule.severity, title=rule.title, evidence=hit.evidence,
+            action=rule.action, sources=rule.sources)))
+        for index in hit.medications:
+            rules_by_medication.setdefault(index, []).append(rule.code)
+    findings.sort(key=lambda item: (item[0], item[1]))
+    ordered = tuple(f for _, _, f in findings)
+    verdict = verdict_for(f.severity for f in ordered)
+
+    medications = tuple(
+        MedicationAnalysis(
+            name=med.name,
+            generic=med.drug.generic if med.drug else None,
+            atc=med.drug.atc[0] if med.drug else None,
+            classes=med.drug.classes if med.drug else (),
+            daily_mg=med.daily_mg,
+            diazepam_eq_mg=ctx.diazepam_equivalent(i),
+            rules=tuple(rules_by_medication.get(i, ())),
+        )
+        for i, med in enumerate(facts.medications)
+    )
+
+    dose = None
+    p = ruleset.protocol
+    if verdict not in NO_DOSE_VERDICTS and facts.weight_kg is not None:
+        dose = DoseRange(
+            weight_kg=facts.weight_kg,
+            low_mg=_round_mg(facts.weight_kg * p.dose_mg_per_kg_low),
+            high_mg=_round_mg(facts.weight_kg * p.dose_mg_per_kg_high),
+            minutes=p.infusion_minutes,
+            sources=p.dose_sources,
+        )
+
+    return Report(
+        verdict=verdict, mrn=facts.mrn, name=facts.name, age=ctx.age, assessed_on=as_of,
+        findings=ordered, medications=medications, blood_pressure=ctx.bp_summary, dose=dose,
+        checklist=p.checklist, ruleset_version=ruleset.version, ruleset_sha256=ruleset.sha256,
+    )

@@ -1,0 +1,98 @@
+"""What the engine knows about one patient: frozen dataclasses, no Django, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A formulary entry, as the engine sees it."""
+
+    generic: str
+    atc: tuple[str, ...]
+    classes: tuple[str, ...] = ()
+    # mg of this drug equivalent to 10 mg diazepam (A7); None when no cited factor exists
+    diazepam_10mg_equivalent_mg: float | None = None
+
+    def matches(self, atc_prefixes: tuple[str, ...] | list[str], classes: tuple[str, ...] | list[str]) -> bool:
+        if any(code.startswith(prefix) for code in self.atc for prefix in atc_prefixes):
+            return True
+        return any(c in self.classes for c in classes)
+
+
+@dataclass(frozen=True)
+class Medication:
+    name: str  # as typed
+    dose_mg: float | None = None
+    times_per_day: int | None = None
+    as_needed: bool = False
+    max_doses_per_day: int | None = None
+    drug: Drug | None = None  # None: not resolved in the formulary
+
+    @property
+    def daily_mg(self) -> float | None:
+        if self.dose_mg is None:
+            return None
+        count = self.max_doses_per_day if self.as_needed else self.times_per_day
+        if count is None:
+            return None
+        return round(self.dose_mg * count, 4)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    icd10: str
+    status: str = "active"  # active | in_remission | history
+    severity: str = "unspecified"  # mild | moderate | severe | unspecified
+
+    @property
+    def compact_code(self) -> str:
+        return self.icd10.replace(".", "").upper()
+
+
+@dataclass(frozen=True)
+class BloodPressureReading:
+    taken_at: datetime  # timezone-aware; its local date is the reading day
+    systolic: int
+    diastolic: int
+    heart_rate: int | None = None
+
+    @property
+    def day(self) -> date:
+        return self.taken_at.date()
+
+
+@dataclass(frozen=True)
+class Facts:
+    mrn: str
+    name: str
+    date_of_birth: date | None
+    sex_at_birth: str = UNKNOWN
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    diagnoses: tuple[Diagnosis, ...] = ()
+    failed_antidepressant_trials: int | None = None
+    medications_reconciled: bool = False
+    medications: tuple[Medication, ...] = ()
+    blood_pressure: tuple[BloodPressureReading, ...] = ()
+    # Every categorical answer by its intake name (pregnancy, tri-state flags, enumerations).
+    # A name that is absent reads as "unknown".
+    answers: Mapping[str, str] = field(default_factory=dict)
+
+    def answer(self, name: str) -> str:
+        if name == "medications_reconciled":
+            return "yes" if self.medications_reconciled else "no"
+        if name == "sex_at_birth":
+            return self.sex_at_birth
+        return self.answers.get(name, UNKNOWN)
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))

@@ -1,0 +1,189 @@
+"""Rule sets as data: parsing, validation with named fields, and the canonical content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .predicates import validate_predicate
+from .severity import SEVERITIES
+
+RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
+SOURCE_ID = re.compile(r"^[SA][0-9]{1,2}$")
+
+
+class RuleSetInvalid(ValueError):
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    text: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Protocol:
+    dose_mg_per_kg_low: float = 0.5
+    dose_mg_per_kg_high: float = 1.0
+    infusion_minutes: tuple[int, int] = (40, 60)
+    dose_sources: tuple[str, ...] = ()
+    bp_window_days: int = 30
+    checklist: tuple[ChecklistItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    title: str
+    action: str
+    sources: tuple[str, ...]
+    predicate: dict[str, Any]
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    rules: tuple[Rule, ...]
+    protocol: Protocol = field(default_factory=Protocol)
+    sha256: str = ""
+
+
+def canonical_content(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a rule set document that its hash covers: protocol and rules, not the label."""
+    return {"protocol": data.get("protocol", {}), "rules": data.get("rules", [])}
+
+
+def content_sha256(data: dict[str, Any]) -> str:
+    text = json.dumps(canonical_content(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _validate_protocol(protocol: Any) -> list[str]:
+    if not isinstance(protocol, dict):
+        return ["protocol: must be an object"]
+    errors = []
+    allowed = {"dose_mg_per_kg", "infusion_minutes", "dose_sources", "bp_window_days", "checklist"}
+    for key in sorted(set(protocol) - allowed):
+        errors.append(f"protocol.{key}: unknown field")
+    dose = protocol.get("dose_mg_per_kg")
+    if not (isinstance(dose, list) and len(dose) == 2 and all(_is_number(v) and v > 0 for v in dose)
+            and dose[0] <= dose[1]):
+        errors.append("protocol.dose_mg_per_kg: must be [low, high], positive numbers, low <= high")
+    minutes = protocol.get("infusion_minutes")
+    if not (isinstance(minutes, list) and len(minutes) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in minutes)
+            and minutes[0] <= minutes[1]):
+        errors.append("protocol.infusion_minutes: must be [shortest, longest], positive whole minutes")
+    window = protocol.get("bp_window_days")
+    if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
+        errors.append("protocol.bp_window_days: must be a whole number of days from 1 to 365")
+    errors += _validate_sources(protocol.get("dose_sources", []), "protocol.dose_sources")
+    checklist = protocol.get("checklist", [])
+    if not isinstance(checklist, list):
+        errors.append("protocol.checklist: must be a list")
+    else:
+        for i, item in enumerate(checklist):
+            where = f"protocol.checklist[{i}]"
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+                errors.append(f"{where}.text: required")
+                continue
+            errors += _validate_sources(item.get("sources", []), f"{where}.sources")
+    return errors
+
+
+def _validate_sources(sources: Any, where: str) -> list[str]:
+    if not isinstance(sources, list):
+        return [f"{where}: must be a list of source ids such as S5 or A1"]
+    return [f"{where}[{i}]: {s!r} is not a source id (S1-S5, A1-A14)" for i, s in enumerate(sources)
+            if not (isinstance(s, str) and SOURCE_ID.match(s))]
+
+
+def validate_rule(rule: Any, where: str) -> list[str]:
+    if not isinstance(rule, dict):
+        return [f"{where}: must be an object"]
+    errors = []
+    allowed = {"code", "severity", "title", "action", "sources", "enabled", "predicate", "tests"}
+    for key in sorted(set(rule) - allowed):
+        errors.append(f"{where}.{key}: unknown field")
+    code = rule.get("code")
+    if not (isinstance(code, str) and RULE_CODE.match(code)):
+        errors.append(f"{where}.code: {code!r} is not a rule code like BP-STAGE2")
+    if rule.get("severity") not in SEVERITIES:
+        errors.append(f"{where}.severity: {rule.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
+    for text_field in ("title", "action"):
+        value = rule.get(text_field)
+        if not (isinstance(value, str) and value.strip()):
+            errors.append(f"{where}.{text_field}: required text")
+    errors += _validate_sources(rule.get("sources"), f"{where}.sources")
+    if not isinstance(rule.get("enabled", True), bool):
+        errors.append(f"{where}.enabled: must be true or false")
+    if "predicate" not in rule:
+        errors.append(f"{where}.predicate: required")
+    else:
+        errors += validate_predicate(rule["predicate"], f"{where}.predicate")
+    return errors
+
+
+def validate_ruleset_data(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return ["rule set: must be a JSON object"]
+    errors = []
+    allowed = {"format", "version", "note", "protocol", "rules"}
+    for key in sorted(set(data) - allowed):
+        errors.append(f"{key}: unknown field")
+    if data.get("format", "ketamine-ruleset/1") != "ketamine-ruleset/1":
+        errors.append(f"format: {data.get('format')!r} is not ketamine-ruleset/1")
+    version = data.get("version")
+    if not (isinstance(version, str) and 1 <= len(version) <= 40):
+        errors.append("version: required, 1-40 characters")
+    errors += _validate_protocol(data.get("protocol"))
+    rules = data.get("rules")
+    if not isinstance(rules, list) or not rules:
+        errors.append("rules: must be a non-empty list")
+        return errors
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        label = rule.get("code") if isinstance(rule, dict) else None
+        where = f"rules[{i}]" + (f" ({label})" if isinstance(label, str) else "")
+        errors += validate_rule(rule, where)
+        if isinstance(label, str):
+            if label in seen:
+                errors.append(f"{where}.code: duplicate rule code")
+            seen.add(label)
+    return errors
+
+
+def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
+    """Parse a validated rule set document into the engine's frozen form. Raises RuleSetInvalid."""
+    errors = validate_ruleset_data(data)
+    if errors:
+        raise RuleSetInvalid(errors)
+    p = data["protocol"]
+    protocol = Protocol(
+        dose_mg_per_kg_low=float(p["dose_mg_per_kg"][0]),
+        dose_mg_per_kg_high=float(p["dose_mg_per_kg"][1]),
+        infusion_minutes=(p["infusion_minutes"][0], p["infusion_minutes"][1]),
+        dose_sources=tuple(p.get("dose_sources", [])),
+        bp_window_days=p["bp_window_days"],
+        checklist=tuple(ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])),
+    )
+    rules = tuple(
+        Rule(
+            code=r["code"], severity=r["severity"], title=r["title"], action=r["action"],
+            sources=tuple(r["sources"]), predicate=r["predicate"], enabled=r.get("enabled", True),
+        )
+        for r in data["rules"]
+    )
+    return RuleSet(version=data["version"], rules=rules, protocol=protocol, sha256=content_sha256(data))

@@ -1,0 +1,43 @@
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from screening.engine import RuleSetInvalid, content_sha256
+from screening.formulary_store import FormularyInvalid, formulary_load
+from screening.models import RuleSet
+from screening.rulesets import ruleset_import
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+
+
+class Command(BaseCommand):
+    help = "Load the default formulary and rule set from fixtures/ (idempotent)."
+
+    def handle(self, *args, **options):
+        try:
+            with transaction.atomic():
+                self._load()
+        except (FormularyInvalid, RuleSetInvalid) as exc:
+            raise CommandError("fixture rejected:\n  " + "\n  ".join(exc.errors)) from exc
+
+    def _load(self):
+        formulary = json.loads((FIXTURES / "formulary.json").read_text(encoding="utf-8"))
+        created, updated = formulary_load(data=formulary)
+        self.stdout.write(f"formulary: {created} added, {updated} updated")
+
+        data = json.loads((FIXTURES / "ruleset-default.json").read_text(encoding="utf-8"))
+        sha = content_sha256(data)
+        existing = RuleSet.objects.filter(sha256=sha).first()
+        if existing is None and RuleSet.objects.filter(version=data["version"]).exists():
+            raise CommandError(f"rule set version {data['version']} exists with other content; "
+                               "give the fixture a new version label")
+        if existing is None:
+            publish = not RuleSet.objects.filter(is_active=True).exists()
+            ruleset = ruleset_import(data=data, publish=publish, note="Default rule set (fixtures/).")
+            self.stdout.write(f"rule set {ruleset.version} loaded ({'active' if publish else 'draft'}), "
+                              f"sha256 {sha}")
+        else:
+            self.stdout.write(f"rule set {existing.version} already present, sha256 {sha}")

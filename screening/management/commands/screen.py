@@ -1,0 +1,44 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from screening.engine import report_to_dict
+from screening.intake import IntakeInvalid
+from screening.rulesets import NoActiveRuleSet
+from screening.services import intake_evaluate
+from screening.textreport import report_text
+
+
+class Command(BaseCommand):
+    help = "Screen a ketamine-intake/1 JSON document (a path, or - for stdin) and print the report."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="intake JSON file, or - to read standard input")
+        parser.add_argument("--format", choices=["json", "text"], default="json")
+
+    def handle(self, *args, **options):
+        source = options["file"]
+        try:
+            raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot read {source}: {exc.strerror}") from exc
+        try:
+            doc = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            self.stderr.write(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            raise SystemExit(2) from exc
+        try:
+            report = intake_evaluate(intake=doc)
+        except IntakeInvalid as exc:
+            self.stderr.write(f"{source}: rejected, {len(exc.errors)} problem(s):")
+            for problem in exc.errors:
+                self.stderr.write(f"  {problem}")
+            raise SystemExit(2) from exc
+        except NoActiveRuleSet as exc:
+            raise CommandError(str(exc)) from exc
+        if options["format"] == "text":
+            self.stdout.write(report_text(report))
+        else:
+            self.stdout.write(json.dumps(report_to_dict(report), indent=2, ensure_ascii=False))

@@ -1,0 +1,107 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from .engine import validate_predicate
+from .engine.ruleset import validate_rule
+from .engine.severity import SEVERITIES
+
+
+class FormularyEntry(models.Model):
+    """One medication the screening can classify (generic, brands, ATC codes, classes, A7 factor)."""
+
+    generic = models.CharField(max_length=120, unique=True)
+    brands = models.JSONField(default=list, blank=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other generic names (paracetamol, salbutamol).")
+    atc = models.JSONField(default=list)
+    classes = models.JSONField(default=list, blank=True)
+    diazepam_10mg_equivalent_mg = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="Benzodiazepines only: mg equivalent to 10 mg diazepam (A7).",
+    )
+
+    class Meta:
+        ordering = ["generic"]
+        verbose_name_plural = "formulary entries"
+
+    def __str__(self) -> str:
+        return self.generic
+
+    def as_entry(self) -> dict:
+        return {
+            "generic": self.generic, "brands": self.brands, "aliases": self.aliases, "atc": self.atc, "classes": self.classes,
+            "diazepam_10mg_equivalent_mg": (float(self.diazepam_10mg_equivalent_mg)
+                                            if self.diazepam_10mg_equivalent_mg is not None else None),
+        }
+
+
+class RuleSet(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    version = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_active = models.BooleanField(default=False)
+    protocol = models.JSONField()
+    sha256 = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
+                                    name="one_active_ruleset"),
+            models.CheckConstraint(condition=Q(is_active=False) | Q(status="published"),
+                                   name="active_ruleset_is_published"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.get_status_display()})"
+
+
+class Rule(models.Model):
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField()
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=16, choices=[(s, s) for s in SEVERITIES])
+    title = models.CharField(max_length=200)
+    action = models.TextField()
+    sources = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    predicate = models.JSONField()
+    tests = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "code"], name="unique_rule_code_per_set"),
+            models.CheckConstraint(condition=Q(severity__in=SEVERITIES), name="rule_severity_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def as_document(self) -> dict:
+        doc = {"code": self.code, "severity": self.severity, "title": self.title, "action": self.action,
+               "sources": self.sources, "enabled": self.enabled, "predicate": self.predicate}
+        if self.tests:
+            doc["tests"] = self.tests
+        return doc
+
+    def clean(self) -> None:
+        errors = {}
+        for message in validate_predicate(self.predicate, "predicate"):
+            errors.setdefault("predicate", []).append(message)
+        for message in validate_rule(self.as_document(), "rule"):
+            field = message.split(":", 1)[0].removeprefix("rule.").split(".", 1)[0]
+            if field != "predicate" and field in {"code", "severity", "title", "action", "sources", "enabled"}:
+                errors.setdefault(field, []).append(message.split(": ", 1)[1])
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,57 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
+    "'name': str(settings.DATABASES['default']['NAME']), 'eager': settings.CELERY_TASK_ALWAYS_EAGER, "
+    "'debug': settings.DEBUG, 'tz': settings.USE_TZ}))"
+)
+
+
+def run_settings(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    keep = {k: v for k, v in os.environ.items()
+            if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}}
+    env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides}
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_no_environment_means_sqlite_in_project_folder_and_eager_tasks():
+    result = run_settings({"DJANGO_DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(ROOT / "db.sqlite3")
+    assert values["eager"] is True
+    assert values["debug"] is True
+    assert values["tz"] is True
+
+
+def test_service_urls_switch_to_postgresql_and_a_real_broker():
+    result = run_settings({"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://u@db.example:5432/clinic",
+                           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9"})
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "clinic"
+    assert values["eager"] is False
+
+
+def test_debug_is_off_unless_asked_for():
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 60})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is False
+
+
+@pytest.mark.parametrize("debug_value", ["", "0", "false"])
+def test_missing_secret_key_without_debug_is_an_error(debug_value):
+    result = run_settings({"DJANGO_DEBUG": debug_value})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr

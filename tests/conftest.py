@@ -1,0 +1,134 @@
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from config.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def service_unavailable(reason: str):
+    """Skip on a laptop; fail when the caller said the real services are required (CI)."""
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def venv_bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else (shutil.which(name) or name)
+
+
+def database_url_for_test_db() -> str | None:
+    """DATABASE_URL of the test database pytest-django created, for a child process (worker, gunicorn)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    if db["ENGINE"].endswith("sqlite3") and not str(db["NAME"]).startswith("file:memorydb"):
+        return f"sqlite:///{db['NAME']}"
+    return None
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    url = database_url_for_test_db()
+    if url:
+        env["DATABASE_URL"] = url
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str = "user", *roles: str, password: str = "a-long-test-password-1"):
+        user = django_user_model.objects.create_user(username=username, password=password)
+        user.groups.set(Group.objects.filter(name__in=roles))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clinician(make_user):
+    return make_user("clin", CLINICIAN)
+
+
+@pytest.fixture
+def rules_admin(make_user):
+    return make_user("admin1", RULES_ADMIN)
+
+
+@pytest.fixture
+def report_staff(make_user):
+    return make_user("staff1", REPORT_STAFF)
+
+
+@pytest.fixture
+def clinician_client(client, clinician):
+    client.force_login(clinician)
+    return client
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process over the configured broker (Redis in CI), never eager."""
+    broker = settings.CELERY_BROKER_URL
+    if not broker:
+        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        service_unavailable(f"the Celery broker at {broker.split('@')[-1]} is not reachable ({exc})")
+    with django_db_blocker.unblock():
+        env = child_env()
+    proc = subprocess.Popen(
+        [venv_bin("celery"), "-A", "config", "worker", "--pool=solo", "--concurrency=1", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"pytest-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"celery worker exited at start:\n{proc.stdout.read()}", pytrace=False)
+            replies = app.control.ping(timeout=1.0)
+            if replies:
+                break
+        else:
+            pytest.fail("celery worker did not answer a ping within 30 s", pytrace=False)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
