@@ -24,6 +24,7 @@ setup: venv
 
 ## run: setup, demo data and demo accounts, then serve http://127.0.0.1:8000
 run: setup
+	$(DEV_ENV) $(BIN)/python manage.py load_demo
 	$(DEV_ENV) $(BIN)/python manage.py create_demo_accounts
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -4,6 +4,7 @@ conversion of a valid document into engine facts. Pure Python: used by the CLI, 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,6 +24,7 @@ HEPATIC = ("none", "mild", "moderate", "severe", "unknown")
 
 MRN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # Each categorical section: field -> allowed values. Absent means "unknown".
 SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -104,6 +106,9 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(path, f"must be a number, got {value!r}")
             return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(path, f"{value!r} is not a finite number")
+            return None
         if integer and value != int(value):
             self.error(path, f"{value!r} must be a whole number")
             return None
@@ -111,10 +116,10 @@ class _Checker:
             self.error(path, f"{value!r} must be greater than {low:g}")
             return None
         if not exclusive_low and value < low:
-            self.error(path, f"{value:g} is below {low:g}")
+            self.error(path, f"{_show(value)} is below {low:g}")
             return None
         if value > high:
-            self.error(path, f"{value:g} is above {high:g}")
+            self.error(path, f"{_show(value)} is above {high:g}")
             return None
         return int(value) if integer else float(value)
 
@@ -124,7 +129,7 @@ class _Checker:
                 self.error(path, "required")
             return None
         try:
-            if not isinstance(value, str) or len(value) != 10:
+            if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
                 raise ValueError
             return date.fromisoformat(value)
         except ValueError:
@@ -156,6 +161,11 @@ class _Checker:
         return value
 
 
+def _show(number: float | int) -> str:
+    # ints as they are: "{:g}" would turn 1234567 into 1.23457e+06 and overflow on very long ones
+    return str(number) if isinstance(number, int) else f"{number:g}"
+
+
 def normalize_icd10(code: str) -> str | None:
     match = ICD10.match(code.strip())
     if not match:
@@ -169,10 +179,10 @@ def validate_intake(doc: Any) -> dict[str, Any]:
 
     Raises IntakeInvalid listing every problem by its JSON path; nothing partial is ever returned.
     """
+    if not isinstance(doc, dict):
+        raise IntakeInvalid(["document: must be a JSON object"])
     c = _Checker()
     root = c.obj(doc, "", TOP_LEVEL)
-    if root is None:
-        raise IntakeInvalid(c.errors or ["document: must be a JSON object"])
     out: dict[str, Any] = {"format": INTAKE_FORMAT}
     if root.get("format") != INTAKE_FORMAT:
         c.error("format", f"{root.get('format')!r} is not {INTAKE_FORMAT}")

@@ -1,0 +1,231 @@
+from datetime import timedelta
+
+import simple_icd_10_cm as icd
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+from django.utils import timezone
+
+from screening.intake import normalize_icd10
+
+from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
+
+# How far in the future a reading's time may be (clock skew between devices) before it is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _no_form_tag_helper(*rows) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    if rows:
+        helper.layout = Layout(*rows)
+    return helper
+
+
+def plausible_range(field: str, low, high, unit: str):
+    def check(value):
+        if value is None:
+            return value
+        if value < low:
+            raise forms.ValidationError(f"{value:g} {unit} is below the plausible minimum of {low} {unit}.")
+        if value > high:
+            raise forms.ValidationError(f"{value:g} {unit} is above the plausible maximum of {high} {unit}.")
+        return value
+
+    return check
+
+
+class PatientForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth", "weight_kg", "height_cm",
+                  "pregnancy"]
+        widgets = {"date_of_birth": DateInput()}
+        help_texts = {"weight_kg": "Actual body weight; leave empty if not measured yet.",
+                      "mrn": "Clinic record number: letters, digits and '-'."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("weight_kg", "height_cm"):
+            self.fields[name].validators = []  # our messages below say what is plausible
+            self.fields[name].widget.attrs["step"] = "0.1"
+        self.helper = _no_form_tag_helper(
+            Div(Div(Field("mrn", autofocus=True), css_class="col-md-4"), Div("given_name", css_class="col-md-4"),
+                Div("family_name", css_class="col-md-4"), css_class="row"),
+            Div(Div("date_of_birth", css_class="col-md-4"), Div("sex_at_birth", css_class="col-md-4"),
+                Div("pregnancy", css_class="col-md-4"), css_class="row"),
+            Div(Div("weight_kg", css_class="col-md-4"), Div("height_cm", css_class="col-md-4"), css_class="row"),
+            "version",
+        )
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].strip()
+
+    def clean_date_of_birth(self):
+        dob = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if dob > today:
+            raise forms.ValidationError("Date of birth cannot be in the future.")
+        if today.year - dob.year > 120:
+            raise forms.ValidationError("Date of birth gives an age above 120: check the year.")
+        return dob
+
+    def clean_weight_kg(self):
+        return plausible_range("weight_kg", 25, 350, "kg")(self.cleaned_data.get("weight_kg"))
+
+    def clean_height_cm(self):
+        return plausible_range("height_cm", 100, 250, "cm")(self.cleaned_data.get("height_cm"))
+
+
+# Sections with a "none of these" action, and the value that means "no" for each answer in them.
+NONE_OF_THESE = {
+    "psychiatric": {"suicidal_ideation": "none", "substance_use_disorder": "none"},
+    "cardiovascular": {},
+    "other_medical": {"hepatic_impairment": "none"},
+}
+
+
+def none_of_these_values(section: str) -> dict[str, str]:
+    overrides = NONE_OF_THESE[section]
+    return {name: overrides.get(name, "no") for name in ANSWER_SECTIONS[section]}
+
+
+def section_form_class(section: str) -> type[forms.ModelForm]:
+    fields = list(ANSWER_SECTIONS[section])
+    radios = [name for name in fields if name != "failed_antidepressant_trials"]
+
+    meta = type("Meta", (), {"model": Patient, "fields": fields,
+                             "widgets": dict.fromkeys(radios, forms.RadioSelect)})
+
+    def __init__(self, *args, **kwargs):
+        forms.ModelForm.__init__(self, *args, **kwargs)
+        for name in radios:
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+        self.helper = _no_form_tag_helper(
+            *[InlineRadios(name) if name in radios else name for name in fields], "version")
+
+    return type(f"{section.title().replace('_', '')}Form", (forms.ModelForm,), {
+        "Meta": meta, "__init__": __init__, "version": forms.IntegerField(widget=forms.HiddenInput)})
+
+
+class DiagnosisForm(forms.ModelForm):
+    class Meta:
+        model = Diagnosis
+        fields = ["icd10", "status", "severity", "note"]
+        help_texts = {"icd10": "ICD-10-CM code, e.g. F33.2"}
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.helper = _no_form_tag_helper(
+            Div(Div("icd10", css_class="col-md-3"), Div("status", css_class="col-md-3"),
+                Div("severity", css_class="col-md-3"), Div("note", css_class="col-md-3"), css_class="row"))
+
+    def clean_icd10(self):
+        raw = self.cleaned_data["icd10"]
+        code = normalize_icd10(raw)
+        if code is None:
+            raise forms.ValidationError(f"'{raw}' is not an ICD-10-CM code (a letter, two digits, then optional "
+                                        "characters, e.g. F33.2).")
+        if not icd.is_valid_item(code):
+            raise forms.ValidationError(f"'{code}' is not in the ICD-10-CM code list.")
+        duplicates = Diagnosis.objects.filter(patient=self.patient, icd10=code).exclude(pk=self.instance.pk)
+        if self.patient is not None and duplicates.exists():
+            raise forms.ValidationError(f"{code} is already recorded for this patient.")
+        return code
+
+    def save(self, commit=True):
+        self.instance.description = icd.get_description(self.cleaned_data["icd10"])
+        if self.patient is not None:
+            self.instance.patient = self.patient
+        return super().save(commit)
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = MedicationEntry
+        fields = ["name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day"]
+        labels = {"name": "Medication", "max_doses_per_day": "Max doses/day (as needed)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update({
+            "autocomplete": "off", "list": "formulary-options", "placeholder": "generic or brand name"})
+        self.fields["dose_mg"].widget.attrs["step"] = "any"
+        self.helper = _no_form_tag_helper()
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the medication name.")
+        return name
+
+    def clean_dose_mg(self):
+        dose = self.cleaned_data.get("dose_mg")
+        if dose is not None and dose <= 0:
+            raise forms.ValidationError("The dose must be greater than 0 mg (leave empty if unknown).")
+        return dose
+
+    def clean(self):
+        data = super().clean()
+        if data.get("as_needed") and data.get("times_per_day") and not data.get("max_doses_per_day"):
+            self.add_error("max_doses_per_day", "For as-needed use, record the most doses taken in a day.")
+        return data
+
+
+class BloodPressureForm(forms.ModelForm):
+    class Meta:
+        model = BloodPressureReading
+        fields = ["taken_at", "systolic", "diastolic", "heart_rate"]
+        widgets = {"taken_at": DateTimeInput()}
+        labels = {"systolic": "Systolic (mmHg)", "diastolic": "Diastolic (mmHg)", "heart_rate": "Heart rate (bpm)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("taken_at", timezone.localtime().replace(second=0, microsecond=0))
+        for name in ("systolic", "diastolic", "heart_rate"):
+            self.fields[name].validators = []
+        self.helper = _no_form_tag_helper(
+            Div(Div("taken_at", css_class="col-md-4"), Div("systolic", css_class="col-md-2"),
+                Div("diastolic", css_class="col-md-2"), Div("heart_rate", css_class="col-md-2"), css_class="row"))
+
+    def clean_taken_at(self):
+        taken_at = self.cleaned_data["taken_at"]
+        if taken_at > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError("A reading cannot be in the future.")
+        return taken_at
+
+    def clean_systolic(self):
+        return plausible_range("systolic", 60, 300, "mmHg")(self.cleaned_data.get("systolic"))
+
+    def clean_diastolic(self):
+        return plausible_range("diastolic", 30, 200, "mmHg")(self.cleaned_data.get("diastolic"))
+
+    def clean_heart_rate(self):
+        return plausible_range("heart_rate", 20, 250, "bpm")(self.cleaned_data.get("heart_rate"))
+
+    def clean(self):
+        data = super().clean()
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error("diastolic", f"Diastolic {diastolic} must be below systolic {systolic}.")
+        return data

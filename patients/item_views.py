@@ -1,0 +1,150 @@
+"""Diagnoses, medications (htmx rows), blood pressure readings, reconciliation and formulary autocomplete."""
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from screening.formulary_store import current_formulary
+
+from .forms import BloodPressureForm, DiagnosisForm, MedicationForm
+from .models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .selectors import patient_record
+from .services import medication_add, medication_remove, medications_reconcile
+from .views import ClinicianView, patient_page_context
+
+
+def _record_or_404(pk):
+    try:
+        return patient_record(pk)
+    except Patient.DoesNotExist as exc:
+        raise Http404("No such patient") from exc
+
+
+def _back_to(pk, anchor):
+    return redirect(reverse("patients:detail", kwargs={"pk": pk}) + f"#{anchor}")
+
+
+def _page_with_errors(request, pk, **forms):
+    return render(request, "patients/patient_detail.html", patient_page_context(_record_or_404(pk), **forms),
+                  status=400)
+
+
+class DiagnosisAddView(ClinicianView):
+    def post(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = DiagnosisForm(request.POST, patient=patient)
+        if not form.is_valid():
+            return _page_with_errors(request, pk, diagnosis_form=form)
+        form.save()
+        messages.success(request, f"Diagnosis {form.instance.icd10} added.")
+        return _back_to(pk, "diagnoses")
+
+
+class DiagnosisEditView(ClinicianView):
+    template_name = "patients/diagnosis_form.html"
+
+    def _get(self, pk, dx_id):
+        return get_object_or_404(Diagnosis.objects.select_related("patient"), pk=dx_id, patient_id=pk)
+
+    def get(self, request, pk, dx_id):
+        dx = self._get(pk, dx_id)
+        return render(request, self.template_name, {"form": DiagnosisForm(instance=dx, patient=dx.patient),
+                                                    "patient": dx.patient, "diagnosis": dx})
+
+    def post(self, request, pk, dx_id):
+        dx = self._get(pk, dx_id)
+        form = DiagnosisForm(request.POST, instance=dx, patient=dx.patient)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx},
+                          status=400)
+        form.save()
+        messages.success(request, f"Diagnosis {dx.icd10} saved.")
+        return _back_to(pk, "diagnoses")
+
+
+class DiagnosisDeleteView(ClinicianView):
+    def post(self, request, pk, dx_id):
+        dx = get_object_or_404(Diagnosis, pk=dx_id, patient_id=pk)
+        dx.delete()
+        messages.success(request, f"Diagnosis {dx.icd10} removed.")
+        return _back_to(pk, "diagnoses")
+
+
+def _medications_block(request, pk, form=None, status=200):
+    patient = _record_or_404(pk)
+    context = patient_page_context(patient, medication_form=form or MedicationForm())
+    return render(request, "patients/includes/medications.html", context, status=status)
+
+
+class MedicationAddView(ClinicianView):
+    def post(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = MedicationForm(request.POST)
+        if not form.is_valid():
+            if request.htmx:
+                return _medications_block(request, pk, form)
+            return _page_with_errors(request, pk, medication_form=form)
+        data = form.cleaned_data
+        medication_add(patient=patient, name=data["name"], dose_mg=data["dose_mg"],
+                       times_per_day=data["times_per_day"], as_needed=data["as_needed"],
+                       max_doses_per_day=data["max_doses_per_day"])
+        if request.htmx:
+            return _medications_block(request, pk)
+        return _back_to(pk, "medications")
+
+
+class MedicationDeleteView(ClinicianView):
+    def post(self, request, pk, med_id):
+        medication = get_object_or_404(MedicationEntry.objects.select_related("patient"), pk=med_id, patient_id=pk)
+        medication_remove(medication=medication)
+        if request.htmx:
+            return _medications_block(request, pk)
+        return _back_to(pk, "medications")
+
+
+class MedicationsReconcileView(ClinicianView):
+    def post(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        medications_reconcile(patient=patient, user=request.user)
+        messages.success(request, "Medication list attested as complete."
+                         if patient.medications.exists() else "Attested: no current medications.")
+        return _back_to(pk, "medications")
+
+
+class ReadingAddView(ClinicianView):
+    def post(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = BloodPressureForm(request.POST)
+        if not form.is_valid():
+            return _page_with_errors(request, pk, bp_form=form)
+        reading = form.save(commit=False)
+        reading.patient = patient
+        try:
+            with transaction.atomic():
+                reading.save()
+        except IntegrityError:  # the database constraint is the guarantee behind the form
+            form.add_error(None, "This reading breaks a blood pressure range rule and was not saved.")
+            return _page_with_errors(request, pk, bp_form=form)
+        messages.success(request, f"Blood pressure {reading.systolic}/{reading.diastolic} recorded.")
+        return _back_to(pk, "blood-pressure")
+
+
+class ReadingDeleteView(ClinicianView):
+    def post(self, request, pk, reading_id):
+        reading = get_object_or_404(BloodPressureReading, pk=reading_id, patient_id=pk)
+        reading.delete()
+        messages.success(request, "Reading removed.")
+        return _back_to(pk, "blood-pressure")
+
+
+class FormularySuggestView(ClinicianView):
+    """htmx: what the typed name resolves to, plus suggestions for the datalist."""
+
+    def get(self, request):
+        name = request.GET.get("name", "").strip()
+        formulary = current_formulary()
+        return render(request, "patients/includes/formulary_suggest.html", {
+            "name": name, "hit": formulary.lookup(name) if name else None,
+            "suggestions": formulary.suggest(name) if len(name) >= 2 else []})

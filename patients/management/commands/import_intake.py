@@ -1,0 +1,36 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from patients.services import intake_import
+from screening.intake import IntakeInvalid
+
+
+class Command(BaseCommand):
+    help = "Create or update patients from ketamine-intake/1 files (each file all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+")
+
+    def handle(self, *args, **options):
+        failed = 0
+        for path in options["files"]:
+            try:
+                doc = json.loads(Path(path).read_text(encoding="utf-8"))
+                patient, created = intake_import(doc=doc)
+            except OSError as exc:
+                failed += 1
+                self.stderr.write(f"{path}: cannot read ({exc.strerror})")
+            except json.JSONDecodeError as exc:
+                failed += 1
+                self.stderr.write(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            except IntakeInvalid as exc:
+                failed += 1
+                self.stderr.write(f"{path}: rejected, nothing stored; {len(exc.errors)} problem(s):")
+                for problem in exc.errors:
+                    self.stderr.write(f"  {problem}")
+            else:
+                self.stdout.write(f"{path}: patient id {patient.pk} {'created' if created else 'updated'}")
+        if failed:
+            raise CommandError(f"{failed} of {len(options['files'])} file(s) rejected", returncode=2)

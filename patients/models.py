@@ -1,0 +1,206 @@
+"""The clinical record. Field names follow `ketamine-intake/1`, so export and import are one mapping."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from screening.intake import (
+    DIAGNOSIS_SEVERITY,
+    DIAGNOSIS_STATUS,
+    HEPATIC,
+    PREGNANCY,
+    SECTIONS,
+    SEX_AT_BIRTH,
+    SUBSTANCE_USE,
+    SUICIDAL_IDEATION,
+    TRI,
+)
+
+
+def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+TRI_CHOICES = choices(TRI)
+
+
+def answer_field(values: tuple[str, ...] = TRI) -> models.CharField:
+    # Every answer starts as unknown: nothing is ever defaulted to "no".
+    return models.CharField(max_length=16, choices=choices(values), default="unknown")
+
+
+mrn_validator = RegexValidator(r"^[A-Za-z0-9-]{1,32}$", "Use 1-32 letters, digits or '-'.")
+
+
+class Patient(models.Model):
+    mrn = models.CharField("MRN", max_length=32, unique=True, validators=[mrn_validator])
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex_at_birth = answer_field(SEX_AT_BIRTH)
+    weight_kg = models.DecimalField("Weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True,
+                                    validators=[MinValueValidator(25), MaxValueValidator(350)])
+    height_cm = models.DecimalField("Height (cm)", max_digits=4, decimal_places=1, null=True, blank=True,
+                                    validators=[MinValueValidator(100), MaxValueValidator(250)])
+    pregnancy = answer_field(PREGNANCY)
+
+    # treatment history
+    failed_antidepressant_trials = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(50)],
+        help_text="Adequate antidepressant trials without response. Leave empty if unknown.")
+    psychotherapy_current = answer_field()
+
+    # psychiatric
+    psychotic_symptoms_current = answer_field()
+    psychosis_history = answer_field()
+    mania_current = answer_field()
+    suicidal_ideation = answer_field(SUICIDAL_IDEATION)
+    suicidal_intent_or_plan = answer_field()
+    substance_use_disorder = answer_field(SUBSTANCE_USE)
+
+    # cardiovascular
+    aneurysmal_vascular_disease = answer_field()
+    arteriovenous_malformation = answer_field()
+    intracerebral_hemorrhage_history = answer_field()
+    recent_myocardial_infarction = answer_field()
+    unstable_angina = answer_field()
+    decompensated_heart_failure = answer_field()
+    uncontrolled_arrhythmia = answer_field()
+    stable_coronary_disease = answer_field()
+    heart_failure_compensated = answer_field()
+    valvular_disease = answer_field()
+    stroke_history = answer_field()
+    hypertensive_encephalopathy_history = answer_field()
+
+    # other medical
+    ketamine_hypersensitivity = answer_field()
+    raised_intracranial_pressure = answer_field()
+    hepatic_impairment = answer_field(HEPATIC)
+    glaucoma = answer_field()
+    hyperthyroidism_uncontrolled = answer_field()
+    porphyria = answer_field()
+    interstitial_cystitis = answer_field()
+    dementia_or_delirium = answer_field()
+    severe_sleep_apnea = answer_field()
+
+    # support
+    escort_available = answer_field()
+    support_person = answer_field()
+
+    # medication reconciliation: who attested the list is complete, and when
+    medications_reconciled = models.BooleanField(default=False)
+    medications_reconciled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                  on_delete=models.PROTECT, related_name="+")
+    medications_reconciled_at = models.DateTimeField(null=True, blank=True)
+
+    # optimistic concurrency: one counter per independently edited section
+    row_versions = models.JSONField(default=dict, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["row_versions", "updated_at"])
+
+    class Meta:
+        ordering = ["family_name", "given_name", "mrn"]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=25, weight_kg__lte=350),
+                                   name="patient_weight_range"),
+            models.CheckConstraint(condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
+                                   name="patient_height_range"),
+            models.CheckConstraint(condition=Q(mrn__regex=r"^[A-Za-z0-9-]{1,32}$"), name="patient_mrn_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def section_version(self, section: str) -> int:
+        return int(self.row_versions.get(section, 0))
+
+
+# Sections of the patient page whose answers are plain fields on Patient.
+ANSWER_SECTIONS: dict[str, tuple[str, ...]] = {
+    "treatment_history": ("failed_antidepressant_trials", "psychotherapy_current"),
+    **{name: tuple(fields) for name, fields in SECTIONS.items() if name != "treatment_history"},
+}
+
+
+class Diagnosis(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="diagnoses")
+    icd10 = models.CharField("ICD-10-CM", max_length=8)
+    description = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=choices(DIAGNOSIS_STATUS), default="active")
+    severity = models.CharField(max_length=16, choices=choices(DIAGNOSIS_SEVERITY), default="unspecified")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "diagnoses"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "icd10"], name="unique_diagnosis_per_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return self.icd10
+
+
+class MedicationEntry(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField("Medication (as typed)", max_length=100)
+    formulary_entry = models.ForeignKey("screening.FormularyEntry", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    dose_mg = models.DecimalField("Dose (mg)", max_digits=9, decimal_places=3, null=True, blank=True)
+    times_per_day = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                     validators=[MinValueValidator(1), MaxValueValidator(12)])
+    as_needed = models.BooleanField(default=False)
+    max_doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                         validators=[MinValueValidator(1), MaxValueValidator(24)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "medication entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(dose_mg__isnull=True) | Q(dose_mg__gt=0), name="medication_dose_positive"),
+            models.CheckConstraint(condition=Q(times_per_day__isnull=True) | Q(times_per_day__gte=1, times_per_day__lte=12),
+                                   name="medication_times_per_day_range"),
+            models.CheckConstraint(condition=Q(max_doses_per_day__isnull=True)
+                                   | Q(max_doses_per_day__gte=1, max_doses_per_day__lte=24),
+                                   name="medication_max_doses_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BloodPressureReading(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="bp_readings")
+    taken_at = models.DateTimeField()
+    systolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(60), MaxValueValidator(300)])
+    diastolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(30), MaxValueValidator(200)])
+    heart_rate = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                  validators=[MinValueValidator(20), MaxValueValidator(250)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(systolic__gte=60, systolic__lte=300), name="bp_systolic_range"),
+            models.CheckConstraint(condition=Q(diastolic__gte=30, diastolic__lte=200), name="bp_diastolic_range"),
+            models.CheckConstraint(condition=Q(systolic__gt=F("diastolic")), name="bp_systolic_above_diastolic"),
+            models.CheckConstraint(condition=Q(heart_rate__isnull=True) | Q(heart_rate__gte=20, heart_rate__lte=250),
+                                   name="bp_heart_rate_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.systolic}/{self.diastolic}"

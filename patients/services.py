@@ -1,0 +1,150 @@
+"""Writes to the clinical record that need more than a ModelForm: concurrency, reconciliation, import."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import simple_icd_10_cm as icd
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from screening.formulary import Formulary
+from screening.formulary_store import current_formulary
+from screening.intake import validate_intake
+from screening.models import FormularyEntry
+
+from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .selectors import intake_document
+
+
+class StaleEdit(Exception):
+    """Someone else saved this section after the form was opened."""
+
+
+def _bump(patient: Patient, section: str) -> None:
+    versions = dict(patient.row_versions or {})
+    versions[section] = int(versions.get(section, 0)) + 1
+    patient.row_versions = versions
+
+
+@transaction.atomic
+def patient_section_update(*, patient_id: int, section: str, values: dict[str, Any], expected_version: int,
+                           user=None) -> Patient:
+    """Save one section if nobody saved it since `expected_version`; otherwise raise StaleEdit."""
+    patient = Patient.objects.select_for_update().get(pk=patient_id)
+    if patient.section_version(section) != expected_version:
+        raise StaleEdit(section)
+    for name, value in values.items():
+        setattr(patient, name, value)
+    _bump(patient, section)
+    if user is not None:
+        patient._history_user = user
+    patient.save()
+    return patient
+
+
+def formulary_entry_for(name: str, formulary: Formulary | None = None) -> FormularyEntry | None:
+    hit = (formulary or current_formulary()).lookup(name)
+    if hit is None:
+        return None
+    return FormularyEntry.objects.filter(generic=hit.drug.generic).first()
+
+
+def _medication_list_changed(patient: Patient) -> None:
+    # A changed list is no longer the list somebody attested as complete.
+    if patient.medications_reconciled:
+        Patient.objects.filter(pk=patient.pk).update(medications_reconciled=False)
+        patient.medications_reconciled = False
+
+
+@transaction.atomic
+def medication_add(*, patient: Patient, name: str, dose_mg: Decimal | None, times_per_day: int | None,
+                   as_needed: bool, max_doses_per_day: int | None) -> MedicationEntry:
+    entry = MedicationEntry.objects.create(
+        patient=patient, name=name.strip(), formulary_entry=formulary_entry_for(name), dose_mg=dose_mg,
+        times_per_day=times_per_day, as_needed=as_needed, max_doses_per_day=max_doses_per_day)
+    _medication_list_changed(patient)
+    return entry
+
+
+@transaction.atomic
+def medication_remove(*, medication: MedicationEntry) -> None:
+    patient = medication.patient
+    medication.delete()
+    _medication_list_changed(patient)
+
+
+@transaction.atomic
+def medications_reconcile(*, patient: Patient, user) -> Patient:
+    patient.medications_reconciled = True
+    patient.medications_reconciled_by = user
+    patient.medications_reconciled_at = timezone.now()
+    patient._history_user = user
+    patient.save(update_fields=["medications_reconciled", "medications_reconciled_by", "medications_reconciled_at"])
+    return patient
+
+
+PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "sex_at_birth", "weight_kg", "height_cm",
+                  "pregnancy")
+
+
+@transaction.atomic
+def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
+    """Create or update a patient from a `ketamine-intake/1` document, all or nothing.
+
+    Raises IntakeInvalid (every problem by path) before anything is written.
+    """
+    valid = validate_intake(doc)
+    p = valid["patient"]
+    patient = Patient.objects.select_for_update().filter(mrn=p["mrn"]).first()
+    created = patient is None
+    if created:
+        patient = Patient(mrn=p["mrn"])
+    for name in PATIENT_FIELDS:
+        value = p.get(name)
+        setattr(patient, name, date.fromisoformat(value) if name == "date_of_birth" else value)
+    patient.failed_antidepressant_trials = valid["treatment_history"].get("failed_antidepressant_trials")
+    patient.psychotherapy_current = valid["treatment_history"].get("psychotherapy_current", "unknown")
+    for section in ("psychiatric", "cardiovascular", "other_medical", "support"):
+        for name in ANSWER_SECTIONS[section]:
+            setattr(patient, name, valid[section][name])
+    patient.medications_reconciled = valid["medications"]["reconciled"]
+    patient.medications_reconciled_by = user if patient.medications_reconciled else None
+    patient.medications_reconciled_at = timezone.now() if patient.medications_reconciled else None
+    for section in (*ANSWER_SECTIONS, "patient", "medications"):
+        _bump(patient, section)
+    if user is not None:
+        patient._history_user = user
+    patient.save()
+
+    patient.diagnoses.all().delete()
+    patient.medications.all().delete()
+    patient.bp_readings.all().delete()
+    bulk_create_with_history([
+        Diagnosis(patient=patient, icd10=d["icd10"], status=d["status"], severity=d["severity"], note=d["note"],
+                  description=icd.get_description(d["icd10"]) if icd.is_valid_item(d["icd10"]) else "")
+        for d in valid["diagnoses"]
+    ], Diagnosis, default_user=user)
+    formulary = current_formulary()
+    entries = {e.generic: e for e in FormularyEntry.objects.all()}
+    meds = []
+    for m in valid["medications"]["items"]:
+        hit = formulary.lookup(m["name"])
+        meds.append(MedicationEntry(
+            patient=patient, name=m["name"], formulary_entry=entries.get(hit.drug.generic) if hit else None,
+            dose_mg=m["dose_mg"], times_per_day=m["times_per_day"], as_needed=m["as_needed"],
+            max_doses_per_day=m["max_doses_per_day"]))
+    bulk_create_with_history(meds, MedicationEntry, default_user=user)
+    bulk_create_with_history([
+        BloodPressureReading(patient=patient, taken_at=r["taken_at"], systolic=r["systolic"],
+                             diastolic=r["diastolic"], heart_rate=r["heart_rate"])
+        for r in valid["blood_pressure"]
+    ], BloodPressureReading, default_user=user)
+    return patient, created
+
+
+def intake_export(*, patient: Patient, assessed_on: date) -> dict[str, Any]:
+    return intake_document(patient, assessed_on)

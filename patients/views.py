@@ -1,0 +1,201 @@
+"""Patient pages: list and search, create, the patient record, section edits, export, history."""
+
+import json
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView
+
+from config.roles import CLINICIAN, RoleRequiredMixin
+
+from .forms import (
+    NONE_OF_THESE,
+    BloodPressureForm,
+    DiagnosisForm,
+    MedicationForm,
+    PatientForm,
+    none_of_these_values,
+    section_form_class,
+)
+from .history import patient_changes
+from .models import ANSWER_SECTIONS, Patient
+from .selectors import SECTION_LABELS, intake_document, patient_record, patient_search, section_completeness
+from .services import StaleEdit, patient_section_update
+
+
+class ClinicianView(RoleRequiredMixin, View):
+    required_roles = (CLINICIAN,)
+
+
+class PatientListView(RoleRequiredMixin, ListView):
+    required_roles = (CLINICIAN,)
+    template_name = "patients/patient_list.html"
+    paginate_by = 25
+    context_object_name = "patients"
+
+    def get_queryset(self):
+        return patient_search(self.request.GET.get("q", ""))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(query=self.request.GET.get("q", "").strip(), **kwargs)
+
+
+class PatientCreateView(ClinicianView):
+    template_name = "patients/patient_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": PatientForm(), "creating": True})
+
+    def post(self, request):
+        form = PatientForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "creating": True}, status=400)
+        patient = form.save(commit=False)
+        patient._history_user = request.user
+        patient.save()
+        messages.success(request, f"Patient {patient.mrn} created. Every answer starts as unknown.")
+        return redirect("patients:detail", pk=patient.pk)
+
+
+class PatientEditView(ClinicianView):
+    template_name = "patients/patient_form.html"
+    section = "patient"
+
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = PatientForm(instance=patient, initial={"version": patient.section_version(self.section)})
+        return render(request, self.template_name, {"form": form, "patient": patient})
+
+    def post(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = PatientForm(request.POST, instance=patient)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "patient": patient}, status=400)
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            patient_section_update(patient_id=pk, section=self.section, values=values,
+                                   expected_version=form.cleaned_data.get("version") or 0, user=request.user)
+        except StaleEdit:
+            return _stale(request, self.template_name, form, pk, self.section, {"patient": patient})
+        messages.success(request, "Patient details saved.")
+        return redirect("patients:detail", pk=pk)
+
+
+def _stale(request, template, form, pk, section, context):
+    current = Patient.objects.get(pk=pk)
+    data = form.data.copy()
+    data["version"] = current.section_version(section)
+    form = type(form)(data, instance=current)
+    form.is_valid()
+    form.add_error(None, "Another user saved this section after you opened it, so your changes were NOT saved. "
+                         "Your entries are shown below; the values saved by the other user are listed on the "
+                         "patient page. Save again to replace them.")
+    return render(request, template, {**context, "form": form, "stale": True}, status=409)
+
+
+class PatientDetailView(ClinicianView):
+    template_name = "patients/patient_detail.html"
+
+    def get(self, request, pk):
+        try:
+            patient = patient_record(pk)
+        except Patient.DoesNotExist as exc:
+            raise Http404("No such patient") from exc
+        return render(request, self.template_name, patient_page_context(patient))
+
+
+def patient_page_context(patient, **overrides):
+    completeness = section_completeness(patient)
+    sections = [
+        {"key": key, "label": SECTION_LABELS[key].capitalize(), "completeness": completeness[key],
+         "answers": [(Patient._meta.get_field(name).verbose_name.capitalize(), name,
+                      getattr(patient, name), _display(patient, name)) for name in fields],
+         "none_of_these": key in NONE_OF_THESE}
+        for key, fields in ANSWER_SECTIONS.items()
+    ]
+    context = {
+        "patient": patient,
+        "sections": sections,
+        "unknown_total": sum(c.unknown for c in completeness.values()),
+        "diagnoses": list(patient.diagnoses.all()),
+        "medications": list(patient.medications.all()),
+        "readings": list(patient.bp_readings.all()),
+        "diagnosis_form": DiagnosisForm(patient=patient),
+        "medication_form": MedicationForm(),
+        "bp_form": BloodPressureForm(),
+    }
+    context.update(overrides)
+    return context
+
+
+def _display(patient, name):
+    value = getattr(patient, name)
+    if value is None:
+        return "unknown"
+    display = getattr(patient, f"get_{name}_display", None)
+    return display() if display else value
+
+
+class SectionEditView(ClinicianView):
+    template_name = "patients/section_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["section"] not in ANSWER_SECTIONS:
+            raise Http404("No such section")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _context(self, patient, section, form, **extra):
+        return {"patient": patient, "section": section, "section_label": SECTION_LABELS[section], "form": form,
+                "none_of_these": section in NONE_OF_THESE, **extra}
+
+    def get(self, request, pk, section):
+        patient = get_object_or_404(Patient, pk=pk)
+        form = section_form_class(section)(instance=patient, initial={"version": patient.section_version(section)})
+        return render(request, self.template_name, self._context(patient, section, form))
+
+    def post(self, request, pk, section):
+        patient = get_object_or_404(Patient, pk=pk)
+        form_class = section_form_class(section)
+        data = request.POST.copy()
+        if "none_of_these" in data and section in NONE_OF_THESE:
+            data.update(none_of_these_values(section))
+        form = form_class(data, instance=patient)
+        if not form.is_valid():
+            return render(request, self.template_name, self._context(patient, section, form), status=400)
+        values = {name: form.cleaned_data[name] for name in ANSWER_SECTIONS[section]}
+        try:
+            patient_section_update(patient_id=pk, section=section, values=values,
+                                   expected_version=form.cleaned_data["version"], user=request.user)
+        except StaleEdit:
+            return _stale(request, self.template_name, form, pk, section,
+                          self._context(patient, section, form))
+        messages.success(request, f"{SECTION_LABELS[section].capitalize()} answers saved.")
+        return redirect(reverse("patients:detail", kwargs={"pk": pk}) + f"#section-{section}")
+
+
+class PatientExportView(ClinicianView):
+    def get(self, request, pk):
+        try:
+            patient = patient_record(pk)
+        except Patient.DoesNotExist as exc:
+            raise Http404("No such patient") from exc
+        doc = intake_document(patient, timezone.localdate())
+        response = HttpResponse(json.dumps(doc, indent=2, ensure_ascii=False), content_type="application/json")
+        # the file name carries the record id only, never a name
+        response["Content-Disposition"] = f'attachment; filename="intake-{patient.pk}.json"'
+        return response
+
+
+class PatientHistoryView(ClinicianView):
+    template_name = "patients/patient_history.html"
+
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        with transaction.atomic():
+            changes = patient_changes(patient)
+        return render(request, self.template_name, {"patient": patient, "changes": changes})
