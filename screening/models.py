@@ -105,3 +105,102 @@ class Rule(models.Model):
                 errors.setdefault(field, []).append(message.split(": ", 1)[1])
         if errors:
             raise ValidationError(errors)
+
+
+class ImmutableRecord(models.Model):
+    """A row that is written once: saving an existing row, or deleting one, is refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValidationError(f"{type(self).__name__} records are immutable once stored.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(f"{type(self).__name__} records are never deleted.")
+
+
+class Screening(ImmutableRecord):
+    """One run of the engine for one patient: the facts it used and everything it concluded, frozen."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="screenings")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    assessed_on = models.DateField()
+    verdict = models.CharField(max_length=32)
+    rule_codes = models.JSONField(default=list)
+    report = models.JSONField()  # ketamine-screening/1
+    intake = models.JSONField()  # the exact ketamine-intake/1 document evaluated
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="screenings")
+    ruleset_version = models.CharField(max_length=40)
+    ruleset_sha256 = models.CharField(max_length=64)
+    engine_version = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"screening {self.pk} ({self.verdict})"
+
+
+class SignOff(ImmutableRecord):
+    screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="signoff")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+
+class FindingOverride(ImmutableRecord):
+    """A clinician sets a finding aside before signing, with a reason. Contraindications need a co-signature."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="overrides")
+    rule = models.CharField(max_length=40)
+    severity = models.CharField(max_length=16)
+    reason = models.TextField()
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    overridden_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    needs_cosign = models.BooleanField(default=False)
+    cosigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    cosigned_by_name = models.CharField(max_length=200, blank=True)
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "rule"], name="one_override_per_finding"),
+            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+            models.CheckConstraint(condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
+                                   name="cosigner_is_another_clinician"),
+        ]
+
+    @property
+    def in_force(self) -> bool:
+        return not self.needs_cosign or self.cosigned_at is not None
+
+
+class ReportPdf(models.Model):
+    """The consult PDF of a screening, rendered by a Celery worker from the stored snapshot."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="pdf")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="reports/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"pdf of screening {self.screening_id} ({self.status})"

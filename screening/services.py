@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import date
 from typing import Any
 
-from .engine import Report, evaluate
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
+from .engine.severity import verdict_for
 from .formulary import Formulary
 from .formulary_store import current_formulary
 from .intake import facts_from_intake, validate_intake
+from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .rulesets import active_ruleset, engine_ruleset
 
 
@@ -24,3 +32,147 @@ def intake_evaluate(*, intake: dict[str, Any], ruleset: EngineRuleSet | None = N
     formulary = formulary or current_formulary()
     facts = facts_from_intake(valid, formulary.resolve)
     return evaluate(facts, ruleset, as_of or date.fromisoformat(valid["assessed_on"]))
+
+
+# ------------------------------------------------------------------------------------------- screenings as records
+
+log = logging.getLogger(__name__)
+
+
+class ScreeningRefused(Exception):
+    """A workflow step that the record's state does not allow (signed already, missing co-signature...)."""
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+@transaction.atomic
+def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screening:
+    """Evaluate the patient's current record and store the result as a new, immutable Screening.
+
+    Raises IntakeInvalid when the stored record cannot be screened (each problem by path).
+    """
+    from patients.selectors import patient_facts, patient_record
+
+    as_of = as_of or timezone.localdate()
+    record = patient_record(patient.pk)
+    ruleset_row = active_ruleset()
+    intake, facts = patient_facts(record, as_of, current_formulary())
+    report = evaluate(facts, engine_ruleset(ruleset_row), as_of)
+    screening = Screening.objects.create(
+        patient=record, requested_by=requested_by, assessed_on=as_of, verdict=report.verdict,
+        rule_codes=list(report.rule_codes), report=report_to_dict(report), intake=intake, ruleset=ruleset_row,
+        ruleset_version=report.ruleset_version, ruleset_sha256=report.ruleset_sha256,
+        engine_version=report.engine_version)
+    log.info("screening stored screening_id=%s patient_id=%s verdict=%s", screening.pk, record.pk, report.verdict)
+    return screening
+
+
+def effective_verdict(screening: Screening, overrides) -> str:
+    """The verdict once the findings set aside by overrides in force are left out."""
+    set_aside = {o.rule for o in overrides if o.in_force}
+    return verdict_for(f["severity"] for f in screening.report["findings"] if f["rule"] not in set_aside)
+
+
+@transaction.atomic
+def finding_override(*, screening: Screening, rule: str, reason: str, user) -> FindingOverride:
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if SignOff.objects.filter(screening=screening).exists():
+        raise ScreeningRefused("This screening is signed: its findings can no longer be overridden.")
+    finding = next((f for f in screening.report["findings"] if f["rule"] == rule), None)
+    if finding is None:
+        raise ScreeningRefused(f"{rule} is not a finding of this screening.")
+    if not reason or not reason.strip():
+        raise ScreeningRefused("An override needs a written reason.")
+    if FindingOverride.objects.filter(screening=screening, rule=rule).exists():
+        raise ScreeningRefused(f"{rule} is already overridden.")
+    return FindingOverride.objects.create(
+        screening=screening, rule=rule, severity=finding["severity"], reason=reason.strip(), overridden_by=user,
+        overridden_by_name=display_name(user), needs_cosign=finding["severity"] == "contraindicated")
+
+
+@transaction.atomic
+def override_cosign(*, override: FindingOverride, user) -> FindingOverride:
+    override = FindingOverride.objects.select_for_update().get(pk=override.pk)
+    if SignOff.objects.filter(screening_id=override.screening_id).exists():
+        raise ScreeningRefused("This screening is signed already.")
+    if not override.needs_cosign or override.cosigned_at is not None:
+        raise ScreeningRefused("This override needs no (further) co-signature.")
+    if override.overridden_by_id == user.pk:
+        raise ScreeningRefused("A co-signature must come from a second clinician.")
+    override.cosigned_by = user
+    override.cosigned_by_name = display_name(user)
+    override.cosigned_at = timezone.now()
+    override.save(_allow_update=True)
+    return override
+
+
+@transaction.atomic
+def screening_sign(*, screening: Screening, user) -> SignOff:
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if SignOff.objects.filter(screening=screening).exists():
+        raise ScreeningRefused("This screening is already signed.")
+    pending = [o.rule for o in screening.overrides.all() if not o.in_force]
+    if pending:
+        raise ScreeningRefused("Waiting for a second clinician's co-signature on: " + ", ".join(pending))
+    return SignOff.objects.create(screening=screening, signed_by=user, signer_name=display_name(user))
+
+
+# ------------------------------------------------------------------------------------------- PDF export
+
+# A render still "rendering" after this long has died with its worker: it is shown as failed, with a retry.
+STALE_RENDER_SECONDS = 300
+
+
+def pdf_is_stale(pdf: ReportPdf) -> bool:
+    return (pdf.status == ReportPdf.Status.RENDERING
+            and (timezone.now() - pdf.updated_at).total_seconds() > STALE_RENDER_SECONDS)
+
+
+@transaction.atomic
+def pdf_request(*, screening: Screening, user) -> ReportPdf:
+    """Queue the PDF (or a retry after failure). The task is sent after commit, with the id only."""
+    from .tasks import render_report_pdf_task
+
+    pdf, created = ReportPdf.objects.select_for_update().get_or_create(
+        screening=screening, defaults={"requested_by": user})
+    if not created and (pdf.status in (ReportPdf.Status.FAILED,) or pdf_is_stale(pdf)):
+        pdf.status = ReportPdf.Status.QUEUED
+        pdf.error = ""
+        pdf.requested_by = user
+        pdf.save(update_fields=["status", "error", "requested_by", "updated_at"])
+    elif not created:
+        return pdf  # queued, rendering or ready: nothing to do
+    pdf_id = pdf.pk
+    transaction.on_commit(lambda: render_report_pdf_task.delay(pdf_id))
+    return pdf
+
+
+def pdf_render(*, pdf_id: int) -> ReportPdf:
+    """Render and store the PDF. Idempotent: a ready PDF whose file exists is left alone."""
+    from .pdf import render_screening_pdf
+
+    with transaction.atomic():
+        pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
+        if pdf.status == ReportPdf.Status.READY and pdf.file and pdf.file.storage.exists(pdf.file.name):
+            return pdf
+        pdf.status = ReportPdf.Status.RENDERING
+        pdf.attempts += 1
+        pdf.save(update_fields=["status", "attempts", "updated_at"])
+    content = render_screening_pdf(pdf.screening)
+    with transaction.atomic():
+        pdf = ReportPdf.objects.select_for_update().get(pk=pdf_id)
+        pdf.file.save(f"screening-{pdf.screening_id}.pdf", ContentFile(content), save=False)
+        pdf.sha256 = hashlib.sha256(content).hexdigest()
+        pdf.status = ReportPdf.Status.READY
+        pdf.error = ""
+        pdf.save(update_fields=["file", "sha256", "status", "error", "updated_at"])
+    log.info("pdf ready pdf_id=%s screening_id=%s bytes=%s", pdf.pk, pdf.screening_id, len(content))
+    return pdf
+
+
+def pdf_mark_failed(*, pdf_id: int, error: str) -> None:
+    ReportPdf.objects.filter(pk=pdf_id).exclude(status=ReportPdf.Status.READY).update(
+        status=ReportPdf.Status.FAILED, error=error[:300], updated_at=timezone.now())
+    log.warning("pdf failed pdf_id=%s error=%s", pdf_id, error[:300])

@@ -1,9 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "screening"
 urlpatterns = [
     path("rulesets/", views.RuleSetListView.as_view(), name="ruleset_list"),
     path("rulesets/<int:pk>/", views.RuleSetDetailView.as_view(), name="ruleset_detail"),
+    path("reports/", report_views.ReportListView.as_view(), name="report_list"),
+    path("patients/<int:pk>/screen/", report_views.ScreenNowView.as_view(), name="screen_now"),
+    path("<int:pk>/", report_views.ScreeningDetailView.as_view(), name="detail"),
+    path("<int:pk>/override/", report_views.OverrideView.as_view(), name="override"),
+    path("<int:pk>/overrides/<int:override_id>/cosign/", report_views.CosignView.as_view(), name="cosign"),
+    path("<int:pk>/sign/", report_views.SignView.as_view(), name="sign"),
+    path("<int:pk>/pdf/", report_views.PdfRequestView.as_view(), name="pdf_request"),
+    path("<int:pk>/pdf/status/", report_views.PdfStatusView.as_view(), name="pdf_status"),
+    path("<int:pk>/pdf/download/", report_views.PdfDownloadView.as_view(), name="pdf_download"),
 ]

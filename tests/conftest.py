@@ -99,7 +99,7 @@ def clinician_client(client, clinician):
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process over the configured broker (Redis in CI), never eager."""
-    broker = settings.CELERY_BROKER_URL
+    broker = settings.BROKER_FROM_ENV
     if not broker:
         service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
     from config.celery import app

@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from screening.engine import report_to_dict
-from screening.intake import IntakeInvalid
+from screening.intake import IntakeInvalid, validate_intake
+from screening.pdf import PdfUnavailable, render_report_pdf
 from screening.rulesets import NoActiveRuleSet
 from screening.services import intake_evaluate
 from screening.textreport import report_text
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="intake JSON file, or - to read standard input")
         parser.add_argument("--format", choices=["json", "text"], default="json")
+        parser.add_argument("--pdf", metavar="OUT.pdf", help="also render the consult PDF to this file (synchronously)")
 
     def handle(self, *args, **options):
         source = options["file"]
@@ -38,7 +40,17 @@ class Command(BaseCommand):
             raise SystemExit(2) from exc
         except NoActiveRuleSet as exc:
             raise CommandError(str(exc)) from exc
+        if options["pdf"]:
+            self._write_pdf(report, doc, options["pdf"])
         if options["format"] == "text":
             self.stdout.write(report_text(report))
         else:
             self.stdout.write(json.dumps(report_to_dict(report), indent=2, ensure_ascii=False))
+
+    def _write_pdf(self, report, doc, out):
+        try:
+            content = render_report_pdf(report=report_to_dict(report), intake=validate_intake(doc))
+        except PdfUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        Path(out).write_bytes(content)
+        self.stderr.write(f"PDF written to {out} ({len(content)} bytes)")

@@ -1,0 +1,23 @@
+"""Thin Celery tasks: they take ids and call services."""
+
+from celery import shared_task
+
+from .pdf import PdfUnavailable
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, soft_time_limit=60, time_limit=90,
+             name="screening.render_report_pdf")
+def render_report_pdf_task(self, pdf_id: int) -> str:
+    from .services import pdf_mark_failed, pdf_render
+
+    try:
+        pdf = pdf_render(pdf_id=pdf_id)
+    except PdfUnavailable as exc:  # not transient: retrying will not help
+        pdf_mark_failed(pdf_id=pdf_id, error=str(exc))
+        return "failed"
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            pdf_mark_failed(pdf_id=pdf_id, error=f"rendering failed ({type(exc).__name__}); use Retry")
+            raise
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+    return pdf.status
