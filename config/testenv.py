@@ -14,3 +14,8 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 # Playwright's sync API runs an event loop; Django's async-safety check would refuse ORM use beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# PDFs written by tests (and by the Celery worker the tests start) go to a throwaway folder both can see.
+if "DJANGO_MEDIA_ROOT" not in os.environ:
+    import tempfile
+
+    os.environ["DJANGO_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="preinfusion-test-media-")

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-import simple_icd_10_cm as icd
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -9,6 +8,7 @@ from django.utils import timezone
 
 from screening.intake import normalize_icd10
 
+from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
 
 # How far in the future a reading's time may be (clock skew between devices) before it is refused.
@@ -145,7 +145,7 @@ class DiagnosisForm(forms.ModelForm):
         if code is None:
             raise forms.ValidationError(f"'{raw}' is not an ICD-10-CM code (a letter, two digits, then optional "
                                         "characters, e.g. F33.2).")
-        if not icd.is_valid_item(code):
+        if not icd10_known(code):
             raise forms.ValidationError(f"'{code}' is not in the ICD-10-CM code list.")
         duplicates = Diagnosis.objects.filter(patient=self.patient, icd10=code).exclude(pk=self.instance.pk)
         if self.patient is not None and duplicates.exists():
@@ -153,7 +153,7 @@ class DiagnosisForm(forms.ModelForm):
         return code
 
     def save(self, commit=True):
-        self.instance.description = icd.get_description(self.cleaned_data["icd10"])
+        self.instance.description = icd10_description(self.cleaned_data["icd10"])
         if self.patient is not None:
             self.instance.patient = self.patient
         return super().save(commit)

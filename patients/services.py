@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import simple_icd_10_cm as icd
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -16,6 +15,7 @@ from screening.formulary_store import current_formulary
 from screening.intake import validate_intake
 from screening.models import FormularyEntry
 
+from .icd10 import icd10_description
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
 from .selectors import intake_document
 
@@ -125,7 +125,7 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     patient.bp_readings.all().delete()
     bulk_create_with_history([
         Diagnosis(patient=patient, icd10=d["icd10"], status=d["status"], severity=d["severity"], note=d["note"],
-                  description=icd.get_description(d["icd10"]) if icd.is_valid_item(d["icd10"]) else "")
+                  description=icd10_description(d["icd10"]))
         for d in valid["diagnoses"]
     ], Diagnosis, default_user=user)
     formulary = current_formulary()

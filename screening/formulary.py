@@ -14,14 +14,16 @@ from .engine.facts import Drug
 # Words that name a salt, a release form or a dosage form: "sertraline HCl", "lithium carbonate ER".
 SALT_AND_FORM_WORDS = frozenset(["hcl", "hydrochloride", "dihydrochloride", "hbr", "hydrobromide", "bromide", "chloride", "carbonate", "citrate", "sodium", "potassium", "calcium", "magnesium", "mesylate", "maleate", "succinate", "tartrate", "bitartrate", "besylate", "fumarate", "sulfate", "sulphate", "phosphate", "acetate", "dipotassium", "dimesylate", "oxalate", "lactate", "pamoate", "decanoate", "enanthate", "palmitate", "monohydrate", "dihydrate", "trihydrate", "anhydrous", "er", "xr", "sr", "cr", "xl", "la", "dr", "ir", "od", "odt", "ec", "cd", "xt", "extended", "immediate", "delayed", "sustained", "controlled", "modified", "release", "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "oral", "solution", "suspension", "injection", "patch", "mg"])
 
-_NON_ALNUM = re.compile(r"[^a-z0-9/]+")
+_NON_ALNUM = re.compile(r"[^a-z0-9/.]+")
+# "20", "0.5", "20mg", "100mcg": a strength typed with the name
+_DOSE = re.compile(r"[0-9.]+(?:mg|mcg|µg|g|ml|iu|u)?")
 
 
 def name_key(name: str) -> str:
     """Canonical key of a typed name: lowercase words without salt/form words or digits, joined without spaces."""
     words = [w for w in _NON_ALNUM.split(name.lower()) if w]
-    kept = [w for w in words if w not in SALT_AND_FORM_WORDS and not w.replace(".", "").isdigit()]
-    return "".join(kept or words)
+    kept = [w for w in words if w not in SALT_AND_FORM_WORDS and not _DOSE.fullmatch(w)]
+    return "".join(kept or words).replace(".", "")
 
 
 @dataclass(frozen=True)

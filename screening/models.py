@@ -152,6 +152,9 @@ class SignOff(ImmutableRecord):
     signer_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"sign-off of screening {self.screening_id}"
+
 
 class FindingOverride(ImmutableRecord):
     """A clinician sets a finding aside before signing, with a reason. Contraindications need a co-signature."""
@@ -177,6 +180,9 @@ class FindingOverride(ImmutableRecord):
             models.CheckConstraint(condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
                                    name="cosigner_is_another_clinician"),
         ]
+
+    def __str__(self) -> str:
+        return f"override of {self.rule} on screening {self.screening_id}"
 
     @property
     def in_force(self) -> bool:

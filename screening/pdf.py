@@ -33,8 +33,9 @@ def _static_only_fetcher(weasyprint):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            if url.startswith("static:"):
-                path = finders.find(url.removeprefix("static:").lstrip("/"))
+            name = url.removeprefix("static:").lstrip("/")
+            if url.startswith("static:") and ".." not in name.split("/"):
+                path = finders.find(name)
                 if path:
                     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
                     with open(path, "rb") as handle:

@@ -1,0 +1,209 @@
+import json
+import shutil
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.services import intake_import
+from screening import pdf as pdf_module
+from screening.models import ReportPdf
+from screening.pdf import PdfUnavailable, html_to_pdf, render_screening_pdf
+from screening.services import STALE_RENDER_SECONDS, pdf_render, pdf_request, screening_run, screening_sign
+from screening.tasks import render_report_pdf_task
+from tests.conftest import SHARED, service_unavailable
+
+
+def pdf_text(content: bytes, tmp_path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        service_unavailable("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture
+def screening(db, clinician):
+    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    doc = json.loads((SHARED / "examples" / "deferred-bp-and-benzodiazepine.json").read_text())
+    patient, _ = intake_import(doc=doc)
+    return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+
+
+def test_pdf_text_has_verdict_mrn_every_finding_code_and_the_rule_set_hash(screening, clinician, tmp_path):
+    screening_sign(screening=screening, user=clinician)
+    text = pdf_text(render_screening_pdf(screening), tmp_path)
+    assert "VERDICT: DEFERRED" in text
+    assert "KT-0002" in text
+    for code in screening.rule_codes:
+        assert code in text
+    assert screening.ruleset_sha256 in text.replace("\n", "").replace(" ", "")
+    assert "Signed by clin" in text
+    assert "not a substitute for clinical judgment" in text
+
+
+def test_pdf_fetcher_refuses_everything_but_the_apps_static_files(tmp_path):
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    fetcher = pdf_module._static_only_fetcher(pdf_module._weasyprint())
+    for url in (f"file://{secret}", "http://127.0.0.1:9/x.png", "https://example.org/a.css", "static:../../etc/passwd"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    assert b"@page" in fetcher.fetch("static:css/report-print.css").read()
+
+
+def test_every_resource_in_content_goes_through_the_refusing_fetcher(monkeypatch, tmp_path):
+    asked = []
+    real = pdf_module._static_only_fetcher
+
+    def recording(weasyprint):
+        fetcher = real(weasyprint)
+        original = fetcher.fetch
+
+        def fetch(url, headers=None):
+            asked.append(url)
+            return original(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(pdf_module, "_static_only_fetcher", recording)
+    content = html_to_pdf(f'<img src="file://{tmp_path}/x.png"><link rel="stylesheet" href="http://127.0.0.1:9/a.css">')
+    assert content.startswith(b"%PDF")
+    assert f"file://{tmp_path}/x.png" in asked
+    assert "http://127.0.0.1:9/a.css" in asked
+
+
+def test_pdf_export_request_queues_after_commit_with_the_id_only(screening, clinician, django_capture_on_commit_callbacks,
+                                                                  monkeypatch):
+    sent = []
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *args, **kwargs: sent.append((args, kwargs)))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pdf = pdf_request(screening=screening, user=clinician)
+    assert sent == []  # nothing is sent before the transaction commits
+    for callback in callbacks:
+        callback()
+    assert sent == [((pdf.pk,), {})]
+    assert pdf.status == ReportPdf.Status.QUEUED
+
+
+def test_render_is_idempotent(screening, clinician, monkeypatch):
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    first = pdf_render(pdf_id=pdf.pk)
+    assert first.status == ReportPdf.Status.READY
+    assert len(first.sha256) == 64
+    calls = []
+    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s: calls.append(s) or b"")
+    second = pdf_render(pdf_id=pdf.pk)
+    assert calls == []
+    assert second.sha256 == first.sha256
+    assert second.attempts == 1
+
+
+def test_a_failing_render_ends_failed_and_retry_queues_again(screening, clinician, monkeypatch, client):
+    def broken(_screening):
+        raise PdfUnavailable("PDF export needs WeasyPrint and its system libraries (Pango, HarfBuzz)")
+
+    monkeypatch.setattr("screening.pdf.render_screening_pdf", broken)
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    assert render_report_pdf_task.apply(args=[pdf.pk]).get() == "failed"
+    pdf.refresh_from_db()
+    assert pdf.status == ReportPdf.Status.FAILED
+    assert "Pango" in pdf.error
+    client.force_login(clinician)
+    status = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
+    assert "PDF export failed" in status and "Retry" in status
+    pdf_request(screening=screening, user=clinician)
+    pdf.refresh_from_db()
+    assert pdf.status == ReportPdf.Status.QUEUED
+
+
+def test_an_unexpected_error_is_retried_then_marked_failed(screening, clinician, monkeypatch):
+    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s: 1 / 0)
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    result = render_report_pdf_task.apply(args=[pdf.pk], retries=render_report_pdf_task.max_retries, throw=False)
+    assert result.failed()
+    pdf.refresh_from_db()
+    assert pdf.status == ReportPdf.Status.FAILED
+    assert "ZeroDivisionError" in pdf.error
+
+
+def test_a_render_stuck_in_rendering_is_shown_failed_with_retry(screening, clinician, client, monkeypatch):
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    long_ago = timezone.now() - timezone.timedelta(seconds=STALE_RENDER_SECONDS + 5)
+    ReportPdf.objects.filter(pk=pdf.pk).update(status=ReportPdf.Status.RENDERING, updated_at=long_ago)
+    client.force_login(clinician)
+    status = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
+    assert 'data-status="failed"' in status
+    pdf_request(screening=screening, user=clinician)
+    pdf.refresh_from_db()
+    assert pdf.status == ReportPdf.Status.QUEUED
+
+
+def test_status_polls_while_queued_and_stops_when_ready(screening, clinician, client, monkeypatch):
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    client.force_login(clinician)
+    queued = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in queued
+    pdf_render(pdf_id=pdf.pk)
+    ready = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
+    assert "hx-trigger" not in ready
+    assert reverse("screening:pdf_download", args=[screening.pk]) in ready
+
+
+def test_download_is_a_pdf_with_a_safe_file_name(screening, report_staff, client, monkeypatch):
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=report_staff)
+    pdf_render(pdf_id=pdf.pk)
+    client.force_login(report_staff)
+    response = client.get(reverse("screening:pdf_download", args=[screening.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"screening-{screening.pk}-" in disposition
+    assert "Romero" not in disposition and "KT-0002" not in disposition
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_screen_command_writes_the_same_pdf_synchronously(db, tmp_path):
+    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    out = tmp_path / "out.pdf"
+    call_command("screen", str(SHARED / "examples" / "contraindicated-avm.json"), "--pdf", str(out),
+                 stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))  # noqa: SIM115
+    text = pdf_text(out.read_bytes(), tmp_path)
+    assert "VERDICT: CONTRAINDICATED" in text
+    assert "CV-AVM" in text
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_renders_the_pdf_and_it_downloads(celery_worker_process, clinician, client, tmp_path):
+    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    doc = json.loads((SHARED / "examples" / "contraindicated-avm.json").read_text())
+    patient, _ = intake_import(doc=doc)
+    screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+    client.force_login(clinician)
+    response = client.post(reverse("screening:pdf_request", args=[screening.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    deadline = time.monotonic() + 60
+    pdf = ReportPdf.objects.get(screening=screening)
+    while pdf.status not in (ReportPdf.Status.READY, ReportPdf.Status.FAILED) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        pdf.refresh_from_db()
+    assert pdf.status == ReportPdf.Status.READY, pdf.error
+    download = client.get(reverse("screening:pdf_download", args=[screening.pk]))
+    content = b"".join(download.streaming_content)
+    text = pdf_text(content, tmp_path)
+    assert "CV-AVM" in text and "KT-0003" in text
