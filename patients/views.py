@@ -24,7 +24,14 @@ from .forms import (
 )
 from .history import patient_changes
 from .models import ANSWER_SECTIONS, Patient
-from .selectors import SECTION_LABELS, intake_document, patient_record, patient_search, section_completeness
+from .selectors import (
+    SECTION_LABELS,
+    intake_document,
+    patient_record,
+    patient_search,
+    screening_history,
+    section_completeness,
+)
 from .services import StaleEdit, patient_section_update
 
 
@@ -129,6 +136,7 @@ def patient_page_context(patient, **overrides):
         "medication_form": MedicationForm(),
         "bp_form": BloodPressureForm(),
     }
+    context["screenings"] = screening_history(patient)
     context.update(overrides)
     return context
 
