@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from .engine import validate_predicate
 from .engine.ruleset import validate_rule
@@ -46,6 +47,8 @@ class RuleSet(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     is_active = models.BooleanField(default=False)
     protocol = models.JSONField()
+    test_baseline = models.JSONField(default=dict, blank=True,
+                                     help_text="The intake that each rule's test cases are merged onto.")
     sha256 = models.CharField(max_length=64, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,6 +68,27 @@ class RuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.version} ({self.get_status_display()})"
 
+    CONTENT_FIELDS = ("version", "protocol", "test_baseline", "sha256")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = RuleSet.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
+            if stored and stored["status"] != self.Status.DRAFT:
+                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
+                if changed or self.status == self.Status.DRAFT:
+                    raise ValidationError(f"Rule set {stored['version']} is {stored['status']}: it can never be "
+                                          "edited. Clone it into a new draft instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.is_draft:
+            raise ValidationError("Only a draft rule set can be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
 
 class Rule(models.Model):
     ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
@@ -77,6 +101,7 @@ class Rule(models.Model):
     enabled = models.BooleanField(default=True)
     predicate = models.JSONField()
     tests = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["ruleset", "position"]
@@ -87,6 +112,16 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs):
+        if RuleSet.objects.filter(pk=self.ruleset_id).exclude(status=RuleSet.Status.DRAFT).exists():
+            raise ValidationError("Rules of a published or retired rule set can never be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.ruleset.is_draft:
+            raise ValidationError("Rules of a published or retired rule set can never be deleted.")
+        return super().delete(*args, **kwargs)
 
     def as_document(self) -> dict:
         doc = {"code": self.code, "severity": self.severity, "title": self.title, "action": self.action,
@@ -210,3 +245,35 @@ class ReportPdf(models.Model):
 
     def __str__(self) -> str:
         return f"pdf of screening {self.screening_id} ({self.status})"
+
+
+class ImpactPreview(models.Model):
+    """How the verdicts of recent stored screenings would change under a draft rule set."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="impact_previews")
+    ruleset_sha256 = models.CharField(max_length=64)  # the draft content the preview was computed for
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    limit = models.PositiveIntegerField(default=500)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"impact of {self.ruleset_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else (100 if self.status == "done" else 0)

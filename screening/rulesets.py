@@ -6,9 +6,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from .engine import RuleSet as EngineRuleSet
 from .engine import RuleSetInvalid, content_sha256, ruleset_from_data, validate_ruleset_data
+from .engine.ruleset import validate_rule
+from .engine.testbench import CaseResult, run_cases
+from .formulary_store import current_formulary
+from .intake import facts_from_intake, validate_intake
 from .models import Rule, RuleSet
 
 RULESET_FORMAT = "ketamine-ruleset/1"
@@ -23,6 +28,7 @@ def ruleset_document(ruleset: RuleSet) -> dict[str, Any]:
         "format": RULESET_FORMAT,
         "version": ruleset.version,
         "protocol": ruleset.protocol,
+        "test_baseline": ruleset.test_baseline,
         "rules": [rule.as_document() for rule in ruleset.rules.all()],
     }
 
@@ -45,30 +51,127 @@ def ruleset_import(*, data: dict[str, Any], created_by=None, publish: bool = Fal
     if errors:
         raise RuleSetInvalid(errors)
     ruleset = RuleSet.objects.create(
-        version=data["version"], protocol=data["protocol"], sha256=content_sha256(data),
+        version=data["version"], protocol=data["protocol"], test_baseline=data.get("test_baseline", {}),
+        sha256=content_sha256(data),
         note=note or data.get("note", ""), created_by=created_by,
     )
-    Rule.objects.bulk_create([
+    bulk_create_with_history([
         Rule(ruleset=ruleset, position=i, code=r["code"], severity=r["severity"], title=r["title"],
              action=r["action"], sources=r["sources"], enabled=r.get("enabled", True), predicate=r["predicate"],
              tests=r.get("tests", []))
         for i, r in enumerate(data["rules"])
-    ])
+    ], Rule, default_user=created_by)
     if publish:
-        ruleset_publish(ruleset=ruleset)
+        ruleset_publish(ruleset=ruleset, note=ruleset.note or "Imported and published.")
     return ruleset
 
 
+class PublishRefused(Exception):
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
 @transaction.atomic
-def ruleset_publish(*, ruleset: RuleSet) -> RuleSet:
+def ruleset_publish(*, ruleset: RuleSet, note: str, require_tests: bool = True) -> RuleSet:
+    """Make a draft the one active rule set. Refused without a change note, when the set is invalid, or
+    (require_tests) while any test-bench case fails. The previously active set is retired."""
+    ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    reasons = []
+    if not ruleset.is_draft:
+        reasons.append(f"{ruleset.version} is {ruleset.status}, not a draft")
+    if not note or not note.strip():
+        reasons.append("a change note is required")
+    document = ruleset_document(ruleset)
+    errors = validate_ruleset_data(document)
+    reasons += errors
+    if require_tests and not errors:
+        failed = [r for r in ruleset_test_results(document) if not r.passed]
+        reasons += [f"test case fails: {r.rule} [{r.name}]" for r in failed]
+    if reasons:
+        raise PublishRefused(reasons)
     RuleSet.objects.filter(is_active=True).exclude(pk=ruleset.pk).update(
         is_active=False, status=RuleSet.Status.RETIRED)
     ruleset.status = RuleSet.Status.PUBLISHED
     ruleset.is_active = True
     ruleset.published_at = timezone.now()
-    ruleset.save(update_fields=["status", "is_active", "published_at"])
+    ruleset.note = note.strip()
+    ruleset.sha256 = content_sha256(document)
+    ruleset.save()
     return ruleset
 
 
-__all__ = ["NoActiveRuleSet", "RuleSetInvalid", "active_ruleset", "engine_ruleset", "ruleset_document",
-           "ruleset_import", "ruleset_publish"]
+def _refresh_hash(ruleset: RuleSet) -> None:
+    ruleset.sha256 = content_sha256(ruleset_document(ruleset))
+    ruleset.save(update_fields=["sha256"])
+
+
+@transaction.atomic
+def ruleset_clone(*, source: RuleSet, version: str, created_by=None) -> RuleSet:
+    """A new draft with the same content as `source` (published sets are edited only this way)."""
+    document = ruleset_document(source)
+    document["version"] = version
+    return ruleset_import(data=document, created_by=created_by, note=f"Cloned from {source.version}.")
+
+
+@transaction.atomic
+def rule_update(*, rule: Rule, values: dict[str, Any], user=None) -> Rule:
+    """Change one rule of a draft after validating it as the engine would. Raises RuleSetInvalid."""
+    rule = Rule.objects.select_for_update().select_related("ruleset").get(pk=rule.pk)
+    if not rule.ruleset.is_draft:
+        raise RuleSetInvalid([f"{rule.code}: rule set {rule.ruleset.version} is not a draft"])
+    candidate = {**rule.as_document(), **values}
+    errors = validate_rule(candidate, rule.code)
+    if errors:
+        raise RuleSetInvalid(errors)
+    for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests"):
+        setattr(rule, key, candidate.get(key, [] if key == "tests" else getattr(rule, key)))
+    if user is not None:
+        rule._history_user = user
+    rule.save()
+    _refresh_hash(rule.ruleset)
+    return rule
+
+
+@transaction.atomic
+def ruleset_delete_draft(*, ruleset: RuleSet) -> None:
+    if not ruleset.is_draft:
+        raise RuleSetInvalid([f"{ruleset.version} is {ruleset.status}: only drafts can be deleted"])
+    ruleset.rules.all().delete()
+    ruleset.delete()
+
+
+
+
+
+def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> list[CaseResult]:
+    """Run the test bench of a rule set document (every rule's cases, or one rule's)."""
+    formulary = current_formulary()
+
+    def to_facts(intake):
+        return facts_from_intake(validate_intake(intake), formulary.resolve)
+
+    return run_cases(document, ruleset_from_data(document), to_facts, only=only)
+
+
+def ruleset_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Rules added, removed and changed (field by field, old and new) between two rule set documents."""
+    old_rules = {r["code"]: r for r in old["rules"]}
+    new_rules = {r["code"]: r for r in new["rules"]}
+    changed = []
+    for code in [c for c in new_rules if c in old_rules]:
+        fields = [(key, old_rules[code].get(key), new_rules[code].get(key))
+                  for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
+                  if old_rules[code].get(key) != new_rules[code].get(key)]
+        if fields:
+            changed.append({"code": code, "fields": fields})
+    protocol = [(key, old["protocol"].get(key), new["protocol"].get(key))
+                for key in sorted(set(old["protocol"]) | set(new["protocol"]))
+                if old["protocol"].get(key) != new["protocol"].get(key)]
+    return {
+        "added": [new_rules[c] for c in new_rules if c not in old_rules],
+        "removed": [old_rules[c] for c in old_rules if c not in new_rules],
+        "changed": changed,
+        "protocol": protocol,
+        "baseline_changed": old.get("test_baseline") != new.get("test_baseline"),
+    }

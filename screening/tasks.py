@@ -21,3 +21,17 @@ def render_report_pdf_task(self, pdf_id: int) -> str:
             raise
         raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
     return pdf.status
+
+
+@shared_task(bind=True, acks_late=True, max_retries=2, soft_time_limit=300, time_limit=360,
+             name="screening.impact_preview")
+def impact_preview_task(self, preview_id: int) -> str:
+    from .impact import impact_preview_fail, impact_preview_run
+
+    try:
+        return impact_preview_run(preview_id=preview_id).status
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            impact_preview_fail(preview_id=preview_id, error=f"{type(exc).__name__}")
+            raise
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc

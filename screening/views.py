@@ -1,8 +1,35 @@
-from django.views.generic import DetailView, ListView
+"""Rule administration: rule sets, their rules, the test bench, publishing, diffs, history, impact."""
 
-from config.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin
+import json
+from collections import defaultdict
 
-from .models import RuleSet
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.generic import ListView
+
+from config.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
+
+from .engine import SEVERITIES, RuleSetInvalid
+from .impact import impact_preview_start
+from .models import ImpactPreview, Rule, RuleSet
+from .rulesets import (
+    PublishRefused,
+    rule_update,
+    ruleset_clone,
+    ruleset_delete_draft,
+    ruleset_diff,
+    ruleset_document,
+    ruleset_publish,
+    ruleset_test_results,
+)
+
+
+class RulesAdminView(RoleRequiredMixin, View):
+    required_roles = (RULES_ADMIN,)
 
 
 class RuleSetListView(RoleRequiredMixin, ListView):
@@ -11,10 +38,211 @@ class RuleSetListView(RoleRequiredMixin, ListView):
     paginate_by = 25
     template_name = "screening/ruleset_list.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["all_versions"] = RuleSet.objects.only("id", "version", "status").order_by("-created_at")
+        context["can_admin"] = has_any_role(self.request.user, [RULES_ADMIN])
+        return context
 
-class RuleSetDetailView(RoleRequiredMixin, DetailView):
+
+def _ruleset(pk):
+    return get_object_or_404(RuleSet.objects.prefetch_related("rules"), pk=pk)
+
+
+class RuleSetDetailView(RoleRequiredMixin, View):
     required_roles = (RULES_ADMIN, CLINICIAN)
     template_name = "screening/ruleset_detail.html"
 
-    def get_queryset(self):
-        return RuleSet.objects.prefetch_related("rules")
+    def get(self, request, pk):
+        ruleset = _ruleset(pk)
+        document = ruleset_document(ruleset)
+        results = ruleset_test_results(document)
+        by_rule = defaultdict(list)
+        for result in results:
+            by_rule[result.rule].append(result)
+        rows = [{"rule": rule, "results": by_rule.get(rule.code, []),
+                 "failed": sum(1 for r in by_rule.get(rule.code, []) if not r.passed)} for rule in ruleset.rules.all()]
+        preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
+        return render(request, self.template_name, {
+            "object": ruleset, "rows": rows, "failed": [r for r in results if not r.passed],
+            "passed_count": sum(1 for r in results if r.passed), "case_count": len(results),
+            "untested": [row["rule"].code for row in rows if not row["results"]],
+            "can_admin": has_any_role(request.user, [RULES_ADMIN]), "preview": preview,
+            "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
+        })
+
+
+class RuleSetCloneView(RulesAdminView):
+    def post(self, request, pk):
+        source = get_object_or_404(RuleSet, pk=pk)
+        version = request.POST.get("version", "").strip()
+        if not version or len(version) > 40:
+            messages.error(request, "Give the new draft a version label (1-40 characters).")
+            return redirect("screening:ruleset_list")
+        try:
+            draft = ruleset_clone(source=source, version=version, created_by=request.user)
+        except IntegrityError:
+            messages.error(request, f"A rule set with version {version!r} already exists.")
+            return redirect("screening:ruleset_list")
+        messages.success(request, f"Draft {draft.version} created from {source.version}.")
+        return redirect("screening:ruleset_detail", pk=draft.pk)
+
+
+class RuleSetPublishView(RulesAdminView):
+    def post(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        try:
+            ruleset_publish(ruleset=ruleset, note=request.POST.get("note", ""))
+        except PublishRefused as exc:
+            messages.error(request, "Not published: " + "; ".join(exc.reasons[:10])
+                           + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""))
+            return redirect("screening:ruleset_detail", pk=pk)
+        messages.success(request, f"Rule set {ruleset.version} is published and active.")
+        return redirect("screening:ruleset_detail", pk=pk)
+
+
+class RuleSetDeleteView(RulesAdminView):
+    def post(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        try:
+            ruleset_delete_draft(ruleset=ruleset)
+        except RuleSetInvalid as exc:
+            messages.error(request, "; ".join(exc.errors))
+            return redirect("screening:ruleset_detail", pk=pk)
+        messages.success(request, f"Draft {ruleset.version} deleted.")
+        return redirect("screening:ruleset_list")
+
+
+class JSONField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 8, "class": "font-monospace", "spellcheck": "false"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return json.loads(value) if value.strip() else None
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+
+
+class RuleForm(forms.Form):
+    severity = forms.ChoiceField(choices=[(s, s) for s in SEVERITIES])
+    title = forms.CharField(max_length=200)
+    action = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    sources = forms.CharField(help_text="Source ids separated by commas, e.g. S5, A1")
+    enabled = forms.BooleanField(required=False)
+    predicate = JSONField(help_text='{"kind": "...", "params": {...}}: see the predicate kinds below.')
+    tests = JSONField(required=False, help_text='[{"name": "...", "intake": {...}, "fires": true}, ...]')
+
+    FIELDS = ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
+
+    def clean_sources(self):
+        return [s.strip() for s in self.cleaned_data["sources"].split(",") if s.strip()]
+
+    def add_engine_errors(self, errors, code):
+        """Put each engine validation message on the field it names."""
+        for message in errors:
+            path = message.split(":", 1)[0].removeprefix(code).lstrip(".")
+            field = path.split(".", 1)[0].split("[", 1)[0]
+            self.add_error(field if field in self.FIELDS else None, message)
+
+
+class RuleEditView(RulesAdminView):
+    template_name = "screening/rule_form.html"
+
+    def _rule(self, pk, rule_id):
+        rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
+        if not rule.ruleset.is_draft:
+            raise Http404("Only rules of a draft can be edited; clone the rule set first.")
+        return rule
+
+    def _context(self, rule, form):
+        from .engine import REGISTRY
+
+        kinds = [{"name": k.name, "description": k.description,
+                  "params": [(n, p.type, p.required, ", ".join(p.choices)) for n, p in k.params.items()]}
+                 for k in sorted(REGISTRY.values(), key=lambda k: k.name)]
+        return {"rule": rule, "form": form, "kinds": kinds}
+
+    def get(self, request, pk, rule_id):
+        rule = self._rule(pk, rule_id)
+        form = RuleForm(initial={
+            "severity": rule.severity, "title": rule.title, "action": rule.action,
+            "sources": ", ".join(rule.sources), "enabled": rule.enabled,
+            "predicate": json.dumps(rule.predicate, indent=2), "tests": json.dumps(rule.tests, indent=2)})
+        return render(request, self.template_name, self._context(rule, form))
+
+    def post(self, request, pk, rule_id):
+        rule = self._rule(pk, rule_id)
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            values = {**form.cleaned_data, "tests": form.cleaned_data["tests"] or []}
+            try:
+                rule_update(rule=rule, values=values, user=request.user)
+            except RuleSetInvalid as exc:
+                form.add_engine_errors(exc.errors, rule.code)
+            else:
+                failing = [r for r in ruleset_test_results(ruleset_document(rule.ruleset), only=rule.code)
+                           if not r.passed]
+                if failing:
+                    messages.warning(request, f"{rule.code} saved, but {len(failing)} of its test cases fail.")
+                else:
+                    messages.success(request, f"{rule.code} saved; its test cases pass.")
+                return redirect("screening:ruleset_detail", pk=pk)
+        return render(request, self.template_name, self._context(rule, form), status=400)
+
+
+class RuleHistoryView(RoleRequiredMixin, View):
+    required_roles = (RULES_ADMIN, CLINICIAN)
+    template_name = "screening/rule_history.html"
+
+    def get(self, request, pk, rule_id):
+        rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
+        records = list(rule.history.select_related("history_user").order_by("history_date", "history_id"))
+        entries, previous = [], None
+        for record in records:
+            fields = []
+            if previous is not None:
+                fields = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
+            entries.append({"record": record, "fields": fields,
+                            "who": (record.history_user.get_full_name() or record.history_user.username)
+                            if record.history_user else "system (import)"})
+            previous = record
+        versions = (Rule.objects.filter(code=rule.code).select_related("ruleset")
+                    .order_by("ruleset__created_at"))
+        return render(request, self.template_name, {"rule": rule, "entries": list(reversed(entries)),
+                                                    "versions": versions})
+
+
+class RuleSetDiffView(RoleRequiredMixin, View):
+    required_roles = (RULES_ADMIN, CLINICIAN)
+    template_name = "screening/ruleset_diff.html"
+
+    def get(self, request):
+        try:
+            old = _ruleset(int(request.GET["a"]))
+            new = _ruleset(int(request.GET["b"]))
+        except (KeyError, ValueError) as exc:
+            raise Http404("Choose two rule sets to compare") from exc
+        return render(request, self.template_name, {
+            "old": old, "new": new, "diff": ruleset_diff(ruleset_document(old), ruleset_document(new))})
+
+
+class ImpactStartView(RulesAdminView):
+    def post(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        try:
+            limit = max(1, min(5000, int(request.POST.get("limit", 500))))
+        except ValueError:
+            limit = 500
+        impact_preview_start(ruleset=ruleset, user=request.user, limit=limit)
+        return redirect("screening:impact", pk=pk)
+
+
+class ImpactView(RulesAdminView):
+    def get(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
+        template = "screening/includes/impact.html" if request.htmx else "screening/impact.html"
+        return render(request, template, {"object": ruleset, "preview": preview,
+                                          "preview_stale": preview is not None
+                                          and preview.ruleset_sha256 != ruleset.sha256})

@@ -58,8 +58,10 @@ class RuleSet:
 
 
 def canonical_content(data: dict[str, Any]) -> dict[str, Any]:
-    """The part of a rule set document that its hash covers: protocol and rules, not the label."""
-    return {"protocol": data.get("protocol", {}), "rules": data.get("rules", [])}
+    """The part of a rule set document that its hash covers: protocol, rules (with their test cases) and
+    the test baseline; not the version label or the note."""
+    return {"protocol": data.get("protocol", {}), "rules": data.get("rules", []),
+            "test_baseline": data.get("test_baseline", {})}
 
 
 def content_sha256(data: dict[str, Any]) -> str:
@@ -111,6 +113,25 @@ def _validate_sources(sources: Any, where: str) -> list[str]:
             if not (isinstance(s, str) and SOURCE_ID.match(s))]
 
 
+def _validate_tests(tests: Any, where: str) -> list[str]:
+    if not isinstance(tests, list):
+        return [f"{where}: must be a list of test cases"]
+    errors = []
+    for i, case in enumerate(tests):
+        path = f"{where}[{i}]"
+        if not isinstance(case, dict):
+            errors.append(f"{path}: must be an object with name, intake and fires")
+            continue
+        errors += [f"{path}.{key}: unknown field" for key in sorted(set(case) - {"name", "intake", "fires"})]
+        if not isinstance(case.get("fires"), bool):
+            errors.append(f"{path}.fires: must be true or false")
+        if not isinstance(case.get("intake", {}), dict):
+            errors.append(f"{path}.intake: must be an object (merged onto the rule set's test_baseline)")
+        if not isinstance(case.get("name", ""), str):
+            errors.append(f"{path}.name: must be text")
+    return errors
+
+
 def validate_rule(rule: Any, where: str) -> list[str]:
     if not isinstance(rule, dict):
         return [f"{where}: must be an object"]
@@ -128,6 +149,7 @@ def validate_rule(rule: Any, where: str) -> list[str]:
         if not (isinstance(value, str) and value.strip()):
             errors.append(f"{where}.{text_field}: required text")
     errors += _validate_sources(rule.get("sources"), f"{where}.sources")
+    errors += _validate_tests(rule.get("tests", []), f"{where}.tests")
     if not isinstance(rule.get("enabled", True), bool):
         errors.append(f"{where}.enabled: must be true or false")
     if "predicate" not in rule:
@@ -141,7 +163,7 @@ def validate_ruleset_data(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return ["rule set: must be a JSON object"]
     errors = []
-    allowed = {"format", "version", "note", "protocol", "rules"}
+    allowed = {"format", "version", "note", "protocol", "rules", "test_baseline"}
     for key in sorted(set(data) - allowed):
         errors.append(f"{key}: unknown field")
     if data.get("format", "ketamine-ruleset/1") != "ketamine-ruleset/1":
@@ -150,6 +172,8 @@ def validate_ruleset_data(data: Any) -> list[str]:
     if not (isinstance(version, str) and 1 <= len(version) <= 40):
         errors.append("version: required, 1-40 characters")
     errors += _validate_protocol(data.get("protocol"))
+    if not isinstance(data.get("test_baseline", {}), dict):
+        errors.append("test_baseline: must be an intake object")
     rules = data.get("rules")
     if not isinstance(rules, list) or not rules:
         errors.append("rules: must be a non-empty list")

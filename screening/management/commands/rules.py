@@ -1,0 +1,84 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from screening.engine import RuleSetInvalid
+from screening.models import RuleSet
+from screening.rulesets import ruleset_document, ruleset_import, ruleset_test_results
+
+
+def _read(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+
+
+class Command(BaseCommand):
+    help = "Rule sets as fixture files: export [VERSION], import FILE (creates a draft), test FILE|VERSION."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export", help="write a rule set (default: the active one) as a fixture")
+        export.add_argument("version", nargs="?")
+        export.add_argument("--output", "-o")
+        imp = sub.add_parser("import", help="validate a fixture and create a draft rule set from it")
+        imp.add_argument("file")
+        imp.add_argument("--version", help="version label for the draft (default: the file's)")
+        test = sub.add_parser("test", help="run the test bench of a fixture file or a stored version")
+        test.add_argument("source", help="a fixture file, or the version label of a stored rule set")
+
+    def handle(self, *args, **options):
+        getattr(self, f"_{options['action']}")(options)
+
+    def _ruleset(self, version):
+        query = RuleSet.objects.prefetch_related("rules")
+        ruleset = query.filter(version=version).first() if version else query.filter(is_active=True).first()
+        if ruleset is None:
+            raise CommandError(f"no rule set {version}" if version else "no active rule set")
+        return ruleset
+
+    def _export(self, options):
+        text = json.dumps(ruleset_document(self._ruleset(options["version"])), indent=2, ensure_ascii=False) + "\n"
+        if options["output"]:
+            Path(options["output"]).write_text(text, encoding="utf-8")
+            self.stderr.write(f"written to {options['output']}")
+        else:
+            self.stdout.write(text, ending="")
+
+    def _import(self, options):
+        data = _read(options["file"])
+        if options["version"]:
+            data["version"] = options["version"]
+        if isinstance(data, dict) and RuleSet.objects.filter(version=data.get("version")).exists():
+            raise CommandError(f"a rule set with version {data.get('version')!r} exists; pass --version NEW")
+        try:
+            ruleset = ruleset_import(data=data)
+        except RuleSetInvalid as exc:
+            self.stderr.write(f"{options['file']}: rejected, nothing imported; {len(exc.errors)} problem(s):")
+            for problem in exc.errors:
+                self.stderr.write(f"  {problem}")
+            raise CommandError("rule set rejected", returncode=2) from exc
+        self.stdout.write(f"draft {ruleset.version} created ({ruleset.rules.count()} rules), sha256 {ruleset.sha256}")
+
+    def _test(self, options):
+        source = options["source"]
+        document = _read(source) if Path(source).exists() else ruleset_document(self._ruleset(source))
+        try:
+            results = ruleset_test_results(document)
+        except RuleSetInvalid as exc:
+            raise CommandError("rule set invalid:\n  " + "\n  ".join(exc.errors)) from exc
+        failed = [r for r in results if not r.passed]
+        for r in failed:
+            got = "invalid intake: " + r.problem if r.fired is None else ("fired" if r.fired else "silent")
+            self.stdout.write(f"FAIL {r.rule} [{r.name}]: expected {'fire' if r.expected_fire else 'silent'}, {got}")
+        rules_without = [r["code"] for r in document["rules"] if not r.get("tests")]
+        self.stdout.write(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        if rules_without:
+            self.stdout.write("rules without test cases: " + ", ".join(rules_without))
+        if failed:
+            sys.exit(1)
