@@ -54,10 +54,11 @@ def formulary_entry_for(name: str, formulary: Formulary | None = None) -> Formul
 
 
 def _medication_list_changed(patient: Patient) -> None:
-    # A changed list is no longer the list somebody attested as complete.
+    # A changed list is no longer the list somebody attested as complete. Saved through the model (not a
+    # queryset update) so the history credits the clearing to whoever changed the list, not to the next editor.
     if patient.medications_reconciled:
-        Patient.objects.filter(pk=patient.pk).update(medications_reconciled=False)
         patient.medications_reconciled = False
+        patient.save(update_fields=["medications_reconciled"])
 
 
 @transaction.atomic

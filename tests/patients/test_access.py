@@ -1,0 +1,110 @@
+"""Every patients page: anonymous users go to the login page, users without the Clinician role get 403."""
+
+import pytest
+from django.urls import reverse
+
+from config.roles import REPORT_STAFF, RULES_ADMIN
+from patients.models import BloodPressureReading, Diagnosis, MedicationEntry
+from patients.urls import urlpatterns
+
+from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+# (url name, method, status a clinician gets with an empty request)
+PAGES = [
+    ("list", "get", 200),
+    ("create", "get", 200),
+    ("create", "post", 400),
+    ("formulary_suggest", "get", 200),
+    ("detail", "get", 200),
+    ("edit", "get", 200),
+    ("edit", "post", 400),
+    ("section", "get", 200),
+    ("section", "post", 400),
+    ("export", "get", 200),
+    ("history", "get", 200),
+    ("diagnosis_add", "post", 400),
+    ("diagnosis_edit", "get", 200),
+    ("diagnosis_edit", "post", 400),
+    ("diagnosis_delete", "post", 302),
+    ("medication_add", "post", 400),
+    ("medication_delete", "post", 302),
+    ("medications_reconcile", "post", 302),
+    ("reading_add", "post", 400),
+    ("reading_delete", "post", 302),
+]
+PAGE_IDS = [f"{method.upper()} {name}" for name, method, _ in PAGES]
+DELETIONS = [
+    ("diagnosis_delete", Diagnosis),
+    ("medication_delete", MedicationEntry),
+    ("reading_delete", BloodPressureReading),
+]
+
+
+@pytest.fixture
+def url_for(patient):
+    dx = DiagnosisFactory(patient=patient)
+    med = MedicationEntryFactory(patient=patient)
+    reading = BloodPressureReadingFactory(patient=patient)
+    kwargs = {
+        "list": {}, "create": {}, "formulary_suggest": {},
+        "detail": {"pk": patient.pk}, "edit": {"pk": patient.pk}, "export": {"pk": patient.pk},
+        "history": {"pk": patient.pk}, "section": {"pk": patient.pk, "section": "psychiatric"},
+        "diagnosis_add": {"pk": patient.pk}, "diagnosis_edit": {"pk": patient.pk, "dx_id": dx.pk},
+        "diagnosis_delete": {"pk": patient.pk, "dx_id": dx.pk},
+        "medication_add": {"pk": patient.pk}, "medication_delete": {"pk": patient.pk, "med_id": med.pk},
+        "medications_reconcile": {"pk": patient.pk},
+        "reading_add": {"pk": patient.pk}, "reading_delete": {"pk": patient.pk, "reading_id": reading.pk},
+    }
+    return lambda name: reverse(f"patients:{name}", kwargs=kwargs[name])
+
+
+def test_the_table_covers_every_url_of_the_patients_app():
+    assert {name for name, _, _ in PAGES} == {pattern.name for pattern in urlpatterns}
+
+
+@pytest.mark.parametrize(("name", "method", "_status"), PAGES, ids=PAGE_IDS)
+def test_anonymous_user_is_sent_to_login(client, url_for, name, method, _status):
+    response = getattr(client, method)(url_for(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.fixture(params=["rules_admin", "report_staff", "no_role"])
+def refused_user(request, make_user):
+    roles = {"rules_admin": (RULES_ADMIN,), "report_staff": (REPORT_STAFF,), "no_role": ()}
+    return make_user(request.param, *roles[request.param])
+
+
+@pytest.mark.parametrize(("name", "method", "_status"), PAGES, ids=PAGE_IDS)
+def test_user_without_the_clinician_role_is_refused(client, refused_user, url_for, name, method, _status):
+    client.force_login(refused_user)
+    assert getattr(client, method)(url_for(name)).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "method", "status"), PAGES, ids=PAGE_IDS)
+def test_clinician_reaches_every_page(clinician_client, url_for, name, method, status):
+    assert getattr(clinician_client, method)(url_for(name)).status_code == status
+
+
+@pytest.mark.parametrize(("name", "model"), DELETIONS)
+def test_a_refused_removal_leaves_the_row_in_place(client, report_staff, url_for, name, model):
+    client.force_login(report_staff)
+    client.post(url_for(name))
+    assert model.objects.count() == 1
+
+
+
+@pytest.mark.parametrize(("name", "method", "kwargs"), [
+    ("detail", "get", {}), ("edit", "get", {}), ("edit", "post", {}), ("export", "get", {}),
+    ("history", "get", {}), ("section", "get", {"section": "psychiatric"}),
+    ("section", "post", {"section": "psychiatric"}), ("diagnosis_add", "post", {}),
+    ("diagnosis_edit", "get", {"dx_id": 1}), ("diagnosis_delete", "post", {"dx_id": 1}),
+    ("medication_add", "post", {}), ("medication_delete", "post", {"med_id": 1}),
+    ("medications_reconcile", "post", {}), ("reading_add", "post", {}),
+    ("reading_delete", "post", {"reading_id": 1}),
+])
+def test_a_missing_patient_is_not_found(clinician_client, name, method, kwargs):
+    url = reverse(f"patients:{name}", kwargs={"pk": 999999, **kwargs})
+    assert getattr(clinician_client, method)(url).status_code == 404

@@ -1,0 +1,46 @@
+"""The patient page reads the record in a fixed number of queries, however long its lists are."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from screening.models import FormularyEntry
+
+from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory, PatientFactory
+
+pytestmark = pytest.mark.usefixtures("defaults")
+
+ICD10 = ["F33.2", "F33.1", "F32.2", "F41.1", "F43.10", "F40.10", "F42.2", "F50.00", "G47.00", "F90.0"]
+
+
+def patient_with(clinician, *, diagnoses: int, medications: int, readings: int):
+    patient = PatientFactory(medications_reconciled=True, medications_reconciled_by=clinician)
+    entries = list(FormularyEntry.objects.order_by("generic")[:medications])
+    for code in ICD10[:diagnoses]:
+        DiagnosisFactory(patient=patient, icd10=code)
+    for entry in entries:
+        MedicationEntryFactory(patient=patient, name=entry.generic, formulary_entry=entry)
+    MedicationEntryFactory(patient=patient, name="Zzyzxol", formulary_entry=None)
+    BloodPressureReadingFactory.create_batch(readings, patient=patient)
+    return patient
+
+
+def queries_for_page(client, patient) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_detail_page_query_count_does_not_grow_with_the_record(clinician_client, clinician,
+                                                              django_assert_num_queries):
+    small = patient_with(clinician, diagnoses=1, medications=1, readings=2)
+    large = patient_with(clinician, diagnoses=10, medications=39, readings=30)
+    assert (small.medications.count(), large.medications.count()) == (2, 40)
+    queries_for_page(clinician_client, small)  # the first request fills per-process caches
+    measured = queries_for_page(clinician_client, small)
+    with django_assert_num_queries(measured):
+        response = clinician_client.get(reverse("patients:detail", args=[large.pk]))
+    assert response.content.count(b"Remove Zzyzxol") == 1
+    assert len(response.context["medications"]) == 40

@@ -1,0 +1,359 @@
+"""Medications: reconciliation, the formulary classes and the benzodiazepine dose (criteria.md, 'Medications')."""
+
+import pytest
+
+from screening.engine.facts import Medication
+
+from .builders import (
+    CARBAMAZEPINE,
+    CLONAZEPAM,
+    DIAZEPAM,
+    LAMOTRIGINE,
+    LITHIUM,
+    LORAZEPAM,
+    MEMANTINE,
+    METHYLPHENIDATE,
+    MIDAZOLAM,
+    OXYCODONE,
+    PHENELZINE,
+    QUETIAPINE,
+    SERTRALINE,
+    TEMAZEPAM,
+    THEOPHYLLINE,
+    as_needed,
+    baseline_facts,
+    daily,
+    drug,
+    fires,
+    screen,
+    silent,
+    taking,
+    unresolved,
+)
+
+# One row per class rule: (code, drugs that must fire it, neighbouring drugs that must not).
+CLASS_RULES = [
+    ("MEDS-LAMOTRIGINE", [LAMOTRIGINE], [CARBAMAZEPINE, drug("levetiracetam", "N03AX14", "anticonvulsant")]),
+    (
+        "MEDS-NMDA-ANTAGONIST",
+        [
+            MEMANTINE,
+            drug("amantadine", "N04BB01", "nmda_antagonist"),
+            drug("dextromethorphan", "R05DA09", "nmda_antagonist"),
+            drug("dextromethorphan/bupropion", "N06AX62"),
+            drug("dextromethorphan/quinidine", "N07XX59"),
+            drug("unlisted-nmda", "Z99ZZ99", "nmda_antagonist"),
+        ],
+        [
+            drug("bupropion", "N06AX12", "atypical_antidepressant"),
+            drug("codeine", "R05DA04", "opioid"),
+            drug("donepezil", "N06DA02"),
+        ],
+    ),
+    (
+        "MEDS-THEOPHYLLINE",
+        [THEOPHYLLINE, drug("aminophylline", "R03DA05", "xanthine")],
+        [drug("albuterol", "R03AC02", "bronchodilator"), drug("montelukast", "R03DC03")],
+    ),
+    (
+        "MEDS-ATTENUATING",
+        [
+            QUETIAPINE,
+            drug("gabapentin", "N02BF01"),
+            drug("gabapentin", "N03AX12"),
+            drug("pregabalin", "N02BF02"),
+            drug("pregabalin", "N03AX16"),
+            drug("naltrexone", "N07BB04", "opioid_antagonist"),
+        ],
+        [
+            drug("olanzapine", "N05AH03", "antipsychotic"),
+            drug("nalmefene", "N07BB05", "opioid_antagonist"),
+            LAMOTRIGINE,
+        ],
+    ),
+    (
+        "MEDS-CNS-DEPRESSANT",
+        [
+            OXYCODONE,
+            drug("methadone", "N07BC02", "opioid"),
+            drug("tramadol", "N02AX02"),
+            drug("zolpidem", "N05CF02", "z_drug"),
+            drug("pentobarbital", "N05CA01", "barbiturate"),
+            drug("phenobarbital", "N03AA02", "barbiturate"),
+            CLONAZEPAM,
+            DIAZEPAM,
+            TEMAZEPAM,
+            drug("codeine", "R05DA04", "opioid"),
+            drug("olanzapine", "N05AH03", "antipsychotic", "sedating_antipsychotic"),
+            drug("unlisted-benzo", "Z99ZZ99", "benzodiazepine"),
+        ],
+        [
+            SERTRALINE,
+            drug("aripiprazole", "N05AX12", "antipsychotic"),
+            drug("naltrexone", "N07BB04", "opioid_antagonist"),
+            drug("hydroxyzine", "N05BB01"),
+        ],
+    ),
+    (
+        "MEDS-MAOI",
+        [PHENELZINE, drug("moclobemide", "N06AG02", "maoi"), drug("selegiline", "N04BD01", "maoi")],
+        [drug("rasagiline", "N04BD02"), drug("linezolid", "J01XX08", "antibiotic")],
+    ),
+    (
+        "MEDS-STIMULANT",
+        [
+            METHYLPHENIDATE,
+            drug("amfetamine", "N06BA01", "stimulant"),
+            drug("modafinil", "N06BA07", "stimulant"),
+            drug("unlisted-stimulant", "Z99ZZ99", "stimulant"),
+        ],
+        [drug("citicoline", "N06BX06"), drug("bupropion", "N06AX12", "atypical_antidepressant")],
+    ),
+    (
+        "MEDS-COMPATIBLE",
+        [
+            SERTRALINE,
+            drug("escitalopram", "N06AB10", "ssri"),
+            drug("venlafaxine", "N06AX16", "snri"),
+            drug("duloxetine", "N06AX21", "snri"),
+            drug("desvenlafaxine", "N06AX23", "snri"),
+            drug("levomilnacipran", "N06AX28", "snri"),
+            LITHIUM,
+            drug("valproic acid", "N03AG01", "mood_stabilizer"),
+        ],
+        [
+            drug("milnacipran", "N06AX17", "snri"),
+            drug("agomelatine", "N06AX22"),
+            drug("vortioxetine", "N06AX26"),
+            drug("mirtazapine", "N06AX11"),
+            drug("amitriptyline", "N06AA09"),
+            CARBAMAZEPINE,
+            drug("tiagabine", "N03AG06"),
+        ],
+    ),
+]
+
+FIRES = [
+    # MEDS-NOT-RECONCILED
+    fires("MEDS-NOT-RECONCILED", "empty list not attested", baseline_facts(medications_reconciled=False)),
+    fires(
+        "MEDS-NOT-RECONCILED",
+        "list with items not reconciled",
+        baseline_facts(medications_reconciled=False, medications=(daily(SERTRALINE, 50),)),
+    ),
+    # MEDS-UNRECOGNIZED
+    fires("MEDS-UNRECOGNIZED", "not in the formulary", taking(unresolved("Herbal Sleep Blend"))),
+    fires(
+        "MEDS-UNRECOGNIZED",
+        "a benzodiazepine's name typed but not resolved",
+        taking(unresolved("clonazepam")),
+    ),
+    # MEDS-NO-DOSE
+    fires("MEDS-NO-DOSE", "benzo without dose", taking(daily(CLONAZEPAM, None, 2))),
+    fires("MEDS-NO-DOSE", "benzo without frequency", taking(daily(CLONAZEPAM, 0.5, None))),
+    fires("MEDS-NO-DOSE", "as-needed benzo without max doses per day", taking(as_needed(LORAZEPAM, 1, None))),
+    fires("MEDS-NO-DOSE", "benzo without an A7 factor", taking(daily(MIDAZOLAM, 7.5, 1))),
+    # MEDS-BENZO-HIGH
+    fires("MEDS-BENZO-HIGH", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
+    fires("MEDS-BENZO-HIGH", "clonazepam 0.5 mg twice daily = 20 mg", taking(daily(CLONAZEPAM, 0.5, 2))),
+    fires(
+        "MEDS-BENZO-HIGH",
+        "diazepam 5 + lorazepam 0.35 = 8.5 mg",
+        taking(daily(DIAZEPAM, 5), daily(LORAZEPAM, 0.35)),
+    ),
+    fires(
+        "MEDS-BENZO-HIGH",
+        "as-needed counts max doses, not times per day",
+        taking(
+            Medication(
+                "lorazepam", dose_mg=0.5, times_per_day=1, as_needed=True, max_doses_per_day=2, drug=LORAZEPAM
+            )
+        ),
+    ),
+    fires(
+        "MEDS-BENZO-HIGH",
+        "known part above 8 though another benzo has no dose",
+        taking(daily(DIAZEPAM, 10), daily(MIDAZOLAM, 7.5)),
+    ),
+    # MEDS-BENZO-LOW
+    fires("MEDS-BENZO-LOW", "diazepam 8 mg once daily", taking(daily(DIAZEPAM, 8))),
+    fires("MEDS-BENZO-LOW", "clonazepam 0.2 mg twice daily = 8 mg", taking(daily(CLONAZEPAM, 0.2, 2))),
+    fires(
+        "MEDS-BENZO-LOW",
+        "diazepam 5 + lorazepam 0.3 = 8 mg",
+        taking(daily(DIAZEPAM, 5), daily(LORAZEPAM, 0.3)),
+    ),
+    fires(
+        "MEDS-BENZO-LOW",
+        "as-needed lorazepam 0.4 mg at most twice = 8 mg",
+        taking(as_needed(LORAZEPAM, 0.4, 2)),
+    ),
+    fires("MEDS-BENZO-LOW", "temazepam 15 mg at night = 7.5 mg", taking(daily(TEMAZEPAM, 15))),
+    # class rules
+    *[
+        fires(code, f"{d.generic} {d.atc[0]}", taking(daily(d, 10)))
+        for code, hits, _ in CLASS_RULES
+        for d in hits
+    ],
+]
+
+SILENT = [
+    silent(
+        "MEDS-NOT-RECONCILED",
+        "empty list attested",
+        baseline_facts(medications_reconciled=True, medications=()),
+    ),
+    silent("MEDS-NOT-RECONCILED", "list reconciled", taking(daily(SERTRALINE, 50))),
+    silent(
+        "MEDS-UNRECOGNIZED",
+        "resolved under any typed name",
+        taking(Medication("my little blue pill", 50, 1, drug=SERTRALINE)),
+    ),
+    silent("MEDS-NO-DOSE", "benzo with dose and frequency", taking(daily(CLONAZEPAM, 0.5, 2))),
+    silent("MEDS-NO-DOSE", "as-needed benzo with max doses per day", taking(as_needed(LORAZEPAM, 1, 2))),
+    silent("MEDS-NO-DOSE", "non-benzo without dose", taking(daily(SERTRALINE, None, None))),
+    silent("MEDS-NO-DOSE", "z-drug without dose", taking(daily(drug("zolpidem", "N05CF02", "z_drug"), None))),
+    silent("MEDS-BENZO-HIGH", "diazepam 8 mg once daily", taking(daily(DIAZEPAM, 8))),
+    silent(
+        "MEDS-BENZO-HIGH",
+        "diazepam 5 + lorazepam 0.3 = 8 mg",
+        taking(daily(DIAZEPAM, 5), daily(LORAZEPAM, 0.3)),
+    ),
+    silent(
+        "MEDS-BENZO-HIGH",
+        "as-needed lorazepam 0.4 mg at most twice = 8 mg",
+        taking(as_needed(LORAZEPAM, 0.4, 2)),
+    ),
+    silent("MEDS-BENZO-HIGH", "benzo without dose (asked for instead)", taking(daily(CLONAZEPAM, None, 2))),
+    silent("MEDS-BENZO-LOW", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
+    silent("MEDS-BENZO-LOW", "benzo without dose", taking(daily(CLONAZEPAM, None, 2))),
+    silent(
+        "MEDS-BENZO-LOW",
+        "known part low, another benzo without a factor",
+        taking(daily(DIAZEPAM, 2), daily(MIDAZOLAM, 7.5)),
+    ),
+    silent("MEDS-BENZO-LOW", "no benzodiazepine", taking(daily(SERTRALINE, 50))),
+    *[
+        silent(code, f"{d.generic} {d.atc[0]}", taking(daily(d, 10)))
+        for code, _, misses in CLASS_RULES
+        for d in misses
+    ],
+    *[
+        silent(code, "unresolved medication", taking(unresolved("Herbal Sleep Blend")))
+        for code, _, _ in CLASS_RULES
+    ],
+]
+
+
+@pytest.mark.parametrize(("code", "facts"), FIRES)
+def test_rule_fires(code, facts):
+    assert code in screen(facts).rule_codes
+
+
+@pytest.mark.parametrize(("code", "facts"), SILENT)
+def test_rule_is_silent(code, facts):
+    assert code not in screen(facts).rule_codes
+
+
+def test_unreconciled_medications_need_information():
+    assert screen(baseline_facts(medications_reconciled=False)).verdict == "needs_information"
+
+
+def test_unrecognized_medication_needs_clinician_review():
+    report = screen(taking(unresolved("Herbal Sleep Blend")))
+
+    assert report.verdict == "clinician_review"
+    assert report.findings[0].evidence == "not in the formulary: 'Herbal Sleep Blend'"
+
+
+def test_benzodiazepine_without_dose_needs_information():
+    assert screen(taking(daily(CLONAZEPAM, None, 2))).verdict == "needs_information"
+
+
+def test_high_benzodiazepine_dose_is_a_precaution():
+    assert screen(taking(daily(DIAZEPAM, 8.1))).verdict == "eligible_with_precautions"
+
+
+def test_nmda_antagonist_defers():
+    assert screen(taking(daily(MEMANTINE, 10))).verdict == "deferred"
+
+
+def test_theophylline_defers():
+    assert screen(taking(daily(THEOPHYLLINE, 300))).verdict == "deferred"
+
+
+def test_compatible_medication_alone_stays_eligible():
+    report = screen(taking(daily(SERTRALINE, 100), daily(LITHIUM, 300, 2)))
+
+    assert report.verdict == "eligible"
+    assert report.rule_codes == ("MEDS-COMPATIBLE",)
+
+
+def test_missing_dose_evidence_names_what_is_missing():
+    report = screen(
+        taking(daily(CLONAZEPAM, 0.5, None), as_needed(LORAZEPAM, 1, None), daily(MIDAZOLAM, 7.5))
+    )
+    finding = next(f for f in report.findings if f.rule == "MEDS-NO-DOSE")
+
+    assert finding.evidence == (
+        "clonazepam (N03AE01): times per day not recorded; lorazepam (N05BA06): max doses per day not recorded; "
+        "midazolam (N05CD08): no diazepam-equivalent factor in the formulary"
+    )
+
+
+def test_benzodiazepine_evidence_shows_each_equivalent_and_the_total():
+    report = screen(taking(daily(DIAZEPAM, 5), daily(LORAZEPAM, 0.35)))
+    finding = next(f for f in report.findings if f.rule == "MEDS-BENZO-HIGH")
+
+    assert finding.evidence == (
+        "diazepam (N05BA01) 5 mg/day = 5 mg diazepam; lorazepam (N05BA06) 0.35 mg/day = 3.5 mg diazepam; "
+        "total 8.5 mg/day diazepam-equivalent (limit 8)"
+    )
+
+
+def test_each_medication_lists_the_rules_it_triggered():
+    report = screen(
+        taking(
+            daily(CLONAZEPAM, 0.5, 2),
+            daily(SERTRALINE, 50),
+            unresolved("Herbal Sleep Blend"),
+            daily(QUETIAPINE, 25),
+        )
+    )
+
+    assert [m.rules for m in report.medications] == [
+        ("MEDS-BENZO-HIGH", "MEDS-CNS-DEPRESSANT"),
+        ("MEDS-COMPATIBLE",),
+        ("MEDS-UNRECOGNIZED",),
+        ("MEDS-ATTENUATING", "MEDS-CNS-DEPRESSANT"),
+    ]
+
+
+def test_medication_analysis_shows_daily_dose_and_diazepam_equivalent():
+    analysis = screen(taking(as_needed(LORAZEPAM, 0.5, 3))).medications[0]
+
+    assert (analysis.generic, analysis.atc, analysis.classes) == ("lorazepam", "N05BA06", ("benzodiazepine",))
+    assert (analysis.daily_mg, analysis.diazepam_eq_mg) == (1.5, 15.0)
+
+
+def test_unresolved_medication_analysis_keeps_the_typed_name():
+    analysis = screen(taking(unresolved("Herbal Sleep Blend"))).medications[0]
+
+    assert (analysis.name, analysis.generic, analysis.atc, analysis.rules) == (
+        "Herbal Sleep Blend",
+        None,
+        None,
+        ("MEDS-UNRECOGNIZED",),
+    )
+
+
+def test_matching_is_by_resolved_drug_never_by_typed_name():
+    report = screen(
+        taking(
+            Medication("sleeping pill", dose_mg=1, times_per_day=2, drug=CLONAZEPAM),
+            unresolved("clonazepam 0.5mg"),
+        )
+    )
+
+    assert report.medications[0].rules == ("MEDS-BENZO-HIGH", "MEDS-CNS-DEPRESSANT")
+    assert report.medications[1].rules == ("MEDS-UNRECOGNIZED",)

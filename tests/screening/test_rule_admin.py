@@ -1,0 +1,265 @@
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from patients.services import intake_import
+from screening.engine import RuleSetInvalid, content_sha256
+from screening.impact import impact_preview_run, impact_preview_start
+from screening.models import ImpactPreview, Rule, RuleSet
+from screening.rulesets import (
+    PublishRefused,
+    rule_update,
+    ruleset_clone,
+    ruleset_diff,
+    ruleset_document,
+    ruleset_publish,
+    ruleset_test_results,
+)
+from screening.services import screening_run
+from tests.conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.django_db
+DEFAULT_FIXTURE = ROOT / "fixtures" / "ruleset-default.json"
+
+
+@pytest.fixture
+def active():
+    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    return RuleSet.objects.get(is_active=True)
+
+
+@pytest.fixture
+def draft(active, rules_admin):
+    return ruleset_clone(source=active, version="2026.2", created_by=rules_admin)
+
+
+def rule(ruleset, code):
+    return Rule.objects.select_related("ruleset").get(ruleset=ruleset, code=code)
+
+
+def test_default_rule_set_is_loaded_published_and_active(active):
+    assert active.status == RuleSet.Status.PUBLISHED
+    assert active.rules.count() == 54
+    assert active.sha256 == content_sha256(json.loads(DEFAULT_FIXTURE.read_text()))
+
+
+def test_a_published_rule_set_can_never_be_edited(active):
+    stage2 = rule(active, "BP-STAGE2")
+    stage2.predicate = {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}
+    with pytest.raises(ValidationError, match="never be edited"):
+        stage2.save()
+    with pytest.raises(ValidationError):
+        stage2.delete()
+    active.protocol = {**active.protocol, "bp_window_days": 60}
+    with pytest.raises(ValidationError, match="Clone it"):
+        active.save()
+    with pytest.raises(ValidationError):
+        active.delete()
+    with pytest.raises(RuleSetInvalid, match="not a draft"):
+        rule_update(rule=rule(active, "BP-STAGE2"), values={"title": "x"})
+    assert rule(active, "BP-STAGE2").predicate["params"]["systolic"] == 160
+
+
+def test_clone_is_a_draft_with_the_same_content_hash(active, draft):
+    assert draft.status == RuleSet.Status.DRAFT and not draft.is_active
+    assert draft.sha256 == active.sha256
+    assert draft.rules.count() == active.rules.count()
+
+
+def test_editing_a_draft_rule_changes_its_hash_and_records_who(draft, rules_admin):
+    before = draft.sha256
+    rule_update(rule=rule(draft, "BP-STAGE2"), user=rules_admin,
+                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}})
+    draft.refresh_from_db()
+    assert draft.sha256 != before
+    last = rule(draft, "BP-STAGE2").history.order_by("-history_date").first()
+    assert last.history_user == rules_admin
+    assert last.predicate["params"]["systolic"] == 150
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"predicate": {"kind": "bp_mean_guess", "params": {}}}, "BP-STAGE2.predicate.kind: 'bp_mean_guess' is not a known"),
+    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": "160"}}},
+     "BP-STAGE2.predicate.params.systolic: expected a number"),
+    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 160}}},
+     "BP-STAGE2.predicate.params.diastolic: required"),
+    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 160, "diastolic": 100, "x": 1}}},
+     "BP-STAGE2.predicate.params.x: not a parameter"),
+    ({"severity": "urgent"}, "BP-STAGE2.severity: 'urgent' is not one of"),
+    ({"sources": ["Z9"]}, "BP-STAGE2.sources[0]: 'Z9' is not a source id"),
+    ({"tests": [{"intake": {}, "fires": "yes"}]}, "BP-STAGE2.tests[0].fires: must be true or false"),
+])
+def test_invalid_rule_changes_are_refused_naming_rule_and_field(draft, values, message):
+    stage2 = rule(draft, "BP-STAGE2")
+    with pytest.raises(RuleSetInvalid) as caught:
+        rule_update(rule=stage2, values=values)
+    assert any(e.startswith(message) for e in caught.value.errors), caught.value.errors
+    assert rule(draft, "BP-STAGE2").as_document() == stage2.as_document()
+
+
+def test_rule_edit_page_shows_the_error_on_the_field_and_keeps_the_input(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    stage2 = rule(draft, "BP-STAGE2")
+    response = client.post(reverse("screening:rule_edit", args=[draft.pk, stage2.pk]), {
+        "severity": "defer", "title": "Stage 2", "action": "Correct first", "sources": "S5, A1", "enabled": "on",
+        "predicate": '{"kind": "bp_mean_at_least", "params": {"systolic": "high", "diastolic": 100}}', "tests": "[]"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "predicate.params.systolic: expected a number" in page
+    assert "&quot;high&quot;" in page  # the entered JSON is still there
+
+
+def test_rule_edit_page_rejects_broken_json_with_a_message(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    stage2 = rule(draft, "BP-STAGE2")
+    response = client.post(reverse("screening:rule_edit", args=[draft.pk, stage2.pk]), {
+        "severity": "defer", "title": "Stage 2", "action": "Correct first", "sources": "S5", "predicate": "{oops",
+        "tests": ""})
+    assert response.status_code == 400
+    assert "Not valid JSON" in response.content.decode()
+
+
+def test_publishing_needs_a_note_and_retires_the_previous_set(active, draft):
+    with pytest.raises(PublishRefused, match="change note"):
+        ruleset_publish(ruleset=draft, note="  ")
+    ruleset_publish(ruleset=draft, note="Cloned without changes")
+    active.refresh_from_db()
+    draft.refresh_from_db()
+    assert draft.is_active and draft.status == RuleSet.Status.PUBLISHED
+    assert not active.is_active and active.status == RuleSet.Status.RETIRED
+    assert RuleSet.objects.filter(is_active=True).count() == 1
+
+
+def test_publishing_is_refused_while_a_test_case_fails(draft):
+    stage2 = rule(draft, "BP-STAGE2")
+    failing_case = {"name": "120/80 must fire (wrong on purpose)", "fires": True,
+                    "intake": {"blood_pressure": [{"taken_at": "2026-11-20T09:00:00-07:00", "systolic": 120,
+                                                   "diastolic": 80}]}}
+    rule_update(rule=stage2, values={"tests": [*stage2.tests, failing_case]})
+    with pytest.raises(PublishRefused, match="test case fails: BP-STAGE2"):
+        ruleset_publish(ruleset=draft, note="try")
+    rule_update(rule=rule(draft, "BP-STAGE2"), values={"tests": stage2.tests})
+    ruleset_publish(ruleset=draft, note="fixed")
+
+
+def test_default_rule_set_ships_a_firing_and_a_silent_case_for_every_rule_and_all_pass(active):
+    document = ruleset_document(active)
+    for r in document["rules"]:
+        assert {case["fires"] for case in r.get("tests", [])} == {True, False}, r["code"]
+    results = ruleset_test_results(document)
+    assert [f"{r.rule} [{r.name}]" for r in results if not r.passed] == []
+    assert len(results) >= 108
+
+
+def test_export_then_import_gives_the_same_hash(active, tmp_path):
+    out = tmp_path / "export.json"
+    call_command("rules", "export", "-o", str(out), stdout=StringIO(), stderr=StringIO())
+    call_command("rules", "import", str(out), "--version", "2026.1-copy", stdout=StringIO())
+    copy = RuleSet.objects.get(version="2026.1-copy")
+    assert copy.status == RuleSet.Status.DRAFT
+    assert copy.sha256 == active.sha256
+    assert json.loads(out.read_text())["rules"] == ruleset_document(copy)["rules"]
+
+
+def test_import_of_a_bad_file_reports_every_error_by_rule_and_field_and_imports_nothing(active, tmp_path):
+    data = json.loads(DEFAULT_FIXTURE.read_text())
+    data["version"] = "broken"
+    data["rules"][0]["severity"] = "urgent"
+    stage2 = next(r for r in data["rules"] if r["code"] == "BP-STAGE2")
+    stage2["predicate"]["params"]["systolic"] = "high"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("rules", "import", str(path), stdout=StringIO(), stderr=err)
+    assert "(DATA-NO-DIAGNOSIS).severity: 'urgent'" in err.getvalue()
+    assert "(BP-STAGE2).predicate.params.systolic: expected a number" in err.getvalue()
+    assert not RuleSet.objects.filter(version="broken").exists()
+    assert Rule.objects.count() == 54
+
+
+def test_diff_lists_added_removed_and_changed_rules_with_old_and_new_values(active, draft):
+    rule_update(rule=rule(draft, "BP-STAGE2"),
+                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}})
+    rule(draft, "SUP-UNKNOWN").delete()
+    diff = ruleset_diff(ruleset_document(active), ruleset_document(draft))
+    assert [r["code"] for r in diff["removed"]] == ["SUP-UNKNOWN"]
+    assert diff["added"] == []
+    (change,) = diff["changed"]
+    assert change["code"] == "BP-STAGE2"
+    field, old, new = change["fields"][0]
+    assert field == "predicate" and old["params"]["systolic"] == 160 and new["params"]["systolic"] == 150
+
+
+def test_diff_page_shows_the_change(active, draft, rules_admin, client):
+    rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "BP over 140/90 (reworded)"})
+    client.force_login(rules_admin)
+    page = client.get(reverse("screening:ruleset_diff"), {"a": active.pk, "b": draft.pk}).content.decode()
+    assert "BP-ELEVATED" in page and "BP over 140/90 (reworded)" in page and "Blood pressure above 140/90" in page
+
+
+def test_impact_preview_counts_verdict_transitions_on_a_known_population(active, draft, clinician, rules_admin):
+    for name in ("eligible", "deferred-bp-and-benzodiazepine", "contraindicated-avm"):
+        patient, _ = intake_import(doc=json.loads((SHARED / "examples" / f"{name}.json").read_text()))
+        screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+    # raise the stage 2 threshold: 166/101 becomes "elevated" (review) instead of "stage 2" (defer)
+    rule_update(rule=rule(draft, "BP-STAGE2"),
+                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 170, "diastolic": 110}}})
+    rule_update(rule=rule(draft, "BP-ELEVATED"), values={"predicate": {"kind": "all", "params": {"of": [
+        {"kind": "bp_mean_above", "params": {"systolic": 140, "diastolic": 90}},
+        {"kind": "not", "params": {"predicate": {"kind": "bp_mean_at_least",
+                                                  "params": {"systolic": 170, "diastolic": 110}}}}]}}})
+    draft.refresh_from_db()
+    preview = impact_preview_start(ruleset=draft, user=rules_admin, limit=500)
+    preview = impact_preview_run(preview_id=preview.pk)
+    assert preview.status == ImpactPreview.Status.DONE
+    assert preview.total == 3
+    transitions = {(t["old"], t["new"]): t["count"] for t in preview.result["transitions"]}
+    assert transitions == {("deferred", "clinician_review"): 1, ("eligible", "eligible"): 1,
+                           ("contraindicated", "contraindicated"): 1}
+    assert preview.result["changed_verdicts"] == 1
+    (affected,) = preview.result["affected"]
+    assert affected["mrn"] == "KT-0002"
+    assert affected["added"] == ["BP-ELEVATED"] and affected["removed"] == ["BP-STAGE2"]
+
+
+def test_impact_preview_respects_the_limit(active, draft, clinician, rules_admin):
+    patient, _ = intake_import(doc=json.loads((SHARED / "examples" / "eligible.json").read_text()))
+    for _ in range(3):
+        screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+    preview = impact_preview_run(preview_id=impact_preview_start(ruleset=draft, user=rules_admin, limit=2).pk)
+    assert preview.total == 2
+
+
+def test_rule_history_page_shows_editor_and_before_after(draft, rules_admin, client):
+    rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "Reworded title"}, user=rules_admin)
+    client.force_login(rules_admin)
+    page = client.get(reverse("screening:rule_history", args=[draft.pk, rule(draft, "BP-ELEVATED").pk])).content.decode()
+    assert "Robin" in page or rules_admin.username in page
+    assert "Blood pressure above 140/90" in page and "Reworded title" in page
+
+
+@pytest.mark.parametrize("name", ["ruleset_clone", "ruleset_publish", "ruleset_delete", "impact_start"])
+def test_rule_changing_pages_are_for_rules_admins_only(draft, clinician_client, name):
+    assert clinician_client.post(reverse(f"screening:{name}", args=[draft.pk]), {"version": "x", "note": "x"}).status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == RuleSet.Status.DRAFT
+
+
+def test_rule_admin_pages_require_login(draft, client):
+    for url in (reverse("screening:ruleset_list"), reverse("screening:ruleset_detail", args=[draft.pk]),
+                reverse("screening:impact", args=[draft.pk])):
+        assert client.get(url).status_code == 302
+
+
+def test_draft_page_shows_the_test_bench_summary(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    page = client.get(reverse("screening:ruleset_detail", args=[draft.pk])).content.decode()
+    assert "test cases pass" in page
+    assert "Publish and make active" in page
