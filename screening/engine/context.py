@@ -28,6 +28,7 @@ class Context:
         self.facts = facts
         self.protocol = protocol
         self.as_of = as_of
+        self._matching: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
 
     @cached_property
     def age(self) -> int | None:
@@ -48,6 +49,16 @@ class Context:
             readings=len(same_day),
             day=day,
         )
+
+    def matching(self, atc_prefixes: frozenset[str], classes: frozenset[str]) -> list[int]:
+        """Indexes of the resolved medications matching an ATC prefix or a class (memoised per evaluation)."""
+        key = (atc_prefixes, classes)
+        found = self._matching.get(key)
+        if found is None:
+            found = [i for i, med in enumerate(self.facts.medications)
+                     if med.drug is not None and med.drug.matches(atc_prefixes, classes)]
+            self._matching[key] = found
+        return found
 
     def diazepam_equivalent(self, index: int) -> float | None:
         med = self.facts.medications[index]

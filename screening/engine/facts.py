@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 
 UNKNOWN = "unknown"
@@ -19,10 +20,13 @@ class Drug:
     # mg of this drug equivalent to 10 mg diazepam (A7); None when no cited factor exists
     diazepam_10mg_equivalent_mg: float | None = None
 
-    def matches(self, atc_prefixes: tuple[str, ...] | list[str], classes: tuple[str, ...] | list[str]) -> bool:
-        if any(code.startswith(prefix) for code in self.atc for prefix in atc_prefixes):
-            return True
-        return any(c in self.classes for c in classes)
+    @cached_property
+    def atc_prefix_set(self) -> frozenset[str]:
+        """Every leading part of every ATC code ("N", "N0", "N03", ... "N03AE01"), for set matching."""
+        return frozenset(code[:n] for code in self.atc for n in range(1, len(code) + 1))
+
+    def matches(self, atc_prefixes: frozenset[str], classes: frozenset[str]) -> bool:
+        return not atc_prefixes.isdisjoint(self.atc_prefix_set) or not classes.isdisjoint(self.classes)
 
 
 @dataclass(frozen=True)

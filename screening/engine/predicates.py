@@ -288,10 +288,7 @@ MATCHER = {"atc_prefixes": Param("str_list", required=False), "classes": Param("
 
 
 def _matching(ctx, params) -> list[int]:
-    prefixes = params.get("atc_prefixes", [])
-    classes = params.get("classes", [])
-    return [i for i, med in enumerate(ctx.facts.medications)
-            if med.drug is not None and med.drug.matches(prefixes, classes)]
+    return ctx.matching(frozenset(params.get("atc_prefixes", ())), frozenset(params.get("classes", ())))
 
 
 def _med_label(med) -> str:
