@@ -56,6 +56,7 @@ screen-examples: setup
 ## bench: engine and page timings (numbers for the notes)
 bench: venv
 	$(DEV_ENV) $(BIN)/python scripts/bench_engine.py
+	env -u DJANGO_DEBUG $(BIN)/python scripts/bench_pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

@@ -14,7 +14,7 @@ from patients.models import BloodPressureReading, Diagnosis, MedicationEntry, Pa
 from screening.intake import validate_intake
 from tests.conftest import SHARED
 
-pytestmark = pytest.mark.usefixtures("defaults")
+pytestmark = pytest.mark.django_db
 
 EXAMPLES = SHARED / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
@@ -79,7 +79,7 @@ def test_importing_the_same_file_again_updates_without_duplicating(name):
         len(doc["diagnoses"]), len(doc["medications"]["items"]), len(doc["blood_pressure"]))
 
 
-def test_re_import_replaces_diagnoses_medications_and_readings(tmp_path):
+def test_re_import_replaces_diagnoses_medications_and_readings(tmp_path, defaults):
     import_intake(example_path("eligible"))
     doc = example("eligible")
     doc["patient"]["weight_kg"] = 80
@@ -148,7 +148,7 @@ def test_export_passes_validation_and_equals_what_was_imported(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_round_trip_screens_to_the_expected_verdict(tmp_path, name):
+def test_round_trip_screens_to_the_expected_verdict(tmp_path, defaults, name):
     import_intake(example_path(name))
     path = tmp_path / "exported.json"
     call_command("export_intake", example(name)["patient"]["mrn"], "--assessed-on", "2026-11-20",
