@@ -77,7 +77,10 @@ class PatientForm(forms.ModelForm):
         )
 
     def clean_mrn(self):
-        return self.cleaned_data["mrn"].strip()
+        mrn = self.cleaned_data["mrn"].strip()
+        if Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"A patient with MRN {mrn} already exists.")
+        return mrn
 
     def clean_date_of_birth(self):
         dob = self.cleaned_data["date_of_birth"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from screening.intake import (
@@ -111,6 +112,9 @@ class Patient(models.Model):
             models.CheckConstraint(condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
                                    name="patient_height_range"),
             models.CheckConstraint(condition=Q(mrn__regex=r"^[A-Za-z0-9-]{1,32}$"), name="patient_mrn_format"),
+            # "KT-0001" and "kt-0001" are the same record number
+            models.UniqueConstraint(Lower("mrn"), name="patient_mrn_unique_ignoring_case",
+                                    violation_error_message="A patient with this MRN already exists."),
         ]
 
     def __str__(self) -> str:

@@ -100,7 +100,7 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     """
     valid = validate_intake(doc)
     p = valid["patient"]
-    patient = Patient.objects.select_for_update().filter(mrn=p["mrn"]).first()
+    patient = Patient.objects.select_for_update().filter(mrn__iexact=p["mrn"]).first()
     created = patient is None
     if created:
         patient = Patient(mrn=p["mrn"])

@@ -114,10 +114,12 @@ def test_date_of_birth_more_than_120_years_ago_is_refused(clinician_client):
         "Date of birth gives an age above 120: check the year."]
 
 
-def test_duplicate_mrn_is_refused_with_a_message(clinician_client, patient):
-    response = create(clinician_client, mrn=patient.mrn)
+@pytest.mark.parametrize("typed", ["same", "lower"])
+def test_duplicate_mrn_is_refused_with_a_message_whatever_its_case(clinician_client, patient, typed):
+    mrn = patient.mrn if typed == "same" else patient.mrn.lower()
+    response = create(clinician_client, mrn=mrn)
     assert response.status_code == 400
-    assert shows(response, "Patient with this MRN already exists.")
+    assert response.context["form"].errors["mrn"] == [f"A patient with MRN {mrn} already exists."]
     assert Patient.objects.count() == 1
 
 
@@ -179,6 +181,6 @@ def test_edit_to_another_patients_mrn_is_refused_with_a_message(clinician_client
     other = PatientFactory(mrn="KT-0002")
     response = clinician_client.post(edit_url(other), {**VALID, "mrn": "KT-0001", "version": "0"})
     assert response.status_code == 400
-    assert shows(response, "Patient with this MRN already exists.")
+    assert shows(response, "A patient with MRN KT-0001 already exists.")
     other.refresh_from_db()
     assert other.mrn == "KT-0002"
