@@ -69,7 +69,7 @@ def measure(client: Client, url: str, runs: int = 30) -> tuple[float, int]:
 def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("load_defaults", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    user = User.objects.create_user("bench", password="bench-password-123")
+    user = User.objects.create_user("bench")  # force_login below: no password needed
     user.groups.add(Group.objects.get(name="Clinician"))
     small, large = make_patient("SMALL", 2, 2), make_patient("LARGE", 40, 30)
     for i in range(300):
