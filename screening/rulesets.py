@@ -134,6 +134,40 @@ def rule_update(*, rule: Rule, values: dict[str, Any], user=None) -> Rule:
 
 
 @transaction.atomic
+def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
+    """Add a rule at the end of a draft. Raises RuleSetInvalid (code taken, invalid fields, not a draft)."""
+    ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    code = values.get("code", "")
+    if not ruleset.is_draft:
+        raise RuleSetInvalid([f"{code}: rule set {ruleset.version} is not a draft"])
+    errors = validate_rule(values, code or "rule")
+    if ruleset.rules.filter(code=code).exists():
+        errors.append(f"{code}.code: this draft already has a rule {code}")
+    if errors:
+        raise RuleSetInvalid(errors)
+    position = (ruleset.rules.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    rule = Rule(ruleset=ruleset, position=position, code=code, severity=values["severity"], title=values["title"],
+                action=values["action"], sources=values["sources"], enabled=values.get("enabled", True),
+                predicate=values["predicate"], tests=values.get("tests") or [])
+    if user is not None:
+        rule._history_user = user
+    rule.save()
+    _refresh_hash(ruleset)
+    return rule
+
+
+@transaction.atomic
+def rule_remove(*, rule: Rule, user=None) -> None:
+    rule = Rule.objects.select_related("ruleset").get(pk=rule.pk)
+    if not rule.ruleset.is_draft:
+        raise RuleSetInvalid([f"{rule.code}: rule set {rule.ruleset.version} is not a draft"])
+    if user is not None:
+        rule._history_user = user
+    rule.delete()
+    _refresh_hash(rule.ruleset)
+
+
+@transaction.atomic
 def ruleset_delete_draft(*, ruleset: RuleSet) -> None:
     if not ruleset.is_draft:
         raise RuleSetInvalid([f"{ruleset.version} is {ruleset.status}: only drafts can be deleted"])

@@ -18,6 +18,8 @@ from .impact import impact_preview_start
 from .models import ImpactPreview, Rule, RuleSet
 from .rulesets import (
     PublishRefused,
+    rule_add,
+    rule_remove,
     rule_update,
     ruleset_clone,
     ruleset_delete_draft,
@@ -146,6 +148,63 @@ class RuleForm(forms.Form):
             self.add_error(field if field in self.FIELDS else None, message)
 
 
+class NewRuleForm(RuleForm):
+    code = forms.CharField(max_length=40, help_text="Upper-case words joined by '-', e.g. MEDS-NEW-CLASS")
+    FIELDS = ("code", *RuleForm.FIELDS)
+    field_order = ["code"]
+
+
+class RuleAddView(RulesAdminView):
+    template_name = "screening/rule_form.html"
+
+    def _draft(self, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        if not ruleset.is_draft:
+            raise Http404("Rules can only be added to a draft.")
+        return ruleset
+
+    def get(self, request, pk):
+        form = NewRuleForm(initial={"enabled": True, "predicate": '{"kind": "answer_in", "params": {}}',
+                                    "tests": "[]"})
+        return render(request, self.template_name, {**_kinds_context(), "form": form, "ruleset": self._draft(pk)})
+
+    def post(self, request, pk):
+        ruleset = self._draft(pk)
+        form = NewRuleForm(request.POST)
+        if form.is_valid():
+            code = form.cleaned_data["code"].strip()
+            try:
+                rule_add(ruleset=ruleset, values={**form.cleaned_data, "code": code}, user=request.user)
+            except RuleSetInvalid as exc:
+                form.add_engine_errors(exc.errors, code)
+            else:
+                messages.success(request, f"{code} added to draft {ruleset.version}.")
+                return redirect("screening:ruleset_detail", pk=pk)
+        return render(request, self.template_name, {**_kinds_context(), "form": form, "ruleset": ruleset},
+                      status=400)
+
+
+class RuleRemoveView(RulesAdminView):
+    def post(self, request, pk, rule_id):
+        rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
+        try:
+            rule_remove(rule=rule, user=request.user)
+        except RuleSetInvalid as exc:
+            messages.error(request, "; ".join(exc.errors))
+        else:
+            messages.success(request, f"{rule.code} removed from draft {rule.ruleset.version}.")
+        return redirect("screening:ruleset_detail", pk=pk)
+
+
+def _kinds_context():
+    from .engine import REGISTRY
+
+    kinds = [{"name": k.name, "description": k.description,
+              "params": [(n, p.type, p.required, ", ".join(p.choices)) for n, p in k.params.items()]}
+             for k in sorted(REGISTRY.values(), key=lambda k: k.name)]
+    return {"kinds": kinds}
+
+
 class RuleEditView(RulesAdminView):
     template_name = "screening/rule_form.html"
 
@@ -156,12 +215,7 @@ class RuleEditView(RulesAdminView):
         return rule
 
     def _context(self, rule, form):
-        from .engine import REGISTRY
-
-        kinds = [{"name": k.name, "description": k.description,
-                  "params": [(n, p.type, p.required, ", ".join(p.choices)) for n, p in k.params.items()]}
-                 for k in sorted(REGISTRY.values(), key=lambda k: k.name)]
-        return {"rule": rule, "form": form, "kinds": kinds}
+        return {**_kinds_context(), "rule": rule, "ruleset": rule.ruleset, "form": form}
 
     def get(self, request, pk, rule_id):
         rule = self._rule(pk, rule_id)

@@ -263,3 +263,41 @@ def test_draft_page_shows_the_test_bench_summary(draft, rules_admin, client):
     page = client.get(reverse("screening:ruleset_detail", args=[draft.pk])).content.decode()
     assert "test cases pass" in page
     assert "Publish and make active" in page
+
+
+NEW_RULE = {"code": "MEDS-KETAMINE-ORAL", "severity": "review", "title": "Already takes ketamine",
+            "action": "Reconcile with the current ketamine prescriber.", "sources": "A1", "enabled": "on",
+            "predicate": '{"kind": "medication", "params": {"atc_prefixes": ["N01AX03"]}}', "tests": "[]"}
+
+
+def test_a_rules_admin_adds_a_rule_to_a_draft(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    before = draft.sha256
+    response = client.post(reverse("screening:rule_add", args=[draft.pk]), NEW_RULE)
+    assert response.status_code == 302
+    added = rule(draft, "MEDS-KETAMINE-ORAL")
+    assert added.sources == ["A1"] and added.position > rule(draft, "SUP-UNKNOWN").position
+    draft.refresh_from_db()
+    assert draft.sha256 != before
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"code": "BP-STAGE2"}, "this draft already has a rule BP-STAGE2"),
+    ({"code": "lower-case"}, "is not a rule code"),
+    ({"predicate": '{"kind": "medication", "params": {"atc": ["N01AX03"]}}'}, "predicate.params.atc: not a parameter"),
+])
+def test_adding_an_invalid_rule_shows_why_and_adds_nothing(draft, rules_admin, client, change, message):
+    client.force_login(rules_admin)
+    response = client.post(reverse("screening:rule_add", args=[draft.pk]), {**NEW_RULE, **change})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert draft.rules.count() == 54
+
+
+def test_a_rule_is_removed_from_a_draft_but_never_from_a_published_set(active, draft, rules_admin, client):
+    client.force_login(rules_admin)
+    client.post(reverse("screening:rule_remove", args=[draft.pk, rule(draft, "SUP-UNKNOWN").pk]))
+    assert not draft.rules.filter(code="SUP-UNKNOWN").exists()
+    client.post(reverse("screening:rule_remove", args=[active.pk, rule(active, "SUP-UNKNOWN").pk]))
+    assert active.rules.filter(code="SUP-UNKNOWN").exists()
+    assert client.get(reverse("screening:rule_add", args=[active.pk])).status_code == 404
