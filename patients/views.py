@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from config.roles import CLINICIAN, RoleRequiredMixin
+from config.search import SessionSearchMixin
 
 from .forms import (
     NONE_OF_THESE,
@@ -39,17 +40,15 @@ class ClinicianView(RoleRequiredMixin, View):
     required_roles = (CLINICIAN,)
 
 
-class PatientListView(RoleRequiredMixin, ListView):
+class PatientListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     required_roles = (CLINICIAN,)
     template_name = "patients/patient_list.html"
     paginate_by = 25
     context_object_name = "patients"
+    search_key = "patient_search"
 
     def get_queryset(self):
-        return patient_search(self.request.GET.get("q", ""))
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.request.GET.get("q", "").strip(), **kwargs)
+        return patient_search(self.query)
 
 
 class PatientCreateView(ClinicianView):

@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from config.roles import CLINICIAN, REPORT_STAFF, RoleRequiredMixin, has_any_role
+from config.search import SessionSearchMixin
 from patients.models import Patient
 
 from .intake import IntakeInvalid
@@ -154,16 +155,17 @@ class PdfDownloadView(ReportReaders):
                             content_type="application/pdf")
 
 
-class ReportListView(RoleRequiredMixin, ListView):
+class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     """Recent screenings, for the staff who export reports (and clinicians)."""
 
     required_roles = (CLINICIAN, REPORT_STAFF)
+    search_key = "report_search"
     template_name = "screening/report_list.html"
     paginate_by = 25
     context_object_name = "screenings"
 
     def get_queryset(self):
-        query = self.request.GET.get("q", "").strip()
+        query = self.query
         screenings = Screening.objects.select_related("patient", "pdf", "signoff").only(
             "id", "created_at", "verdict", "assessed_on", "patient__mrn", "patient__given_name",
             "patient__family_name", "pdf__status", "signoff__signed_at", "signoff__signer_name")
@@ -173,6 +175,5 @@ class ReportListView(RoleRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["query"] = self.request.GET.get("q", "").strip()
         context["rows"] = [(s, verdict_display(s.verdict)) for s in context["screenings"]]
         return context

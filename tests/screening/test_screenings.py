@@ -225,3 +225,14 @@ def test_report_pages_require_login(deferred_patient, clinician, client):
     for url in (reverse("screening:detail", args=[screening.pk]), reverse("screening:report_list"),
                 reverse("screening:pdf_status", args=[screening.pk])):
         assert client.get(url).status_code == 302
+
+
+def test_report_list_searches_by_mrn_without_putting_it_in_the_url(deferred_patient, avm_patient, clinician, client,
+                                                                     report_staff):
+    run(deferred_patient, clinician)
+    run(avm_patient, clinician)
+    client.force_login(report_staff)
+    response = client.post(reverse("screening:report_list"), {"q": "KT-0003"})
+    assert response["Location"] == reverse("screening:report_list")
+    rows = client.get(reverse("screening:report_list")).context["rows"]
+    assert [s.patient.mrn for s, _ in rows] == ["KT-0003"]

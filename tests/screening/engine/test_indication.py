@@ -19,6 +19,9 @@ from .builders import (
 
 MODERATE_DEPRESSION = active("F32.1", "moderate")
 SEVERE_OCD = active("F42.2", "severe")
+# One code under each qualifying prefix of criteria.md, and the depressive ones among them.
+QUALIFYING_CODES = ("F32.2", "F32.3", "F33.2", "F33.3", "F31.81", "F43.10", "F40.01", "F41.1", "R45.851")
+DEPRESSIVE_QUALIFYING_CODES = ("F32.2", "F32.3", "F33.2", "F33.3", "F31.81")
 
 FIRES = [
     # IND-NO-QUALIFYING
@@ -76,21 +79,14 @@ FIRES = [
         "F33.2 with trials unknown",
         baseline_facts(failed_antidepressant_trials=None),
     ),
-    fires(
-        "IND-NOT-TREATMENT-RESISTANT",
-        "F32.2 with 1 trial",
-        with_diagnoses(active("F32.2", "severe"), failed_antidepressant_trials=1),
-    ),
-    fires(
-        "IND-NOT-TREATMENT-RESISTANT",
-        "F33.3 with 1 trial",
-        with_diagnoses(active("F33.3", "severe"), failed_antidepressant_trials=1),
-    ),
-    fires(
-        "IND-NOT-TREATMENT-RESISTANT",
-        "bipolar F31.81 with 1 trial",
-        with_diagnoses(active("F31.81"), failed_antidepressant_trials=1),
-    ),
+    *[
+        fires(
+            "IND-NOT-TREATMENT-RESISTANT",
+            f"{code} with 1 trial",
+            with_diagnoses(active(code, "severe"), failed_antidepressant_trials=1),
+        )
+        for code in DEPRESSIVE_QUALIFYING_CODES
+    ],
     fires(
         "IND-NOT-TREATMENT-RESISTANT",
         "depressive dx beside PTSD with 1 trial",
@@ -119,20 +115,7 @@ SILENT = [
     # IND-NO-QUALIFYING: each qualifying code, by prefix
     *[
         silent("IND-NO-QUALIFYING", f"{code} qualifies", with_diagnoses(active(code)))
-        for code in (
-            "F32.2",
-            "F32.3",
-            "F33.2",
-            "F33.3",
-            "F31.81",
-            "F31.4",
-            "F43.1",
-            "F43.10",
-            "F43.12",
-            "F40.01",
-            "F41.1",
-            "R45.851",
-        )
+        for code in (*QUALIFYING_CODES, "F31.4", "F43.1", "F43.12")
     ],
     silent("IND-NO-QUALIFYING", "code written without dot or capitals", with_diagnoses(active("f4310"))),
     silent(
@@ -168,11 +151,14 @@ SILENT = [
     silent(
         "IND-OTHER-SEVERE", "non-qualifying dx not marked severe", with_diagnoses(active("F42.2", "moderate"))
     ),
-    silent(
-        "IND-OTHER-SEVERE",
-        "severe non-qualifying dx beside a qualifying one",
-        with_diagnoses(SEVERE_OCD, active("F41.1")),
-    ),
+    *[
+        silent(
+            "IND-OTHER-SEVERE",
+            f"severe non-qualifying dx beside qualifying {code}",
+            with_diagnoses(SEVERE_OCD, active(code)),
+        )
+        for code in QUALIFYING_CODES
+    ],
     silent(
         "IND-OTHER-SEVERE",
         "severe non-qualifying dx in remission",

@@ -12,10 +12,7 @@ from .builders import (
     LITHIUM,
     LORAZEPAM,
     MEMANTINE,
-    METHYLPHENIDATE,
     MIDAZOLAM,
-    OXYCODONE,
-    PHENELZINE,
     QUETIAPINE,
     SERTRALINE,
     TEMAZEPAM,
@@ -31,39 +28,55 @@ from .builders import (
     unresolved,
 )
 
+
+def by_atc(generic: str, atc: str):
+    """A drug known only by its ATC code (no class), so the ATC prefix alone must match."""
+    return drug(generic, atc)
+
+
+def by_class(drug_class: str):
+    """A drug known only by its class, under an ATC code no rule lists."""
+    return drug(f"unlisted {drug_class}", "Z99ZZ99", drug_class)
+
+
 # One row per class rule: (code, drugs that must fire it, neighbouring drugs that must not).
 CLASS_RULES = [
-    ("MEDS-LAMOTRIGINE", [LAMOTRIGINE], [CARBAMAZEPINE, drug("levetiracetam", "N03AX14", "anticonvulsant")]),
+    (
+        "MEDS-LAMOTRIGINE",
+        [by_atc("lamotrigine", "N03AX09")],
+        [CARBAMAZEPINE, by_atc("levetiracetam", "N03AX14"), by_atc("topiramate", "N03AX11")],
+    ),
     (
         "MEDS-NMDA-ANTAGONIST",
         [
-            MEMANTINE,
-            drug("amantadine", "N04BB01", "nmda_antagonist"),
-            drug("dextromethorphan", "R05DA09", "nmda_antagonist"),
-            drug("dextromethorphan/bupropion", "N06AX62"),
-            drug("dextromethorphan/quinidine", "N07XX59"),
-            drug("unlisted-nmda", "Z99ZZ99", "nmda_antagonist"),
+            by_atc("memantine", "N06DX01"),
+            by_atc("amantadine", "N04BB01"),
+            by_atc("dextromethorphan", "R05DA09"),
+            by_atc("dextromethorphan/bupropion", "N06AX62"),
+            by_atc("dextromethorphan/quinidine", "N07XX59"),
+            by_class("nmda_antagonist"),
         ],
         [
             drug("bupropion", "N06AX12", "atypical_antidepressant"),
             drug("codeine", "R05DA04", "opioid"),
-            drug("donepezil", "N06DA02"),
+            by_atc("donepezil", "N06DA02"),
+            by_atc("biperiden", "N04AA02"),
         ],
     ),
     (
         "MEDS-THEOPHYLLINE",
-        [THEOPHYLLINE, drug("aminophylline", "R03DA05", "xanthine")],
-        [drug("albuterol", "R03AC02", "bronchodilator"), drug("montelukast", "R03DC03")],
+        [by_atc("theophylline", "R03DA04"), by_atc("aminophylline", "R03DA05")],
+        [drug("albuterol", "R03AC02", "bronchodilator"), by_atc("montelukast", "R03DC03")],
     ),
     (
         "MEDS-ATTENUATING",
         [
-            QUETIAPINE,
-            drug("gabapentin", "N02BF01"),
-            drug("gabapentin", "N03AX12"),
-            drug("pregabalin", "N02BF02"),
-            drug("pregabalin", "N03AX16"),
-            drug("naltrexone", "N07BB04", "opioid_antagonist"),
+            by_atc("quetiapine", "N05AH04"),
+            by_atc("gabapentin", "N02BF01"),
+            by_atc("gabapentin", "N03AX12"),
+            by_atc("pregabalin", "N02BF02"),
+            by_atc("pregabalin", "N03AX16"),
+            by_atc("naltrexone", "N07BB04"),
         ],
         [
             drug("olanzapine", "N05AH03", "antipsychotic"),
@@ -74,61 +87,64 @@ CLASS_RULES = [
     (
         "MEDS-CNS-DEPRESSANT",
         [
-            OXYCODONE,
-            drug("methadone", "N07BC02", "opioid"),
-            drug("tramadol", "N02AX02"),
-            drug("zolpidem", "N05CF02", "z_drug"),
-            drug("pentobarbital", "N05CA01", "barbiturate"),
-            drug("phenobarbital", "N03AA02", "barbiturate"),
-            CLONAZEPAM,
-            DIAZEPAM,
-            TEMAZEPAM,
-            drug("codeine", "R05DA04", "opioid"),
-            drug("olanzapine", "N05AH03", "antipsychotic", "sedating_antipsychotic"),
-            drug("unlisted-benzo", "Z99ZZ99", "benzodiazepine"),
+            by_atc("oxycodone", "N02AA05"),
+            by_atc("tramadol", "N02AX02"),
+            by_atc("methadone", "N07BC02"),
+            by_atc("zolpidem", "N05CF02"),
+            by_atc("pentobarbital", "N05CA01"),
+            by_atc("phenobarbital", "N03AA02"),
+            by_atc("diazepam", "N05BA01"),
+            by_atc("temazepam", "N05CD07"),
+            by_atc("clonazepam", "N03AE01"),
+            by_class("opioid"),
+            by_class("z_drug"),
+            by_class("barbiturate"),
+            by_class("benzodiazepine"),
+            by_class("sedating_antipsychotic"),
         ],
         [
             SERTRALINE,
             drug("aripiprazole", "N05AX12", "antipsychotic"),
             drug("naltrexone", "N07BB04", "opioid_antagonist"),
-            drug("hydroxyzine", "N05BB01"),
+            by_atc("hydroxyzine", "N05BB01"),
+            by_atc("melatonin", "N05CH01"),
         ],
     ),
     (
         "MEDS-MAOI",
-        [PHENELZINE, drug("moclobemide", "N06AG02", "maoi"), drug("selegiline", "N04BD01", "maoi")],
-        [drug("rasagiline", "N04BD02"), drug("linezolid", "J01XX08", "antibiotic")],
+        [by_atc("phenelzine", "N06AF03"), by_atc("moclobemide", "N06AG02"), by_atc("selegiline", "N04BD01")],
+        [by_atc("rasagiline", "N04BD02"), drug("linezolid", "J01XX08", "antibiotic")],
     ),
     (
         "MEDS-STIMULANT",
         [
-            METHYLPHENIDATE,
-            drug("amfetamine", "N06BA01", "stimulant"),
-            drug("modafinil", "N06BA07", "stimulant"),
-            drug("unlisted-stimulant", "Z99ZZ99", "stimulant"),
+            by_atc("methylphenidate", "N06BA04"),
+            by_atc("amfetamine", "N06BA01"),
+            by_atc("modafinil", "N06BA07"),
+            by_class("stimulant"),
         ],
-        [drug("citicoline", "N06BX06"), drug("bupropion", "N06AX12", "atypical_antidepressant")],
+        [by_atc("citicoline", "N06BX06"), drug("bupropion", "N06AX12", "atypical_antidepressant")],
     ),
     (
         "MEDS-COMPATIBLE",
         [
-            SERTRALINE,
-            drug("escitalopram", "N06AB10", "ssri"),
-            drug("venlafaxine", "N06AX16", "snri"),
-            drug("duloxetine", "N06AX21", "snri"),
-            drug("desvenlafaxine", "N06AX23", "snri"),
-            drug("levomilnacipran", "N06AX28", "snri"),
-            LITHIUM,
-            drug("valproic acid", "N03AG01", "mood_stabilizer"),
+            by_atc("sertraline", "N06AB06"),
+            by_atc("escitalopram", "N06AB10"),
+            by_atc("venlafaxine", "N06AX16"),
+            by_atc("duloxetine", "N06AX21"),
+            by_atc("desvenlafaxine", "N06AX23"),
+            by_atc("levomilnacipran", "N06AX28"),
+            by_atc("lithium", "N05AN01"),
+            by_atc("valproic acid", "N03AG01"),
         ],
         [
             drug("milnacipran", "N06AX17", "snri"),
-            drug("agomelatine", "N06AX22"),
-            drug("vortioxetine", "N06AX26"),
-            drug("mirtazapine", "N06AX11"),
-            drug("amitriptyline", "N06AA09"),
+            by_atc("agomelatine", "N06AX22"),
+            by_atc("vortioxetine", "N06AX26"),
+            by_atc("mirtazapine", "N06AX11"),
+            by_atc("amitriptyline", "N06AA09"),
             CARBAMAZEPINE,
-            drug("tiagabine", "N03AG06"),
+            by_atc("tiagabine", "N03AG06"),
         ],
     ),
 ]
@@ -155,6 +171,7 @@ FIRES = [
     fires("MEDS-NO-DOSE", "benzo without an A7 factor", taking(daily(MIDAZOLAM, 7.5, 1))),
     # MEDS-BENZO-HIGH
     fires("MEDS-BENZO-HIGH", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
+    fires("MEDS-BENZO-HIGH", "temazepam 30 mg at night = 15 mg", taking(daily(TEMAZEPAM, 30))),
     fires("MEDS-BENZO-HIGH", "clonazepam 0.5 mg twice daily = 20 mg", taking(daily(CLONAZEPAM, 0.5, 2))),
     fires(
         "MEDS-BENZO-HIGH",

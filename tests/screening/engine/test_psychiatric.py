@@ -18,6 +18,23 @@ from .builders import (
 )
 
 QUALIFYING = active("F33.2", "severe")
+# One code under each psychosis prefix of criteria.md: F20-F29, F32.3, F33.3, F31.2, F31.5.
+PSYCHOTIC_CODES = (
+    "F20.9",
+    "F21",
+    "F22",
+    "F23",
+    "F24",
+    "F25.0",
+    "F26",
+    "F27",
+    "F28",
+    "F29",
+    "F32.3",
+    "F33.3",
+    "F31.2",
+    "F31.5",
+)
 
 
 def with_extra_diagnosis(code: str):
@@ -28,7 +45,7 @@ FIRES = [
     fires("PSY-PSYCHOSIS-CURRENT", "flag yes", with_answers(psychotic_symptoms_current="yes")),
     *[
         fires("PSY-PSYCHOSIS-CURRENT", f"active {code}", with_extra_diagnosis(code))
-        for code in ("F20.9", "F21", "F22", "F23", "F25.0", "F28", "F29", "F32.3", "F33.3", "F31.2", "F31.5")
+        for code in PSYCHOTIC_CODES
     ],
     fires("PSY-PSYCHOSIS-HISTORY", "history yes, current no", with_answers(psychosis_history="yes")),
     fires(
@@ -84,11 +101,14 @@ SILENT = [
         "history yes but psychotic now (flag)",
         with_answers(psychosis_history="yes", psychotic_symptoms_current="yes"),
     ),
-    silent(
-        "PSY-PSYCHOSIS-HISTORY",
-        "history yes but psychotic now (dx)",
-        with_diagnoses(QUALIFYING, active("F20.9"), answers=answers(psychosis_history="yes")),
-    ),
+    *[
+        silent(
+            "PSY-PSYCHOSIS-HISTORY",
+            f"history yes but psychotic now ({code})",
+            with_diagnoses(QUALIFYING, active(code), answers=answers(psychosis_history="yes")),
+        )
+        for code in PSYCHOTIC_CODES
+    ],
     silent("PSY-MANIA-CURRENT", "flag no", with_answers(mania_current="no")),
     *[
         silent("PSY-MANIA-CURRENT", f"active {code}", with_extra_diagnosis(code))
