@@ -207,3 +207,11 @@ def test_a_real_worker_renders_the_pdf_and_it_downloads(celery_worker_process, c
     content = b"".join(download.streaming_content)
     text = pdf_text(content, tmp_path)
     assert "CV-AVM" in text and "KT-0003" in text
+
+
+def test_without_weasyprint_pdf_export_says_what_is_missing(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import now fails, as on a machine without it
+    with pytest.raises(PdfUnavailable, match="WeasyPrint and its system libraries"):
+        html_to_pdf("<p>x</p>")
