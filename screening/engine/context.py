@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 from functools import cached_property
 
 from .facts import Facts
@@ -12,15 +13,28 @@ from .ruleset import Protocol
 
 @dataclass(frozen=True)
 class BloodPressureSummary:
-    systolic: float
-    diastolic: float
+    """The exact means are compared with thresholds; `shown_*` are what reports print."""
+
+    systolic: Fraction
+    diastolic: Fraction
     readings: int
     day: date
 
+    @property
+    def shown_systolic(self) -> float | int:
+        return _shown(self.systolic)
 
-def _mean(values: list[int]) -> float:
-    mean = sum(values) / len(values)
-    return int(mean) if mean == int(mean) else round(mean, 1)
+    @property
+    def shown_diastolic(self) -> float | int:
+        return _shown(self.diastolic)
+
+
+def _mean(values: list[int]) -> Fraction:
+    return Fraction(sum(values), len(values))
+
+
+def _shown(mean: Fraction) -> float | int:
+    return int(mean) if mean.denominator == 1 else round(float(mean), 1)
 
 
 class Context:

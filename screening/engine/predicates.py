@@ -243,7 +243,7 @@ def _diagnosis(ctx, params):
 
 def _bp_text(ctx) -> str:
     bp = ctx.bp_summary
-    return (f"BP {fmt_number(bp.systolic)}/{fmt_number(bp.diastolic)} mmHg "
+    return (f"BP {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
             f"(mean of {bp.readings} on {bp.day.isoformat()})")
 
 

@@ -28,7 +28,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for m in report.medications
         ],
         "blood_pressure": None if bp is None else {
-            "systolic": bp.systolic, "diastolic": bp.diastolic, "readings": bp.readings, "day": bp.day.isoformat()},
+            "systolic": bp.shown_systolic, "diastolic": bp.shown_diastolic, "readings": bp.readings, "day": bp.day.isoformat()},
         "dose": None if dose is None else {
             "weight_kg": dose.weight_kg, "low_mg": dose.low_mg, "high_mg": dose.high_mg,
             "minutes": list(dose.minutes), "sources": list(dose.sources)},

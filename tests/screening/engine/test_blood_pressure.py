@@ -171,3 +171,12 @@ def test_stale_reading_evidence_names_the_latest_reading_day():
     finding = next(f for f in report.findings if f.rule == "BP-NONE-RECENT")
 
     assert (AS_OF - timedelta(days=31)).isoformat() in finding.evidence
+
+
+def test_thresholds_compare_the_exact_mean_not_the_rounded_one():
+    # 24 readings of 140 and one of 141: the mean is 140.04, above 140, though it prints as 140.0
+    readings = [reading(140, 80, hour=i) for i in range(24)] + [reading(141, 80, hour=23)]
+    report = screen(with_bp(*readings))
+
+    assert "BP-ELEVATED" in report.rule_codes
+    assert report.blood_pressure.shown_systolic == 140.0

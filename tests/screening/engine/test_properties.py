@@ -35,39 +35,17 @@ from .builders import (
 )
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
-CONSISTENCY_SETTINGS = settings(
-    max_examples=100, deadline=None
-)  # secondary properties: fewer examples, same strategy
+# Secondary properties: fewer examples of the same strategy, to keep the engine suite fast.
+CONSISTENCY_SETTINGS = settings(max_examples=100, deadline=None)
 PASSING_VERDICTS = {"eligible", "eligible_with_precautions"}
 
+# fmt: off
 DIAGNOSIS_CODES = (
-    "F32.0",
-    "F32.1",
-    "F32.2",
-    "F32.3",
-    "F32.9",
-    "F33.1",
-    "F33.2",
-    "F33.3",
-    "F31.0",
-    "F31.13",
-    "F31.2",
-    "F31.4",
-    "F31.5",
-    "F31.81",
-    "F43.10",
-    "F43.23",
-    "F40.01",
-    "F41.1",
-    "R45.851",
-    "R45.86",
-    "F20.9",
-    "F25.0",
-    "F30.10",
-    "F42.2",
-    "F90.0",
-    "Z00.00",
+    "F32.0", "F32.1", "F32.2", "F32.3", "F32.9", "F33.1", "F33.2", "F33.3", "F31.0", "F31.13", "F31.2", "F31.4",
+    "F31.5", "F31.81", "F43.10", "F43.23", "F40.01", "F41.1", "R45.851", "R45.86", "F20.9", "F25.0", "F30.10",
+    "F42.2", "F90.0", "Z00.00",
 )
+# fmt: on
 DRUGS = (
     CLONAZEPAM,
     DIAZEPAM,

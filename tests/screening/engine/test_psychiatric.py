@@ -19,22 +19,11 @@ from .builders import (
 
 QUALIFYING = active("F33.2", "severe")
 # One code under each psychosis prefix of criteria.md: F20-F29, F32.3, F33.3, F31.2, F31.5.
+# fmt: off
 PSYCHOTIC_CODES = (
-    "F20.9",
-    "F21",
-    "F22",
-    "F23",
-    "F24",
-    "F25.0",
-    "F26",
-    "F27",
-    "F28",
-    "F29",
-    "F32.3",
-    "F33.3",
-    "F31.2",
-    "F31.5",
+    "F20.9", "F21", "F22", "F23", "F24", "F25.0", "F26", "F27", "F28", "F29", "F32.3", "F33.3", "F31.2", "F31.5",
 )
+# fmt: on
 
 
 def with_extra_diagnosis(code: str):
