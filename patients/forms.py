@@ -11,6 +11,8 @@ from screening.intake import normalize_icd10
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
 
+MAX_DOSE_MG = 100000  # the same limit as ketamine-intake/1
+
 # How far in the future a reading's time may be (clock skew between devices) before it is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -185,6 +187,8 @@ class MedicationForm(forms.ModelForm):
         dose = self.cleaned_data.get("dose_mg")
         if dose is not None and dose <= 0:
             raise forms.ValidationError("The dose must be greater than 0 mg (leave empty if unknown).")
+        if dose is not None and dose > MAX_DOSE_MG:
+            raise forms.ValidationError(f"{dose:g} mg is above the plausible maximum of {MAX_DOSE_MG} mg.")
         return dose
 
     def clean(self):

@@ -12,10 +12,10 @@ from simple_history.utils import bulk_create_with_history
 
 from screening.formulary import Formulary
 from screening.formulary_store import current_formulary
-from screening.intake import validate_intake
+from screening.intake import IntakeInvalid, validate_intake
 from screening.models import FormularyEntry
 
-from .icd10 import icd10_description
+from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
 from .selectors import intake_document
 
@@ -99,6 +99,10 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     Raises IntakeInvalid (every problem by path) before anything is written.
     """
     valid = validate_intake(doc)
+    unknown_codes = [f"diagnoses[{i}].icd10: {d['icd10']} is not in the ICD-10-CM code list"
+                     for i, d in enumerate(valid["diagnoses"]) if not icd10_known(d["icd10"])]
+    if unknown_codes:
+        raise IntakeInvalid(unknown_codes)
     p = valid["patient"]
     patient = Patient.objects.select_for_update().filter(mrn__iexact=p["mrn"]).first()
     created = patient is None

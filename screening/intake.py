@@ -232,6 +232,8 @@ def validate_intake(doc: Any) -> dict[str, Any]:
         if raw and code is None:
             c.error(f"{path}.icd10", f"{raw!r} is not an ICD-10-CM code (letter, two digits, optional dot "
                                      "and up to four more characters)")
+        if code is not None and code in {d["icd10"] for d in out["diagnoses"]}:
+            c.error(f"{path}.icd10", f"{code} is listed twice")
         out["diagnoses"].append({
             "icd10": code,
             "status": c.choice(dx.get("status"), f"{path}.status", DIAGNOSIS_STATUS, default="active"),
@@ -270,10 +272,13 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             med = c.obj(item, path, ("name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day"))
             if med is None:
                 continue
+            dose = c.number(med.get("dose_mg"), f"{path}.dose_mg", low=0, high=100000, integer=False,
+                            exclusive_low=True)
+            if dose is not None and abs(dose * 1000 - round(dose * 1000)) > 1e-6:
+                c.error(f"{path}.dose_mg", f"{dose!r} has more than 3 decimal places (mg to the microgram)")
             m_out["items"].append({
                 "name": c.text(med.get("name"), f"{path}.name", required=True),
-                "dose_mg": c.number(med.get("dose_mg"), f"{path}.dose_mg", low=0, high=100000, integer=False,
-                                    exclusive_low=True),
+                "dose_mg": dose,
                 "times_per_day": c.number(med.get("times_per_day"), f"{path}.times_per_day", low=1, high=12,
                                           integer=True),
                 "as_needed": c.boolean(med.get("as_needed"), f"{path}.as_needed", default=False),

@@ -68,7 +68,7 @@ class RuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.version} ({self.get_status_display()})"
 
-    CONTENT_FIELDS = ("version", "protocol", "test_baseline", "sha256")
+    CONTENT_FIELDS = ("version", "protocol", "test_baseline", "sha256", "note", "published_at")
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -114,6 +114,10 @@ class Rule(models.Model):
         return self.code
 
     def save(self, *args, **kwargs):
+        stored_set = (Rule.objects.filter(pk=self.pk).values_list("ruleset_id", flat=True).first()
+                      if self.pk is not None else None)
+        if stored_set is not None and stored_set != self.ruleset_id:
+            raise ValidationError("A rule cannot be moved to another rule set.")
         if RuleSet.objects.filter(pk=self.ruleset_id).exclude(status=RuleSet.Status.DRAFT).exists():
             raise ValidationError("Rules of a published or retired rule set can never be edited.")
         super().save(*args, **kwargs)
@@ -237,6 +241,8 @@ class ReportPdf(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     file = models.FileField(upload_to="reports/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    # the sign-off and overrides the file shows: a PDF made before signing is not the signed report
+    review_state = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

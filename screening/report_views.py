@@ -20,6 +20,7 @@ from .services import (
     effective_verdict,
     finding_override,
     override_cosign,
+    pdf_is_outdated,
     pdf_is_stale,
     pdf_request,
     screening_run,
@@ -60,6 +61,8 @@ def _pdf_state(screening):
         return None, "none"
     if pdf_is_stale(pdf):
         return pdf, "failed"
+    if pdf_is_outdated(pdf):
+        return pdf, "outdated"
     return pdf, pdf.status
 
 

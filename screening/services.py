@@ -130,6 +130,20 @@ def pdf_is_stale(pdf: ReportPdf) -> bool:
             and (timezone.now() - pdf.updated_at).total_seconds() > STALE_RENDER_SECONDS)
 
 
+def review_state(screening_id: int) -> str:
+    """A fingerprint of the sign-off and overrides of a screening (what a PDF must show)."""
+    signoff = SignOff.objects.filter(screening_id=screening_id).values_list("pk", flat=True).first()
+    overrides = FindingOverride.objects.filter(screening_id=screening_id).order_by("pk").values_list(
+        "pk", "cosigned_at")
+    text = f"signoff={signoff};" + ";".join(f"{pk}:{cosigned}" for pk, cosigned in overrides)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pdf_is_outdated(pdf: ReportPdf) -> bool:
+    """A ready PDF made before the screening was signed, overridden or co-signed."""
+    return pdf.status == ReportPdf.Status.READY and pdf.review_state != review_state(pdf.screening_id)
+
+
 @transaction.atomic
 def pdf_request(*, screening: Screening, user) -> ReportPdf:
     """Queue the PDF (or a retry after failure). The task is sent after commit, with the id only."""
@@ -137,7 +151,7 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
 
     pdf, created = ReportPdf.objects.select_for_update().get_or_create(
         screening=screening, defaults={"requested_by": user})
-    if not created and (pdf.status in (ReportPdf.Status.FAILED,) or pdf_is_stale(pdf)):
+    if not created and (pdf.status == ReportPdf.Status.FAILED or pdf_is_stale(pdf) or pdf_is_outdated(pdf)):
         pdf.status = ReportPdf.Status.QUEUED
         pdf.error = ""
         pdf.requested_by = user
@@ -155,7 +169,9 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
 
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
-        if pdf.status == ReportPdf.Status.READY and pdf.file and pdf.file.storage.exists(pdf.file.name):
+        state = review_state(pdf.screening_id)
+        if (pdf.status == ReportPdf.Status.READY and pdf.review_state == state and pdf.file
+                and pdf.file.storage.exists(pdf.file.name)):
             return pdf
         pdf.status = ReportPdf.Status.RENDERING
         pdf.attempts += 1
@@ -165,9 +181,10 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
         pdf = ReportPdf.objects.select_for_update().get(pk=pdf_id)
         pdf.file.save(f"screening-{pdf.screening_id}.pdf", ContentFile(content), save=False)
         pdf.sha256 = hashlib.sha256(content).hexdigest()
+        pdf.review_state = state
         pdf.status = ReportPdf.Status.READY
         pdf.error = ""
-        pdf.save(update_fields=["file", "sha256", "status", "error", "updated_at"])
+        pdf.save(update_fields=["file", "sha256", "review_state", "status", "error", "updated_at"])
     log.info("pdf ready pdf_id=%s screening_id=%s bytes=%s", pdf.pk, pdf.screening_id, len(content))
     return pdf
 

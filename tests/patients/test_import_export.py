@@ -190,3 +190,40 @@ def test_export_download_is_an_attachment_named_by_id_only(clinician_client):
 def test_patient_page_links_to_the_export(clinician_client, patient):
     response = clinician_client.get(reverse("patients:detail", args=[patient.pk]))
     assert f'href="{reverse("patients:export", args=[patient.pk])}">Export intake JSON'.encode() in response.content
+
+
+def _doc_with(**changes):
+    import copy
+
+    doc = copy.deepcopy(json.loads((SHARED / "examples" / "eligible.json").read_text()))
+    for key, value in changes.items():
+        doc[key] = value
+    return doc
+
+
+def test_import_refuses_a_code_outside_the_icd10_list_naming_its_path(defaults, tmp_path):
+    path = tmp_path / "unknown-code.json"
+    path.write_text(json.dumps(_doc_with(diagnoses=[{"icd10": "F33.2", "status": "active"},
+                                                    {"icd10": "F99.99", "status": "active"}])))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_intake", str(path), stdout=StringIO(), stderr=err)
+    assert "diagnoses[1].icd10: F99.99 is not in the ICD-10-CM code list" in err.getvalue()
+    assert not Patient.objects.exists()
+
+
+def test_import_refuses_the_same_code_twice_naming_its_path(defaults, tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(_doc_with(diagnoses=[{"icd10": "F33.2"}, {"icd10": "f33.2"}])))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_intake", str(path), stdout=StringIO(), stderr=err)
+    assert "diagnoses[1].icd10: F33.2 is listed twice" in err.getvalue()
+    assert not Patient.objects.exists()
+
+
+def test_export_finds_the_patient_whatever_the_case_of_the_mrn(defaults, tmp_path):
+    call_command("import_intake", str(SHARED / "examples" / "eligible.json"), stdout=StringIO())
+    out = tmp_path / "x.json"
+    call_command("export_intake", "kt-0001", "-o", str(out))
+    assert json.loads(out.read_text())["patient"]["mrn"] == "KT-0001"

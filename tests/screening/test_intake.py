@@ -531,3 +531,15 @@ def test_an_offset_is_kept_for_readings_taken_east_of_utc():
 
     assert facts.blood_pressure[0].taken_at.tzinfo == timezone(timedelta(hours=5, minutes=30))
     assert facts.blood_pressure[0].day == date(2026, 11, 20)
+
+
+def test_dose_with_more_than_three_decimals_is_refused_by_path():
+    import json
+
+    from tests.conftest import SHARED
+
+    doc = json.loads((SHARED / "examples" / "eligible.json").read_text())
+    doc["medications"]["items"][0]["dose_mg"] = 0.0004
+    with pytest.raises(IntakeInvalid) as caught:
+        validate_intake(doc)
+    assert caught.value.errors == ["medications.items[0].dose_mg: 0.0004 has more than 3 decimal places (mg to the microgram)"]

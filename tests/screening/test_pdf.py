@@ -215,3 +215,18 @@ def test_without_weasyprint_pdf_export_says_what_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import now fails, as on a machine without it
     with pytest.raises(PdfUnavailable, match="WeasyPrint and its system libraries"):
         html_to_pdf("<p>x</p>")
+
+
+def test_a_pdf_made_before_signing_is_made_again_after_signing(screening, clinician, client, monkeypatch, tmp_path):
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    pdf = pdf_request(screening=screening, user=clinician)
+    unsigned = pdf_render(pdf_id=pdf.pk)
+    assert "Not signed." in pdf_text(unsigned.file.read(), tmp_path)
+    screening_sign(screening=screening, user=clinician)
+    client.force_login(clinician)
+    status = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
+    assert 'data-status="outdated"' in status and "Export PDF" in status
+    assert pdf_request(screening=screening, user=clinician).status == ReportPdf.Status.QUEUED
+    signed = pdf_render(pdf_id=pdf.pk)
+    assert signed.sha256 != unsigned.sha256
+    assert "Signed by clin" in pdf_text(signed.file.read(), tmp_path)

@@ -301,3 +301,29 @@ def test_a_rule_is_removed_from_a_draft_but_never_from_a_published_set(active, d
     client.post(reverse("screening:rule_remove", args=[active.pk, rule(active, "SUP-UNKNOWN").pk]))
     assert active.rules.filter(code="SUP-UNKNOWN").exists()
     assert client.get(reverse("screening:rule_add", args=[active.pk])).status_code == 404
+
+
+def test_a_rule_cannot_be_moved_out_of_a_published_set(active, draft):
+    avm = rule(active, "CV-AVM")
+    avm.ruleset = draft
+    with pytest.raises(ValidationError, match="cannot be moved"):
+        avm.save()
+    assert active.rules.filter(code="CV-AVM").exists()
+
+
+def test_a_published_sets_note_and_date_are_frozen_too(active):
+    active.note = "rewritten afterwards"
+    with pytest.raises(ValidationError):
+        active.save()
+
+
+@pytest.mark.parametrize("name", ["rule_edit", "rule_remove"])
+def test_rule_pages_for_one_rule_are_for_rules_admins_only(draft, clinician_client, name):
+    stage2 = rule(draft, "BP-STAGE2")
+    assert clinician_client.post(reverse(f"screening:{name}", args=[draft.pk, stage2.pk]), NEW_RULE).status_code == 403
+    assert rule(draft, "BP-STAGE2").as_document() == stage2.as_document()
+
+
+def test_adding_a_rule_is_for_rules_admins_only(draft, clinician_client):
+    assert clinician_client.post(reverse("screening:rule_add", args=[draft.pk]), NEW_RULE).status_code == 403
+    assert not draft.rules.filter(code="MEDS-KETAMINE-ORAL").exists()

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--assessed-on", help="assessment date (YYYY-MM-DD); default today")
 
     def handle(self, *args, **options):
-        pk = Patient.objects.filter(mrn=options["mrn"].strip()).values_list("pk", flat=True).first()
+        pk = Patient.objects.filter(mrn__iexact=options["mrn"].strip()).values_list("pk", flat=True).first()
         if pk is None:
             raise CommandError(f"no patient with MRN {options['mrn']}")
         assessed_on = timezone.localdate()

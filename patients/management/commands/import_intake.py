@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from patients.services import intake_import
 from screening.intake import IntakeInvalid
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             except json.JSONDecodeError as exc:
                 failed += 1
                 self.stderr.write(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            except IntegrityError as exc:  # a database rule the format does not express; nothing was stored
+                failed += 1
+                self.stderr.write(f"{path}: rejected by the database, nothing stored ({type(exc).__name__})")
             except IntakeInvalid as exc:
                 failed += 1
                 self.stderr.write(f"{path}: rejected, nothing stored; {len(exc.errors)} problem(s):")
