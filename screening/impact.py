@@ -22,22 +22,29 @@ PROGRESS_EVERY = 25
 
 
 def impact_compute(screenings: Iterable[Screening], ruleset: EngineRuleSet, formulary: Formulary,
+                   baseline: EngineRuleSet | None = None,
                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Each stored intake snapshot evaluated under `baseline` (the active set; without one, the stored
+    result) and under the draft, on its own assessment date and with today's formulary, so that the
+    transitions show what the draft changes and nothing else."""
     transitions: Counter[tuple[str, str]] = Counter()
     affected, unscreenable = [], []
     for count, screening in enumerate(screenings, start=1):
         try:
             facts = facts_from_intake(validate_intake(screening.intake), formulary.resolve)
             new = evaluate(facts, ruleset, screening.assessed_on)
+            old = evaluate(facts, baseline, screening.assessed_on) if baseline is not None else None
         except IntakeInvalid as exc:
             unscreenable.append({"screening": screening.pk, "problems": exc.errors[:3]})
             continue
-        transitions[(screening.verdict, new.verdict)] += 1
-        old_codes, new_codes = set(screening.rule_codes), set(new.rule_codes)
-        if new.verdict != screening.verdict or old_codes != new_codes:
+        old_verdict = old.verdict if old is not None else screening.verdict
+        old_codes = set(old.rule_codes if old is not None else screening.rule_codes)
+        new_codes = set(new.rule_codes)
+        transitions[(old_verdict, new.verdict)] += 1
+        if new.verdict != old_verdict or old_codes != new_codes:
             affected.append({
                 "screening": screening.pk, "patient": screening.patient_id, "mrn": screening.patient.mrn,
-                "old": screening.verdict, "new": new.verdict,
+                "old": old_verdict, "new": new.verdict,
                 "added": sorted(new_codes - old_codes), "removed": sorted(old_codes - new_codes)})
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
@@ -74,7 +81,10 @@ def impact_preview_run(*, preview_id: int) -> ImpactPreview:
     def progress(done: int) -> None:
         ImpactPreview.objects.filter(pk=preview_id).update(processed=done)
 
-    result = impact_compute(screenings, engine_ruleset(preview.ruleset), current_formulary(), progress)
+    active = RuleSet.objects.filter(is_active=True).prefetch_related("rules").first()
+    baseline = engine_ruleset(active) if active is not None else None
+    result = impact_compute(screenings, engine_ruleset(preview.ruleset), current_formulary(), baseline, progress)
+    result["baseline"] = active.version if active is not None else "stored results"
     ImpactPreview.objects.filter(pk=preview_id).update(status=ImpactPreview.Status.DONE, processed=len(screenings),
                                                         result=result)
     log.info("impact preview done preview_id=%s screenings=%s", preview_id, len(screenings))

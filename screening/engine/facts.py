@@ -42,7 +42,8 @@ class Medication:
     def daily_mg(self) -> float | None:
         if self.dose_mg is None:
             return None
-        count = self.max_doses_per_day if self.as_needed else self.times_per_day
+        # as-needed use counts the most doses in a day when given (criteria.md), else the usual frequency
+        count = (self.max_doses_per_day or self.times_per_day) if self.as_needed else self.times_per_day
         if count is None:
             return None
         return round(self.dose_mg * count, 4)

@@ -374,3 +374,13 @@ def test_matching_is_by_resolved_drug_never_by_typed_name():
 
     assert report.medications[0].rules == ("MEDS-BENZO-HIGH", "MEDS-CNS-DEPRESSANT")
     assert report.medications[1].rules == ("MEDS-UNRECOGNIZED",)
+
+
+def test_as_needed_without_a_maximum_counts_the_usual_frequency():
+    prn = Medication(name="lorazepam", dose_mg=1, times_per_day=2, as_needed=True, max_doses_per_day=None,
+                     drug=LORAZEPAM)
+    report = screen(taking(prn))
+
+    assert report.medications[0].daily_mg == 2
+    assert "MEDS-BENZO-HIGH" in report.rule_codes
+    assert "MEDS-NO-DOSE" not in report.rule_codes
