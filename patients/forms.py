@@ -132,6 +132,8 @@ def section_form_class(section: str) -> type[forms.ModelForm]:
 
 
 class DiagnosisForm(forms.ModelForm):
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)  # fingerprint of the row when opened
+
     class Meta:
         model = Diagnosis
         fields = ["icd10", "status", "severity", "note"]
@@ -142,7 +144,7 @@ class DiagnosisForm(forms.ModelForm):
         self.patient = patient
         self.helper = _no_form_tag_helper(
             Div(Div("icd10", css_class="col-md-3"), Div("status", css_class="col-md-3"),
-                Div("severity", css_class="col-md-3"), Div("note", css_class="col-md-3"), css_class="row"))
+                Div("severity", css_class="col-md-3"), Div("note", css_class="col-md-3"), css_class="row"), "seen")
 
     def clean_icd10(self):
         raw = self.cleaned_data["icd10"]

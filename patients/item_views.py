@@ -10,7 +10,7 @@ from screening.formulary_store import current_formulary
 
 from .forms import BloodPressureForm, DiagnosisForm, MedicationForm
 from .models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
-from .selectors import patient_record
+from .selectors import diagnosis_fingerprint, medication_list_fingerprint, patient_record
 from .services import medication_add, medication_remove, medications_reconcile
 from .views import ClinicianView, patient_page_context
 
@@ -50,15 +50,25 @@ class DiagnosisEditView(ClinicianView):
 
     def get(self, request, pk, dx_id):
         dx = self._get(pk, dx_id)
-        return render(request, self.template_name, {"form": DiagnosisForm(instance=dx, patient=dx.patient),
-                                                    "patient": dx.patient, "diagnosis": dx})
+        form = DiagnosisForm(instance=dx, patient=dx.patient, initial={"seen": diagnosis_fingerprint(dx)})
+        return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx})
 
     def post(self, request, pk, dx_id):
         dx = self._get(pk, dx_id)
+        current = diagnosis_fingerprint(dx)
         form = DiagnosisForm(request.POST, instance=dx, patient=dx.patient)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx},
                           status=400)
+        if form.cleaned_data["seen"] != current:
+            data = request.POST.copy()
+            data["seen"] = current
+            form = DiagnosisForm(data, instance=self._get(pk, dx_id), patient=dx.patient)
+            form.is_valid()
+            form.add_error(None, "Another user changed this diagnosis after you opened it, so your changes were "
+                                 "NOT saved. Your entries are shown below; save again to replace theirs.")
+            return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx},
+                          status=409)
         form.save()
         messages.success(request, f"Diagnosis {dx.icd10} saved.")
         return _back_to(pk, "diagnoses")
@@ -107,6 +117,10 @@ class MedicationDeleteView(ClinicianView):
 class MedicationsReconcileView(ClinicianView):
     def post(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk)
+        if request.POST.get("seen") != medication_list_fingerprint(patient.medications.all()):
+            messages.error(request, "The medication list changed after you opened it, so it was NOT attested. "
+                                    "Review the list below and attest again.")
+            return _back_to(pk, "medications")
         medications_reconcile(patient=patient, user=request.user)
         messages.success(request, "Medication list attested as complete."
                          if patient.medications.exists() else "Attested: no current medications.")
@@ -142,8 +156,8 @@ class ReadingDeleteView(ClinicianView):
 class FormularySuggestView(ClinicianView):
     """htmx: what the typed name resolves to, plus suggestions for the datalist."""
 
-    def get(self, request):
-        name = request.GET.get("name", "").strip()
+    def post(self, request):  # POST: what the clinician types stays out of URLs and access logs
+        name = request.POST.get("name", "").strip()
         formulary = current_formulary()
         return render(request, "patients/includes/formulary_suggest.html", {
             "name": name, "hit": formulary.lookup(name) if name else None,

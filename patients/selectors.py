@@ -146,3 +146,19 @@ def screening_history(patient: Patient) -> list[dict[str, Any]]:
         })
         previous = codes
     return list(reversed(rows))
+
+
+def fingerprint(*values: Any) -> str:
+    """A short digest of what a form showed, to refuse a save when someone changed it in between."""
+    import hashlib
+
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def medication_list_fingerprint(medications) -> str:
+    return fingerprint(*[(m.pk, m.name, str(m.dose_mg), m.times_per_day, m.as_needed, m.max_doses_per_day)
+                         for m in sorted(medications, key=lambda m: m.pk)])
+
+
+def diagnosis_fingerprint(diagnosis) -> str:
+    return fingerprint(diagnosis.icd10, diagnosis.status, diagnosis.severity, diagnosis.note)

@@ -28,6 +28,7 @@ from .models import ANSWER_SECTIONS, Patient
 from .selectors import (
     SECTION_LABELS,
     intake_document,
+    medication_list_fingerprint,
     patient_record,
     patient_search,
     screening_history,
@@ -130,6 +131,7 @@ def patient_page_context(patient, **overrides):
         "unknown_total": sum(c.unknown for c in completeness.values()),
         "diagnoses": list(patient.diagnoses.all()),
         "medications": list(patient.medications.all()),
+        "medications_seen": medication_list_fingerprint(patient.medications.all()),
         "readings": list(patient.bp_readings.all()),
         "diagnosis_form": DiagnosisForm(patient=patient),
         "medication_form": MedicationForm(),

@@ -16,7 +16,7 @@ PAGES = [
     ("list", "get", 200),
     ("create", "get", 200),
     ("create", "post", 400),
-    ("formulary_suggest", "get", 200),
+    ("formulary_suggest", "post", 200),
     ("detail", "get", 200),
     ("edit", "get", 200),
     ("edit", "post", 400),

@@ -80,7 +80,10 @@ def test_the_same_code_for_another_patient_is_accepted(clinician_client, patient
 
 
 def edit_diagnosis(client, diagnosis, icd10, **values):
-    data = {"icd10": icd10, "status": "active", "severity": "severe", "note": "", **values}
+    from patients.selectors import diagnosis_fingerprint
+
+    data = {"icd10": icd10, "status": "active", "severity": "severe", "note": "",
+            "seen": diagnosis_fingerprint(diagnosis), **values}
     return client.post(reverse("patients:diagnosis_edit", args=[diagnosis.patient_id, diagnosis.pk]), data)
 
 
@@ -114,3 +117,19 @@ def test_removing_a_diagnosis_deletes_it(clinician_client, patient):
     response = clinician_client.post(reverse("patients:diagnosis_delete", args=[patient.pk, diagnosis.pk]))
     assert response.status_code == 302
     assert Diagnosis.objects.count() == 0
+
+
+def test_a_diagnosis_changed_by_someone_else_meanwhile_is_not_overwritten(clinician_client, patient):
+    from patients.models import Diagnosis
+    from patients.selectors import diagnosis_fingerprint
+
+    dx = Diagnosis.objects.create(patient=patient, icd10="F33.2", status="active", severity="severe")
+    opened = diagnosis_fingerprint(dx)
+    Diagnosis.objects.filter(pk=dx.pk).update(note="changed by another clinician")
+    response = clinician_client.post(reverse("patients:diagnosis_edit", args=[patient.pk, dx.pk]),
+                                     {"icd10": "F33.2", "status": "in_remission", "severity": "severe", "note": "",
+                                      "seen": opened})
+    dx.refresh_from_db()
+    assert response.status_code == 409
+    assert (dx.status, dx.note) == ("active", "changed by another clinician")
+    assert "NOT saved" in response.content.decode()

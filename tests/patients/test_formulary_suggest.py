@@ -9,7 +9,7 @@ pytestmark = pytest.mark.usefixtures("defaults")
 
 
 def suggest(client, name):
-    return client.get(SUGGEST, {"name": name}, HTTP_HX_REQUEST="true")
+    return client.post(SUGGEST, {"name": name}, HTTP_HX_REQUEST="true")
 
 
 def test_a_prefix_suggests_the_brand_and_its_generic(clinician_client):

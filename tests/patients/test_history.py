@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from config.roles import CLINICIAN
 from patients.models import MedicationEntry, Patient
+from patients.selectors import medication_list_fingerprint
 
 from .factories import MedicationEntryFactory
 
@@ -87,7 +88,8 @@ def test_removed_medication_appears_in_the_history(editor_client, editor, patien
 
 def test_clearing_the_attestation_is_credited_to_whoever_changed_the_list(editor_client, editor, clinician_client,
                                                                           patient):
-    clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]))
+    clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]),
+                          {"seen": medication_list_fingerprint(patient.medications.all())})
     editor_client.post(reverse("patients:medication_add", args=[patient.pk]),
                        {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"})
     clinician_client.post(reverse("patients:section", args=[patient.pk, "support"]),

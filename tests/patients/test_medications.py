@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import MedicationEntry
+from patients.selectors import medication_list_fingerprint
 
 from .factories import MedicationEntryFactory
 from .pages import input_value, shows
@@ -153,7 +154,8 @@ def test_a_medication_cannot_be_removed_through_another_patients_page(clinician_
 
 
 def test_reconcile_records_who_attested_and_when(clinician_client, clinician, patient):
-    response = clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]))
+    response = clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]),
+                                     {"seen": medication_list_fingerprint(patient.medications.all())})
     patient.refresh_from_db()
     assert response.status_code == 302
     assert (patient.medications_reconciled, patient.medications_reconciled_by) == (True, clinician)
@@ -189,3 +191,14 @@ def test_a_refused_medication_keeps_the_attestation(clinician_client, reconciled
     add_medication(clinician_client, reconciled, dose_mg="0")
     reconciled.refresh_from_db()
     assert reconciled.medications_reconciled is True
+
+
+def test_attesting_a_list_that_changed_since_it_was_shown_is_refused(clinician_client, patient):
+    shown = medication_list_fingerprint(patient.medications.all())
+    clinician_client.post(reverse("patients:medication_add", args=[patient.pk]),
+                          {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"})  # someone else adds one
+    response = clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]), {"seen": shown},
+                                     follow=True)
+    patient.refresh_from_db()
+    assert patient.medications_reconciled is False
+    assert "changed after you opened it" in response.content.decode()
