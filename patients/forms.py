@@ -58,11 +58,21 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth", "weight_kg", "height_cm",
-                  "pregnancy"]
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex_at_birth",
+            "weight_kg",
+            "height_cm",
+            "pregnancy",
+        ]
         widgets = {"date_of_birth": DateInput()}
-        help_texts = {"weight_kg": "Actual body weight; leave empty if not measured yet.",
-                      "mrn": "Clinic record number: letters, digits and '-'."}
+        help_texts = {
+            "weight_kg": "Actual body weight; leave empty if not measured yet.",
+            "mrn": "Clinic record number: letters, digits and '-'.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,11 +80,23 @@ class PatientForm(forms.ModelForm):
             self.fields[name].validators = []  # our messages below say what is plausible
             self.fields[name].widget.attrs["step"] = "0.1"
         self.helper = _no_form_tag_helper(
-            Div(Div(Field("mrn", autofocus=True), css_class="col-md-4"), Div("given_name", css_class="col-md-4"),
-                Div("family_name", css_class="col-md-4"), css_class="row"),
-            Div(Div("date_of_birth", css_class="col-md-4"), Div("sex_at_birth", css_class="col-md-4"),
-                Div("pregnancy", css_class="col-md-4"), css_class="row"),
-            Div(Div("weight_kg", css_class="col-md-4"), Div("height_cm", css_class="col-md-4"), css_class="row"),
+            Div(
+                Div(Field("mrn", autofocus=True), css_class="col-md-4"),
+                Div("given_name", css_class="col-md-4"),
+                Div("family_name", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div("date_of_birth", css_class="col-md-4"),
+                Div("sex_at_birth", css_class="col-md-4"),
+                Div("pregnancy", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div("weight_kg", css_class="col-md-4"),
+                Div("height_cm", css_class="col-md-4"),
+                css_class="row",
+            ),
             "version",
         )
 
@@ -117,18 +139,23 @@ def section_form_class(section: str) -> type[forms.ModelForm]:
     fields = list(ANSWER_SECTIONS[section])
     radios = [name for name in fields if name != "failed_antidepressant_trials"]
 
-    meta = type("Meta", (), {"model": Patient, "fields": fields,
-                             "widgets": dict.fromkeys(radios, forms.RadioSelect)})
+    meta = type(
+        "Meta", (), {"model": Patient, "fields": fields, "widgets": dict.fromkeys(radios, forms.RadioSelect)}
+    )
 
     def __init__(self, *args, **kwargs):
         forms.ModelForm.__init__(self, *args, **kwargs)
         for name in radios:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
         self.helper = _no_form_tag_helper(
-            *[InlineRadios(name) if name in radios else name for name in fields], "version")
+            *[InlineRadios(name) if name in radios else name for name in fields], "version"
+        )
 
-    return type(f"{section.title().replace('_', '')}Form", (forms.ModelForm,), {
-        "Meta": meta, "__init__": __init__, "version": forms.IntegerField(widget=forms.HiddenInput)})
+    return type(
+        f"{section.title().replace('_', '')}Form",
+        (forms.ModelForm,),
+        {"Meta": meta, "__init__": __init__, "version": forms.IntegerField(widget=forms.HiddenInput)},
+    )
 
 
 class DiagnosisForm(forms.ModelForm):
@@ -143,15 +170,24 @@ class DiagnosisForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.helper = _no_form_tag_helper(
-            Div(Div("icd10", css_class="col-md-3"), Div("status", css_class="col-md-3"),
-                Div("severity", css_class="col-md-3"), Div("note", css_class="col-md-3"), css_class="row"), "seen")
+            Div(
+                Div("icd10", css_class="col-md-3"),
+                Div("status", css_class="col-md-3"),
+                Div("severity", css_class="col-md-3"),
+                Div("note", css_class="col-md-3"),
+                css_class="row",
+            ),
+            "seen",
+        )
 
     def clean_icd10(self):
         raw = self.cleaned_data["icd10"]
         code = normalize_icd10(raw)
         if code is None:
-            raise forms.ValidationError(f"'{raw}' is not an ICD-10-CM code (a letter, two digits, then optional "
-                                        "characters, e.g. F33.2).")
+            raise forms.ValidationError(
+                f"'{raw}' is not an ICD-10-CM code (a letter, two digits, then optional "
+                "characters, e.g. F33.2)."
+            )
         if not icd10_known(code):
             raise forms.ValidationError(f"'{code}' is not in the ICD-10-CM code list.")
         duplicates = Diagnosis.objects.filter(patient=self.patient, icd10=code).exclude(pk=self.instance.pk)
@@ -174,8 +210,9 @@ class MedicationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"].widget.attrs.update({
-            "autocomplete": "off", "list": "formulary-options", "placeholder": "generic or brand name"})
+        self.fields["name"].widget.attrs.update(
+            {"autocomplete": "off", "list": "formulary-options", "placeholder": "generic or brand name"}
+        )
         self.fields["dose_mg"].widget.attrs["step"] = "any"
         self.helper = _no_form_tag_helper()
 
@@ -205,7 +242,11 @@ class BloodPressureForm(forms.ModelForm):
         model = BloodPressureReading
         fields = ["taken_at", "systolic", "diastolic", "heart_rate"]
         widgets = {"taken_at": DateTimeInput()}
-        labels = {"systolic": "Systolic (mmHg)", "diastolic": "Diastolic (mmHg)", "heart_rate": "Heart rate (bpm)"}
+        labels = {
+            "systolic": "Systolic (mmHg)",
+            "diastolic": "Diastolic (mmHg)",
+            "heart_rate": "Heart rate (bpm)",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,8 +255,14 @@ class BloodPressureForm(forms.ModelForm):
         for name in ("systolic", "diastolic", "heart_rate"):
             self.fields[name].validators = []
         self.helper = _no_form_tag_helper(
-            Div(Div("taken_at", css_class="col-md-4"), Div("systolic", css_class="col-md-2"),
-                Div("diastolic", css_class="col-md-2"), Div("heart_rate", css_class="col-md-2"), css_class="row"))
+            Div(
+                Div("taken_at", css_class="col-md-4"),
+                Div("systolic", css_class="col-md-2"),
+                Div("diastolic", css_class="col-md-2"),
+                Div("heart_rate", css_class="col-md-2"),
+                css_class="row",
+            )
+        )
 
     def clean_taken_at(self):
         taken_at = self.cleaned_data["taken_at"]

@@ -31,14 +31,18 @@ def _records(history_qs, label) -> list[Change]:
         previous = previous_by_object.get(record.id)
         if previous is not None and record.history_type == "~":
             delta = record.diff_against(previous)
-            fields = tuple((c.field, _fmt(c.old), _fmt(c.new)) for c in delta.changes if c.field not in HIDDEN_FIELDS)
+            fields = tuple(
+                (c.field, _fmt(c.old), _fmt(c.new)) for c in delta.changes if c.field not in HIDDEN_FIELDS
+            )
             if not fields:
                 previous_by_object[record.id] = record
                 continue
         else:
             fields = ()
         previous_by_object[record.id] = record
-        changes.append(Change(record.history_date, _who(record), label(record), KIND[record.history_type], fields))
+        changes.append(
+            Change(record.history_date, _who(record), label(record), KIND[record.history_type], fields)
+        )
     return changes
 
 
@@ -48,10 +52,16 @@ def _fmt(value) -> str:
 
 def patient_changes(patient: Patient) -> list[Change]:
     changes = _records(Patient.history.filter(id=patient.pk), lambda r: "patient record")
-    changes += _records(Diagnosis.history.filter(patient_id=patient.pk),
-                        lambda r: f"diagnosis {r.icd10} ({r.status}, {r.severity})")
-    changes += _records(MedicationEntry.history.filter(patient_id=patient.pk),
-                        lambda r: f"medication {r.name} {r.dose_mg or '?'} mg × {r.times_per_day or '?'}")
-    changes += _records(BloodPressureReading.history.filter(patient_id=patient.pk),
-                        lambda r: f"BP {r.systolic}/{r.diastolic} at {r.taken_at:%Y-%m-%d %H:%M}")
+    changes += _records(
+        Diagnosis.history.filter(patient_id=patient.pk),
+        lambda r: f"diagnosis {r.icd10} ({r.status}, {r.severity})",
+    )
+    changes += _records(
+        MedicationEntry.history.filter(patient_id=patient.pk),
+        lambda r: f"medication {r.name} {r.dose_mg or '?'} mg × {r.times_per_day or '?'}",
+    )
+    changes += _records(
+        BloodPressureReading.history.filter(patient_id=patient.pk),
+        lambda r: f"BP {r.systolic}/{r.diastolic} at {r.taken_at:%Y-%m-%d %H:%M}",
+    )
     return sorted(changes, key=lambda c: c.when, reverse=True)

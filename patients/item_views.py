@@ -27,8 +27,9 @@ def _back_to(pk, anchor):
 
 
 def _page_with_errors(request, pk, **forms):
-    return render(request, "patients/patient_detail.html", patient_page_context(_record_or_404(pk), **forms),
-                  status=400)
+    return render(
+        request, "patients/patient_detail.html", patient_page_context(_record_or_404(pk), **forms), status=400
+    )
 
 
 class DiagnosisAddView(ClinicianView):
@@ -58,17 +59,28 @@ class DiagnosisEditView(ClinicianView):
         current = diagnosis_fingerprint(dx)
         form = DiagnosisForm(request.POST, instance=dx, patient=dx.patient)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx},
-                          status=400)
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "patient": dx.patient, "diagnosis": dx},
+                status=400,
+            )
         if form.cleaned_data["seen"] != current:
             data = request.POST.copy()
             data["seen"] = current
             form = DiagnosisForm(data, instance=self._get(pk, dx_id), patient=dx.patient)
             form.is_valid()
-            form.add_error(None, "Another user changed this diagnosis after you opened it, so your changes were "
-                                 "NOT saved. Your entries are shown below; save again to replace theirs.")
-            return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx},
-                          status=409)
+            form.add_error(
+                None,
+                "Another user changed this diagnosis after you opened it, so your changes were "
+                "NOT saved. Your entries are shown below; save again to replace theirs.",
+            )
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "patient": dx.patient, "diagnosis": dx},
+                status=409,
+            )
         form.save()
         messages.success(request, f"Diagnosis {dx.icd10} saved.")
         return _back_to(pk, "diagnoses")
@@ -97,9 +109,14 @@ class MedicationAddView(ClinicianView):
                 return _medications_block(request, pk, form)
             return _page_with_errors(request, pk, medication_form=form)
         data = form.cleaned_data
-        medication_add(patient=patient, name=data["name"], dose_mg=data["dose_mg"],
-                       times_per_day=data["times_per_day"], as_needed=data["as_needed"],
-                       max_doses_per_day=data["max_doses_per_day"])
+        medication_add(
+            patient=patient,
+            name=data["name"],
+            dose_mg=data["dose_mg"],
+            times_per_day=data["times_per_day"],
+            as_needed=data["as_needed"],
+            max_doses_per_day=data["max_doses_per_day"],
+        )
         if request.htmx:
             return _medications_block(request, pk)
         return _back_to(pk, "medications")
@@ -107,7 +124,9 @@ class MedicationAddView(ClinicianView):
 
 class MedicationDeleteView(ClinicianView):
     def post(self, request, pk, med_id):
-        medication = get_object_or_404(MedicationEntry.objects.select_related("patient"), pk=med_id, patient_id=pk)
+        medication = get_object_or_404(
+            MedicationEntry.objects.select_related("patient"), pk=med_id, patient_id=pk
+        )
         medication_remove(medication=medication)
         if request.htmx:
             return _medications_block(request, pk)
@@ -118,12 +137,19 @@ class MedicationsReconcileView(ClinicianView):
     def post(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk)
         if request.POST.get("seen") != medication_list_fingerprint(patient.medications.all()):
-            messages.error(request, "The medication list changed after you opened it, so it was NOT attested. "
-                                    "Review the list below and attest again.")
+            messages.error(
+                request,
+                "The medication list changed after you opened it, so it was NOT attested. "
+                "Review the list below and attest again.",
+            )
             return _back_to(pk, "medications")
         medications_reconcile(patient=patient, user=request.user)
-        messages.success(request, "Medication list attested as complete."
-                         if patient.medications.exists() else "Attested: no current medications.")
+        messages.success(
+            request,
+            "Medication list attested as complete."
+            if patient.medications.exists()
+            else "Attested: no current medications.",
+        )
         return _back_to(pk, "medications")
 
 
@@ -159,6 +185,12 @@ class FormularySuggestView(ClinicianView):
     def post(self, request):  # POST: what the clinician types stays out of URLs and access logs
         name = request.POST.get("name", "").strip()
         formulary = current_formulary()
-        return render(request, "patients/includes/formulary_suggest.html", {
-            "name": name, "hit": formulary.lookup(name) if name else None,
-            "suggestions": formulary.suggest(name) if len(name) >= 2 else []})
+        return render(
+            request,
+            "patients/includes/formulary_suggest.html",
+            {
+                "name": name,
+                "hit": formulary.lookup(name) if name else None,
+                "suggestions": formulary.suggest(name) if len(name) >= 2 else [],
+            },
+        )

@@ -41,16 +41,31 @@ class Patient(models.Model):
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     sex_at_birth = answer_field(SEX_AT_BIRTH)
-    weight_kg = models.DecimalField("Weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True,
-                                    validators=[MinValueValidator(25), MaxValueValidator(350)])
-    height_cm = models.DecimalField("Height (cm)", max_digits=4, decimal_places=1, null=True, blank=True,
-                                    validators=[MinValueValidator(100), MaxValueValidator(250)])
+    weight_kg = models.DecimalField(
+        "Weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(25), MaxValueValidator(350)],
+    )
+    height_cm = models.DecimalField(
+        "Height (cm)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(100), MaxValueValidator(250)],
+    )
     pregnancy = answer_field(PREGNANCY)
 
     # treatment history
     failed_antidepressant_trials = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(50)],
-        help_text="Adequate antidepressant trials without response. Leave empty if unknown.")
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(50)],
+        help_text="Adequate antidepressant trials without response. Leave empty if unknown.",
+    )
     psychotherapy_current = answer_field()
 
     # psychiatric
@@ -92,8 +107,9 @@ class Patient(models.Model):
 
     # medication reconciliation: who attested the list is complete, and when
     medications_reconciled = models.BooleanField(default=False)
-    medications_reconciled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                                  on_delete=models.PROTECT, related_name="+")
+    medications_reconciled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     medications_reconciled_at = models.DateTimeField(null=True, blank=True)
 
     # optimistic concurrency: one counter per independently edited section
@@ -107,14 +123,23 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "mrn"]
         indexes = [models.Index(fields=["family_name", "given_name"])]
         constraints = [
-            models.CheckConstraint(condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=25, weight_kg__lte=350),
-                                   name="patient_weight_range"),
-            models.CheckConstraint(condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
-                                   name="patient_height_range"),
-            models.CheckConstraint(condition=Q(mrn__regex=r"^[A-Za-z0-9-]{1,32}$"), name="patient_mrn_format"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=25, weight_kg__lte=350),
+                name="patient_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
+                name="patient_height_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(mrn__regex=r"^[A-Za-z0-9-]{1,32}$"), name="patient_mrn_format"
+            ),
             # "KT-0001" and "kt-0001" are the same record number
-            models.UniqueConstraint(Lower("mrn"), name="patient_mrn_unique_ignoring_case",
-                                    violation_error_message="A patient with this MRN already exists."),
+            models.UniqueConstraint(
+                Lower("mrn"),
+                name="patient_mrn_unique_ignoring_case",
+                violation_error_message="A patient with this MRN already exists.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,14 +184,17 @@ class Diagnosis(models.Model):
 class MedicationEntry(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField("Medication (as typed)", max_length=100)
-    formulary_entry = models.ForeignKey("screening.FormularyEntry", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    formulary_entry = models.ForeignKey(
+        "screening.FormularyEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     dose_mg = models.DecimalField("Dose (mg)", max_digits=9, decimal_places=3, null=True, blank=True)
-    times_per_day = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                     validators=[MinValueValidator(1), MaxValueValidator(12)])
+    times_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
     as_needed = models.BooleanField(default=False)
-    max_doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                         validators=[MinValueValidator(1), MaxValueValidator(24)])
+    max_doses_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -174,12 +202,18 @@ class MedicationEntry(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name_plural = "medication entries"
         constraints = [
-            models.CheckConstraint(condition=Q(dose_mg__isnull=True) | Q(dose_mg__gt=0), name="medication_dose_positive"),
-            models.CheckConstraint(condition=Q(times_per_day__isnull=True) | Q(times_per_day__gte=1, times_per_day__lte=12),
-                                   name="medication_times_per_day_range"),
-            models.CheckConstraint(condition=Q(max_doses_per_day__isnull=True)
-                                   | Q(max_doses_per_day__gte=1, max_doses_per_day__lte=24),
-                                   name="medication_max_doses_range"),
+            models.CheckConstraint(
+                condition=Q(dose_mg__isnull=True) | Q(dose_mg__gt=0), name="medication_dose_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(times_per_day__isnull=True) | Q(times_per_day__gte=1, times_per_day__lte=12),
+                name="medication_times_per_day_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_doses_per_day__isnull=True)
+                | Q(max_doses_per_day__gte=1, max_doses_per_day__lte=24),
+                name="medication_max_doses_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -191,19 +225,28 @@ class BloodPressureReading(models.Model):
     taken_at = models.DateTimeField()
     systolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(60), MaxValueValidator(300)])
     diastolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(30), MaxValueValidator(200)])
-    heart_rate = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                  validators=[MinValueValidator(20), MaxValueValidator(250)])
+    heart_rate = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(20), MaxValueValidator(250)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(systolic__gte=60, systolic__lte=300), name="bp_systolic_range"),
-            models.CheckConstraint(condition=Q(diastolic__gte=30, diastolic__lte=200), name="bp_diastolic_range"),
-            models.CheckConstraint(condition=Q(systolic__gt=F("diastolic")), name="bp_systolic_above_diastolic"),
-            models.CheckConstraint(condition=Q(heart_rate__isnull=True) | Q(heart_rate__gte=20, heart_rate__lte=250),
-                                   name="bp_heart_rate_range"),
+            models.CheckConstraint(
+                condition=Q(systolic__gte=60, systolic__lte=300), name="bp_systolic_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(diastolic__gte=30, diastolic__lte=200), name="bp_diastolic_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic__gt=F("diastolic")), name="bp_systolic_above_diastolic"
+            ),
+            models.CheckConstraint(
+                condition=Q(heart_rate__isnull=True) | Q(heart_rate__gte=20, heart_rate__lte=250),
+                name="bp_heart_rate_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,12 +43,15 @@ def patient_search(query: str = "") -> QuerySet[Patient]:
 
 def patient_record(pk: int) -> Patient:
     """A patient with everything the patient page and the screening read, in a fixed number of queries."""
-    return (Patient.objects.select_related("medications_reconciled_by")
-            .prefetch_related(
-                "diagnoses",
-                Prefetch("medications", queryset=MedicationEntry.objects.select_related("formulary_entry")),
-                Prefetch("bp_readings", queryset=BloodPressureReading.objects.order_by("-taken_at", "-pk")))
-            .get(pk=pk))
+    return (
+        Patient.objects.select_related("medications_reconciled_by")
+        .prefetch_related(
+            "diagnoses",
+            Prefetch("medications", queryset=MedicationEntry.objects.select_related("formulary_entry")),
+            Prefetch("bp_readings", queryset=BloodPressureReading.objects.order_by("-taken_at", "-pk")),
+        )
+        .get(pk=pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,22 @@ def intake_document(patient: Patient, assessed_on: date) -> dict[str, Any]:
         "format": INTAKE_FORMAT,
         "assessed_on": assessed_on.isoformat(),
         "patient": {
-            "mrn": patient.mrn, "given_name": patient.given_name, "family_name": patient.family_name,
-            "date_of_birth": patient.date_of_birth.isoformat(), "sex_at_birth": patient.sex_at_birth,
-            "weight_kg": _number(patient.weight_kg), "height_cm": _number(patient.height_cm),
+            "mrn": patient.mrn,
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "date_of_birth": patient.date_of_birth.isoformat(),
+            "sex_at_birth": patient.sex_at_birth,
+            "weight_kg": _number(patient.weight_kg),
+            "height_cm": _number(patient.height_cm),
             "pregnancy": patient.pregnancy,
         },
         "diagnoses": [
-            {"icd10": d.icd10, "status": d.status, "severity": d.severity, **({"note": d.note} if d.note else {})}
+            {
+                "icd10": d.icd10,
+                "status": d.status,
+                "severity": d.severity,
+                **({"note": d.note} if d.note else {}),
+            }
             for d in patient.diagnoses.all()
         ],
         "treatment_history": {
@@ -106,14 +118,23 @@ def intake_document(patient: Patient, assessed_on: date) -> dict[str, Any]:
         "medications": {
             "reconciled": patient.medications_reconciled,
             "items": [
-                {"name": m.name, "dose_mg": _number(m.dose_mg), "times_per_day": m.times_per_day,
-                 "as_needed": m.as_needed, "max_doses_per_day": m.max_doses_per_day}
+                {
+                    "name": m.name,
+                    "dose_mg": _number(m.dose_mg),
+                    "times_per_day": m.times_per_day,
+                    "as_needed": m.as_needed,
+                    "max_doses_per_day": m.max_doses_per_day,
+                }
                 for m in patient.medications.all()
             ],
         },
         "blood_pressure": [
-            {"taken_at": timezone.localtime(r.taken_at).isoformat(), "systolic": r.systolic, "diastolic": r.diastolic,
-             "heart_rate": r.heart_rate}
+            {
+                "taken_at": timezone.localtime(r.taken_at).isoformat(),
+                "systolic": r.systolic,
+                "diastolic": r.diastolic,
+                "heart_rate": r.heart_rate,
+            }
             for r in sorted(patient.bp_readings.all(), key=lambda r: (r.taken_at, r.pk))
         ],
     }
@@ -133,17 +154,25 @@ def screening_history(patient: Patient) -> list[dict[str, Any]]:
     from screening.models import Screening
     from screening.presentation import verdict_display
 
-    screenings = list(Screening.objects.filter(patient=patient).select_related("signoff")
-                      .only("id", "created_at", "verdict", "rule_codes", "signoff__id").order_by("created_at", "pk"))
+    screenings = list(
+        Screening.objects.filter(patient=patient)
+        .select_related("signoff")
+        .only("id", "created_at", "verdict", "rule_codes", "signoff__id")
+        .order_by("created_at", "pk")
+    )
     rows, previous = [], None
     for screening in screenings:
         codes = set(screening.rule_codes)
-        rows.append({
-            "screening": screening, "verdict": verdict_display(screening.verdict), "first": previous is None,
-            "added": sorted(codes - previous) if previous is not None else [],
-            "removed": sorted(previous - codes) if previous is not None else [],
-            "signed": hasattr(screening, "signoff") and screening.signoff is not None,
-        })
+        rows.append(
+            {
+                "screening": screening,
+                "verdict": verdict_display(screening.verdict),
+                "first": previous is None,
+                "added": sorted(codes - previous) if previous is not None else [],
+                "removed": sorted(previous - codes) if previous is not None else [],
+                "signed": hasattr(screening, "signoff") and screening.signoff is not None,
+            }
+        )
         previous = codes
     return list(reversed(rows))
 
@@ -156,8 +185,12 @@ def fingerprint(*values: Any) -> str:
 
 
 def medication_list_fingerprint(medications) -> str:
-    return fingerprint(*[(m.pk, m.name, str(m.dose_mg), m.times_per_day, m.as_needed, m.max_doses_per_day)
-                         for m in sorted(medications, key=lambda m: m.pk)])
+    return fingerprint(
+        *[
+            (m.pk, m.name, str(m.dose_mg), m.times_per_day, m.as_needed, m.max_doses_per_day)
+            for m in sorted(medications, key=lambda m: m.pk)
+        ]
+    )
 
 
 def diagnosis_fingerprint(diagnosis) -> str:

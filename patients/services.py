@@ -31,8 +31,9 @@ def _bump(patient: Patient, section: str) -> None:
 
 
 @transaction.atomic
-def patient_section_update(*, patient_id: int, section: str, values: dict[str, Any], expected_version: int,
-                           user=None) -> Patient:
+def patient_section_update(
+    *, patient_id: int, section: str, values: dict[str, Any], expected_version: int, user=None
+) -> Patient:
     """Save one section if nobody saved it since `expected_version`; otherwise raise StaleEdit."""
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     if patient.section_version(section) != expected_version:
@@ -62,11 +63,24 @@ def _medication_list_changed(patient: Patient) -> None:
 
 
 @transaction.atomic
-def medication_add(*, patient: Patient, name: str, dose_mg: Decimal | None, times_per_day: int | None,
-                   as_needed: bool, max_doses_per_day: int | None) -> MedicationEntry:
+def medication_add(
+    *,
+    patient: Patient,
+    name: str,
+    dose_mg: Decimal | None,
+    times_per_day: int | None,
+    as_needed: bool,
+    max_doses_per_day: int | None,
+) -> MedicationEntry:
     entry = MedicationEntry.objects.create(
-        patient=patient, name=name.strip(), formulary_entry=formulary_entry_for(name), dose_mg=dose_mg,
-        times_per_day=times_per_day, as_needed=as_needed, max_doses_per_day=max_doses_per_day)
+        patient=patient,
+        name=name.strip(),
+        formulary_entry=formulary_entry_for(name),
+        dose_mg=dose_mg,
+        times_per_day=times_per_day,
+        as_needed=as_needed,
+        max_doses_per_day=max_doses_per_day,
+    )
     _medication_list_changed(patient)
     return entry
 
@@ -84,12 +98,21 @@ def medications_reconcile(*, patient: Patient, user) -> Patient:
     patient.medications_reconciled_by = user
     patient.medications_reconciled_at = timezone.now()
     patient._history_user = user
-    patient.save(update_fields=["medications_reconciled", "medications_reconciled_by", "medications_reconciled_at"])
+    patient.save(
+        update_fields=["medications_reconciled", "medications_reconciled_by", "medications_reconciled_at"]
+    )
     return patient
 
 
-PATIENT_FIELDS = ("given_name", "family_name", "date_of_birth", "sex_at_birth", "weight_kg", "height_cm",
-                  "pregnancy")
+PATIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex_at_birth",
+    "weight_kg",
+    "height_cm",
+    "pregnancy",
+)
 
 
 @transaction.atomic
@@ -99,8 +122,11 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     Raises IntakeInvalid (every problem by path) before anything is written.
     """
     valid = validate_intake(doc)
-    unknown_codes = [f"diagnoses[{i}].icd10: {d['icd10']} is not in the ICD-10-CM code list"
-                     for i, d in enumerate(valid["diagnoses"]) if not icd10_known(d["icd10"])]
+    unknown_codes = [
+        f"diagnoses[{i}].icd10: {d['icd10']} is not in the ICD-10-CM code list"
+        for i, d in enumerate(valid["diagnoses"])
+        if not icd10_known(d["icd10"])
+    ]
     if unknown_codes:
         raise IntakeInvalid(unknown_codes)
     p = valid["patient"]
@@ -128,26 +154,52 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     patient.diagnoses.all().delete()
     patient.medications.all().delete()
     patient.bp_readings.all().delete()
-    bulk_create_with_history([
-        Diagnosis(patient=patient, icd10=d["icd10"], status=d["status"], severity=d["severity"], note=d["note"],
-                  description=icd10_description(d["icd10"]))
-        for d in valid["diagnoses"]
-    ], Diagnosis, default_user=user)
+    bulk_create_with_history(
+        [
+            Diagnosis(
+                patient=patient,
+                icd10=d["icd10"],
+                status=d["status"],
+                severity=d["severity"],
+                note=d["note"],
+                description=icd10_description(d["icd10"]),
+            )
+            for d in valid["diagnoses"]
+        ],
+        Diagnosis,
+        default_user=user,
+    )
     formulary = current_formulary()
     entries = {e.generic: e for e in FormularyEntry.objects.all()}
     meds = []
     for m in valid["medications"]["items"]:
         hit = formulary.lookup(m["name"])
-        meds.append(MedicationEntry(
-            patient=patient, name=m["name"], formulary_entry=entries.get(hit.drug.generic) if hit else None,
-            dose_mg=m["dose_mg"], times_per_day=m["times_per_day"], as_needed=m["as_needed"],
-            max_doses_per_day=m["max_doses_per_day"]))
+        meds.append(
+            MedicationEntry(
+                patient=patient,
+                name=m["name"],
+                formulary_entry=entries.get(hit.drug.generic) if hit else None,
+                dose_mg=m["dose_mg"],
+                times_per_day=m["times_per_day"],
+                as_needed=m["as_needed"],
+                max_doses_per_day=m["max_doses_per_day"],
+            )
+        )
     bulk_create_with_history(meds, MedicationEntry, default_user=user)
-    bulk_create_with_history([
-        BloodPressureReading(patient=patient, taken_at=r["taken_at"], systolic=r["systolic"],
-                             diastolic=r["diastolic"], heart_rate=r["heart_rate"])
-        for r in valid["blood_pressure"]
-    ], BloodPressureReading, default_user=user)
+    bulk_create_with_history(
+        [
+            BloodPressureReading(
+                patient=patient,
+                taken_at=r["taken_at"],
+                systolic=r["systolic"],
+                diastolic=r["diastolic"],
+                heart_rate=r["heart_rate"],
+            )
+            for r in valid["blood_pressure"]
+        ],
+        BloodPressureReading,
+        default_user=user,
+    )
     return patient, created
 
 

@@ -85,8 +85,13 @@ class PatientEditView(ClinicianView):
             return render(request, self.template_name, {"form": form, "patient": patient}, status=400)
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            patient_section_update(patient_id=pk, section=self.section, values=values,
-                                   expected_version=form.cleaned_data.get("version") or 0, user=request.user)
+            patient_section_update(
+                patient_id=pk,
+                section=self.section,
+                values=values,
+                expected_version=form.cleaned_data.get("version") or 0,
+                user=request.user,
+            )
         except StaleEdit:
             return _stale(request, self.template_name, form, pk, self.section, {"patient": patient})
         messages.success(request, "Patient details saved.")
@@ -99,9 +104,12 @@ def _stale(request, template, form, pk, section, context):
     data["version"] = current.section_version(section)
     form = type(form)(data, instance=current)
     form.is_valid()
-    form.add_error(None, "Another user saved this section after you opened it, so your changes were NOT saved. "
-                         "Your entries are shown below; the values saved by the other user are listed on the "
-                         "patient page. Save again to replace them.")
+    form.add_error(
+        None,
+        "Another user saved this section after you opened it, so your changes were NOT saved. "
+        "Your entries are shown below; the values saved by the other user are listed on the "
+        "patient page. Save again to replace them.",
+    )
     return render(request, template, {**context, "form": form, "stale": True}, status=409)
 
 
@@ -119,10 +127,21 @@ class PatientDetailView(ClinicianView):
 def patient_page_context(patient, **overrides):
     completeness = section_completeness(patient)
     sections = [
-        {"key": key, "label": SECTION_LABELS[key].capitalize(), "completeness": completeness[key],
-         "answers": [(Patient._meta.get_field(name).verbose_name.capitalize(), name,
-                      getattr(patient, name), _display(patient, name)) for name in fields],
-         "none_of_these": key in NONE_OF_THESE}
+        {
+            "key": key,
+            "label": SECTION_LABELS[key].capitalize(),
+            "completeness": completeness[key],
+            "answers": [
+                (
+                    Patient._meta.get_field(name).verbose_name.capitalize(),
+                    name,
+                    getattr(patient, name),
+                    _display(patient, name),
+                )
+                for name in fields
+            ],
+            "none_of_these": key in NONE_OF_THESE,
+        }
         for key, fields in ANSWER_SECTIONS.items()
     ]
     context = {
@@ -159,12 +178,20 @@ class SectionEditView(ClinicianView):
         return super().dispatch(request, *args, **kwargs)
 
     def _context(self, patient, section, form, **extra):
-        return {"patient": patient, "section": section, "section_label": SECTION_LABELS[section], "form": form,
-                "none_of_these": section in NONE_OF_THESE, **extra}
+        return {
+            "patient": patient,
+            "section": section,
+            "section_label": SECTION_LABELS[section],
+            "form": form,
+            "none_of_these": section in NONE_OF_THESE,
+            **extra,
+        }
 
     def get(self, request, pk, section):
         patient = get_object_or_404(Patient, pk=pk)
-        form = section_form_class(section)(instance=patient, initial={"version": patient.section_version(section)})
+        form = section_form_class(section)(
+            instance=patient, initial={"version": patient.section_version(section)}
+        )
         return render(request, self.template_name, self._context(patient, section, form))
 
     def post(self, request, pk, section):
@@ -178,11 +205,17 @@ class SectionEditView(ClinicianView):
             return render(request, self.template_name, self._context(patient, section, form), status=400)
         values = {name: form.cleaned_data[name] for name in ANSWER_SECTIONS[section]}
         try:
-            patient_section_update(patient_id=pk, section=section, values=values,
-                                   expected_version=form.cleaned_data["version"], user=request.user)
+            patient_section_update(
+                patient_id=pk,
+                section=section,
+                values=values,
+                expected_version=form.cleaned_data["version"],
+                user=request.user,
+            )
         except StaleEdit:
-            return _stale(request, self.template_name, form, pk, section,
-                          self._context(patient, section, form))
+            return _stale(
+                request, self.template_name, form, pk, section, self._context(patient, section, form)
+            )
         messages.success(request, f"{SECTION_LABELS[section].capitalize()} answers saved.")
         return redirect(reverse("patients:detail", kwargs={"pk": pk}) + f"#section-{section}")
 
@@ -194,7 +227,9 @@ class PatientExportView(ClinicianView):
         except Patient.DoesNotExist as exc:
             raise Http404("No such patient") from exc
         doc = intake_document(patient, timezone.localdate())
-        response = HttpResponse(json.dumps(doc, indent=2, ensure_ascii=False), content_type="application/json")
+        response = HttpResponse(
+            json.dumps(doc, indent=2, ensure_ascii=False), content_type="application/json"
+        )
         # the file name carries the record id only, never a name
         response["Content-Disposition"] = f'attachment; filename="intake-{patient.pk}.json"'
         return response

@@ -40,7 +40,9 @@ def validate_formulary_data(data: Any) -> list[str]:
             if not isinstance(e.get(key, []), list):
                 errors.append(f"{where}.{key}: must be a list")
         factor = e.get("diazepam_10mg_equivalent_mg")
-        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0):
+        if factor is not None and (
+            isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0
+        ):
             errors.append(f"{where}.diazepam_10mg_equivalent_mg: must be a positive number or null")
     return errors
 
@@ -54,8 +56,13 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
     existing = {e.generic: e for e in FormularyEntry.objects.all()}
     created, updated = [], []
     for e in data["entries"]:
-        values = {"brands": e.get("brands", []), "aliases": e.get("aliases", []), "atc": e["atc"], "classes": e.get("classes", []),
-                  "diazepam_10mg_equivalent_mg": e.get("diazepam_10mg_equivalent_mg")}
+        values = {
+            "brands": e.get("brands", []),
+            "aliases": e.get("aliases", []),
+            "atc": e["atc"],
+            "classes": e.get("classes", []),
+            "diazepam_10mg_equivalent_mg": e.get("diazepam_10mg_equivalent_mg"),
+        }
         row = existing.get(e["generic"])
         if row is None:
             created.append(FormularyEntry(generic=e["generic"], **values))
@@ -64,7 +71,9 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
                 setattr(row, key, value)
             updated.append(row)
     FormularyEntry.objects.bulk_create(created)
-    FormularyEntry.objects.bulk_update(updated, ["brands", "aliases", "atc", "classes", "diazepam_10mg_equivalent_mg"])
+    FormularyEntry.objects.bulk_update(
+        updated, ["brands", "aliases", "atc", "classes", "diazepam_10mg_equivalent_mg"]
+    )
     return len(created), len(updated)
 
 

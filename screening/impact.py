@@ -21,9 +21,13 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 25
 
 
-def impact_compute(screenings: Iterable[Screening], ruleset: EngineRuleSet, formulary: Formulary,
-                   baseline: EngineRuleSet | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def impact_compute(
+    screenings: Iterable[Screening],
+    ruleset: EngineRuleSet,
+    formulary: Formulary,
+    baseline: EngineRuleSet | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Each stored intake snapshot evaluated under `baseline` (the active set; without one, the stored
     result) and under the draft, on its own assessment date and with today's formulary, so that the
     transitions show what the draft changes and nothing else."""
@@ -42,15 +46,24 @@ def impact_compute(screenings: Iterable[Screening], ruleset: EngineRuleSet, form
         new_codes = set(new.rule_codes)
         transitions[(old_verdict, new.verdict)] += 1
         if new.verdict != old_verdict or old_codes != new_codes:
-            affected.append({
-                "screening": screening.pk, "patient": screening.patient_id, "mrn": screening.patient.mrn,
-                "old": old_verdict, "new": new.verdict,
-                "added": sorted(new_codes - old_codes), "removed": sorted(old_codes - new_codes)})
+            affected.append(
+                {
+                    "screening": screening.pk,
+                    "patient": screening.patient_id,
+                    "mrn": screening.patient.mrn,
+                    "old": old_verdict,
+                    "new": new.verdict,
+                    "added": sorted(new_codes - old_codes),
+                    "removed": sorted(old_codes - new_codes),
+                }
+            )
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
     return {
-        "transitions": [{"old": old, "new": new, "count": n}
-                        for (old, new), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "transitions": [
+            {"old": old, "new": new, "count": n}
+            for (old, new), n in sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
         "changed_verdicts": sum(n for (old, new), n in transitions.items() if old != new),
         "affected": affected,
         "unscreenable": unscreenable,
@@ -61,8 +74,9 @@ def impact_compute(screenings: Iterable[Screening], ruleset: EngineRuleSet, form
 def impact_preview_start(*, ruleset: RuleSet, user, limit: int = 500) -> ImpactPreview:
     from .tasks import impact_preview_task
 
-    preview = ImpactPreview.objects.create(ruleset=ruleset, ruleset_sha256=ruleset.sha256, requested_by=user,
-                                           limit=limit)
+    preview = ImpactPreview.objects.create(
+        ruleset=ruleset, ruleset_sha256=ruleset.sha256, requested_by=user, limit=limit
+    )
     preview_id = preview.pk
     transaction.on_commit(lambda: impact_preview_task.delay(preview_id))
     return preview
@@ -72,21 +86,27 @@ def impact_preview_run(*, preview_id: int) -> ImpactPreview:
     preview = ImpactPreview.objects.select_related("ruleset").get(pk=preview_id)
     if preview.status == ImpactPreview.Status.DONE:
         return preview
-    screenings = list(Screening.objects.select_related("patient").only(
-        "id", "verdict", "rule_codes", "intake", "assessed_on", "patient__id", "patient__mrn")
-        .order_by("-created_at", "-pk")[: preview.limit])
-    ImpactPreview.objects.filter(pk=preview_id).update(status=ImpactPreview.Status.RUNNING, total=len(screenings),
-                                                        processed=0)
+    screenings = list(
+        Screening.objects.select_related("patient")
+        .only("id", "verdict", "rule_codes", "intake", "assessed_on", "patient__id", "patient__mrn")
+        .order_by("-created_at", "-pk")[: preview.limit]
+    )
+    ImpactPreview.objects.filter(pk=preview_id).update(
+        status=ImpactPreview.Status.RUNNING, total=len(screenings), processed=0
+    )
 
     def progress(done: int) -> None:
         ImpactPreview.objects.filter(pk=preview_id).update(processed=done)
 
     active = RuleSet.objects.filter(is_active=True).prefetch_related("rules").first()
     baseline = engine_ruleset(active) if active is not None else None
-    result = impact_compute(screenings, engine_ruleset(preview.ruleset), current_formulary(), baseline, progress)
+    result = impact_compute(
+        screenings, engine_ruleset(preview.ruleset), current_formulary(), baseline, progress
+    )
     result["baseline"] = active.version if active is not None else "stored results"
-    ImpactPreview.objects.filter(pk=preview_id).update(status=ImpactPreview.Status.DONE, processed=len(screenings),
-                                                        result=result)
+    ImpactPreview.objects.filter(pk=preview_id).update(
+        status=ImpactPreview.Status.DONE, processed=len(screenings), result=result
+    )
     log.info("impact preview done preview_id=%s screenings=%s", preview_id, len(screenings))
     preview.refresh_from_db()
     return preview
@@ -94,5 +114,3 @@ def impact_preview_run(*, preview_id: int) -> ImpactPreview:
 
 def impact_preview_fail(*, preview_id: int, error: str) -> None:
     ImpactPreview.objects.filter(pk=preview_id).update(status=ImpactPreview.Status.FAILED, error=error[:300])
-
-

@@ -30,20 +30,56 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "treatment_history": {"psychotherapy_current": TRI},
     "psychiatric": {
-        "psychotic_symptoms_current": TRI, "psychosis_history": TRI, "mania_current": TRI,
-        "suicidal_ideation": SUICIDAL_IDEATION, "suicidal_intent_or_plan": TRI,
+        "psychotic_symptoms_current": TRI,
+        "psychosis_history": TRI,
+        "mania_current": TRI,
+        "suicidal_ideation": SUICIDAL_IDEATION,
+        "suicidal_intent_or_plan": TRI,
         "substance_use_disorder": SUBSTANCE_USE,
     },
-    "cardiovascular": dict.fromkeys(("aneurysmal_vascular_disease", "arteriovenous_malformation", "intracerebral_hemorrhage_history", "recent_myocardial_infarction", "unstable_angina", "decompensated_heart_failure", "uncontrolled_arrhythmia", "stable_coronary_disease", "heart_failure_compensated", "valvular_disease", "stroke_history", "hypertensive_encephalopathy_history"), TRI),
+    "cardiovascular": dict.fromkeys(
+        (
+            "aneurysmal_vascular_disease",
+            "arteriovenous_malformation",
+            "intracerebral_hemorrhage_history",
+            "recent_myocardial_infarction",
+            "unstable_angina",
+            "decompensated_heart_failure",
+            "uncontrolled_arrhythmia",
+            "stable_coronary_disease",
+            "heart_failure_compensated",
+            "valvular_disease",
+            "stroke_history",
+            "hypertensive_encephalopathy_history",
+        ),
+        TRI,
+    ),
     "other_medical": {
-        "ketamine_hypersensitivity": TRI, "raised_intracranial_pressure": TRI, "hepatic_impairment": HEPATIC,
-        "glaucoma": TRI, "hyperthyroidism_uncontrolled": TRI, "porphyria": TRI, "interstitial_cystitis": TRI,
-        "dementia_or_delirium": TRI, "severe_sleep_apnea": TRI,
+        "ketamine_hypersensitivity": TRI,
+        "raised_intracranial_pressure": TRI,
+        "hepatic_impairment": HEPATIC,
+        "glaucoma": TRI,
+        "hyperthyroidism_uncontrolled": TRI,
+        "porphyria": TRI,
+        "interstitial_cystitis": TRI,
+        "dementia_or_delirium": TRI,
+        "severe_sleep_apnea": TRI,
     },
     "support": {"escort_available": TRI, "support_person": TRI},
 }
-TOP_LEVEL = ("format", "assessed_on", "patient", "diagnoses", "treatment_history", "psychiatric",
-             "medications", "blood_pressure", "cardiovascular", "other_medical", "support")
+TOP_LEVEL = (
+    "format",
+    "assessed_on",
+    "patient",
+    "diagnoses",
+    "treatment_history",
+    "psychiatric",
+    "medications",
+    "blood_pressure",
+    "cardiovascular",
+    "other_medical",
+    "support",
+)
 
 
 class IntakeInvalid(ValueError):
@@ -87,7 +123,9 @@ class _Checker:
             return None
         return value
 
-    def choice(self, value: Any, path: str, choices: tuple[str, ...], default: str | None = "unknown") -> str | None:
+    def choice(
+        self, value: Any, path: str, choices: tuple[str, ...], default: str | None = "unknown"
+    ) -> str | None:
         if value is None:
             if default is None:
                 self.error(path, "required")
@@ -97,8 +135,17 @@ class _Checker:
             return None
         return value
 
-    def number(self, value: Any, path: str, *, low: float, high: float, integer: bool,
-               required: bool = False, exclusive_low: bool = False) -> float | int | None:
+    def number(
+        self,
+        value: Any,
+        path: str,
+        *,
+        low: float,
+        high: float,
+        integer: bool,
+        required: bool = False,
+        exclusive_low: bool = False,
+    ) -> float | int | None:
         if value is None:
             if required:
                 self.error(path, "required")
@@ -189,8 +236,16 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     assessed_on = c.day(root.get("assessed_on"), "assessed_on")
     out["assessed_on"] = assessed_on.isoformat() if assessed_on else None
 
-    patient_fields = ("mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth", "weight_kg",
-                      "height_cm", "pregnancy")
+    patient_fields = (
+        "mrn",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex_at_birth",
+        "weight_kg",
+        "height_cm",
+        "pregnancy",
+    )
     patient = c.obj(root.get("patient"), "patient", patient_fields) if "patient" in root else None
     if "patient" not in root:
         c.error("patient", "required")
@@ -210,10 +265,12 @@ def validate_intake(doc: Any) -> dict[str, Any]:
                 c.error("patient.date_of_birth", f"{dob.isoformat()} gives an age above 120")
         p_out["date_of_birth"] = dob.isoformat() if dob else None
         p_out["sex_at_birth"] = c.choice(patient.get("sex_at_birth"), "patient.sex_at_birth", SEX_AT_BIRTH)
-        p_out["weight_kg"] = c.number(patient.get("weight_kg"), "patient.weight_kg", low=25, high=350,
-                                      integer=False)
-        p_out["height_cm"] = c.number(patient.get("height_cm"), "patient.height_cm", low=100, high=250,
-                                      integer=False)
+        p_out["weight_kg"] = c.number(
+            patient.get("weight_kg"), "patient.weight_kg", low=25, high=350, integer=False
+        )
+        p_out["height_cm"] = c.number(
+            patient.get("height_cm"), "patient.height_cm", low=100, high=250, integer=False
+        )
         p_out["pregnancy"] = c.choice(patient.get("pregnancy"), "patient.pregnancy", PREGNANCY)
     out["patient"] = p_out
 
@@ -230,34 +287,54 @@ def validate_intake(doc: Any) -> dict[str, Any]:
         raw = c.text(dx.get("icd10"), f"{path}.icd10", required=True, max_len=8)
         code = normalize_icd10(raw) if raw else None
         if raw and code is None:
-            c.error(f"{path}.icd10", f"{raw!r} is not an ICD-10-CM code (letter, two digits, optional dot "
-                                     "and up to four more characters)")
+            c.error(
+                f"{path}.icd10",
+                f"{raw!r} is not an ICD-10-CM code (letter, two digits, optional dot "
+                "and up to four more characters)",
+            )
         if code is not None and code in {d["icd10"] for d in out["diagnoses"]}:
             c.error(f"{path}.icd10", f"{code} is listed twice")
-        out["diagnoses"].append({
-            "icd10": code,
-            "status": c.choice(dx.get("status"), f"{path}.status", DIAGNOSIS_STATUS, default="active"),
-            "severity": c.choice(dx.get("severity"), f"{path}.severity", DIAGNOSIS_SEVERITY,
-                                 default="unspecified"),
-            "note": c.text(dx.get("note"), f"{path}.note", required=False, max_len=500) or "",
-        })
+        out["diagnoses"].append(
+            {
+                "icd10": code,
+                "status": c.choice(dx.get("status"), f"{path}.status", DIAGNOSIS_STATUS, default="active"),
+                "severity": c.choice(
+                    dx.get("severity"), f"{path}.severity", DIAGNOSIS_SEVERITY, default="unspecified"
+                ),
+                "note": c.text(dx.get("note"), f"{path}.note", required=False, max_len=500) or "",
+            }
+        )
 
-    th = c.obj(root.get("treatment_history"), "treatment_history",
-               ("failed_antidepressant_trials", "psychotherapy_current"))
+    th = c.obj(
+        root.get("treatment_history"),
+        "treatment_history",
+        ("failed_antidepressant_trials", "psychotherapy_current"),
+    )
     th_out: dict[str, Any] = {}
     if th is not None:
         th_out["failed_antidepressant_trials"] = c.number(
-            th.get("failed_antidepressant_trials"), "treatment_history.failed_antidepressant_trials",
-            low=0, high=50, integer=True)
-        th_out["psychotherapy_current"] = c.choice(th.get("psychotherapy_current"),
-                                                   "treatment_history.psychotherapy_current", TRI)
+            th.get("failed_antidepressant_trials"),
+            "treatment_history.failed_antidepressant_trials",
+            low=0,
+            high=50,
+            integer=True,
+        )
+        th_out["psychotherapy_current"] = c.choice(
+            th.get("psychotherapy_current"), "treatment_history.psychotherapy_current", TRI
+        )
     out["treatment_history"] = th_out
 
     for section in ("psychiatric", "cardiovascular", "other_medical", "support"):
         fields = SECTIONS[section]
         data = c.obj(root.get(section), section, tuple(fields))
-        out[section] = {} if data is None else {
-            name: c.choice(data.get(name), f"{section}.{name}", choices) for name, choices in fields.items()}
+        out[section] = (
+            {}
+            if data is None
+            else {
+                name: c.choice(data.get(name), f"{section}.{name}", choices)
+                for name, choices in fields.items()
+            }
+        )
 
     meds = c.obj(root.get("medications"), "medications", ("reconciled", "items"))
     m_out: dict[str, Any] = {"reconciled": False, "items": []}
@@ -272,19 +349,28 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             med = c.obj(item, path, ("name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day"))
             if med is None:
                 continue
-            dose = c.number(med.get("dose_mg"), f"{path}.dose_mg", low=0, high=100000, integer=False,
-                            exclusive_low=True)
+            dose = c.number(
+                med.get("dose_mg"), f"{path}.dose_mg", low=0, high=100000, integer=False, exclusive_low=True
+            )
             if dose is not None and abs(dose * 1000 - round(dose * 1000)) > 1e-6:
                 c.error(f"{path}.dose_mg", f"{dose!r} has more than 3 decimal places (mg to the microgram)")
-            m_out["items"].append({
-                "name": c.text(med.get("name"), f"{path}.name", required=True),
-                "dose_mg": dose,
-                "times_per_day": c.number(med.get("times_per_day"), f"{path}.times_per_day", low=1, high=12,
-                                          integer=True),
-                "as_needed": c.boolean(med.get("as_needed"), f"{path}.as_needed", default=False),
-                "max_doses_per_day": c.number(med.get("max_doses_per_day"), f"{path}.max_doses_per_day",
-                                              low=1, high=24, integer=True),
-            })
+            m_out["items"].append(
+                {
+                    "name": c.text(med.get("name"), f"{path}.name", required=True),
+                    "dose_mg": dose,
+                    "times_per_day": c.number(
+                        med.get("times_per_day"), f"{path}.times_per_day", low=1, high=12, integer=True
+                    ),
+                    "as_needed": c.boolean(med.get("as_needed"), f"{path}.as_needed", default=False),
+                    "max_doses_per_day": c.number(
+                        med.get("max_doses_per_day"),
+                        f"{path}.max_doses_per_day",
+                        low=1,
+                        high=24,
+                        integer=True,
+                    ),
+                }
+            )
     out["medications"] = m_out
 
     readings = root.get("blood_pressure", [])
@@ -299,17 +385,27 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             continue
         taken_at = c.moment(bp.get("taken_at"), f"{path}.taken_at")
         if taken_at and assessed_on and taken_at.date() > assessed_on:
-            c.error(f"{path}.taken_at", f"{bp.get('taken_at')} is after assessed_on {assessed_on.isoformat()}")
-        systolic = c.number(bp.get("systolic"), f"{path}.systolic", low=60, high=300, integer=True,
-                            required=True)
-        diastolic = c.number(bp.get("diastolic"), f"{path}.diastolic", low=30, high=200, integer=True,
-                             required=True)
+            c.error(
+                f"{path}.taken_at", f"{bp.get('taken_at')} is after assessed_on {assessed_on.isoformat()}"
+            )
+        systolic = c.number(
+            bp.get("systolic"), f"{path}.systolic", low=60, high=300, integer=True, required=True
+        )
+        diastolic = c.number(
+            bp.get("diastolic"), f"{path}.diastolic", low=30, high=200, integer=True, required=True
+        )
         if systolic is not None and diastolic is not None and systolic <= diastolic:
             c.error(f"{path}.diastolic", f"{diastolic} must be below the systolic {systolic}")
-        out["blood_pressure"].append({
-            "taken_at": taken_at.isoformat() if taken_at else None, "systolic": systolic, "diastolic": diastolic,
-            "heart_rate": c.number(bp.get("heart_rate"), f"{path}.heart_rate", low=20, high=250, integer=True),
-        })
+        out["blood_pressure"].append(
+            {
+                "taken_at": taken_at.isoformat() if taken_at else None,
+                "systolic": systolic,
+                "diastolic": diastolic,
+                "heart_rate": c.number(
+                    bp.get("heart_rate"), f"{path}.heart_rate", low=20, high=250, integer=True
+                ),
+            }
+        )
 
     if c.errors:
         raise IntakeInvalid(c.errors)
@@ -335,12 +431,21 @@ def facts_from_intake(intake: dict[str, Any], resolve: Callable[[str], Drug | No
         failed_antidepressant_trials=intake["treatment_history"].get("failed_antidepressant_trials"),
         medications_reconciled=intake["medications"]["reconciled"],
         medications=tuple(
-            Medication(name=m["name"], dose_mg=m["dose_mg"], times_per_day=m["times_per_day"],
-                       as_needed=m["as_needed"], max_doses_per_day=m["max_doses_per_day"], drug=resolve(m["name"]))
-            for m in intake["medications"]["items"]),
+            Medication(
+                name=m["name"],
+                dose_mg=m["dose_mg"],
+                times_per_day=m["times_per_day"],
+                as_needed=m["as_needed"],
+                max_doses_per_day=m["max_doses_per_day"],
+                drug=resolve(m["name"]),
+            )
+            for m in intake["medications"]["items"]
+        ),
         blood_pressure=tuple(
-            BloodPressureReading(datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"],
-                                 r["heart_rate"])
-            for r in intake["blood_pressure"]),
+            BloodPressureReading(
+                datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"]
+            )
+            for r in intake["blood_pressure"]
+        ),
         answers=answers,
     )

@@ -14,11 +14,16 @@ class FormularyEntry(models.Model):
 
     generic = models.CharField(max_length=120, unique=True)
     brands = models.JSONField(default=list, blank=True)
-    aliases = models.JSONField(default=list, blank=True, help_text="Other generic names (paracetamol, salbutamol).")
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other generic names (paracetamol, salbutamol)."
+    )
     atc = models.JSONField(default=list)
     classes = models.JSONField(default=list, blank=True)
     diazepam_10mg_equivalent_mg = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Benzodiazepines only: mg equivalent to 10 mg diazepam (A7).",
     )
 
@@ -31,9 +36,16 @@ class FormularyEntry(models.Model):
 
     def as_entry(self) -> dict:
         return {
-            "generic": self.generic, "brands": self.brands, "aliases": self.aliases, "atc": self.atc, "classes": self.classes,
-            "diazepam_10mg_equivalent_mg": (float(self.diazepam_10mg_equivalent_mg)
-                                            if self.diazepam_10mg_equivalent_mg is not None else None),
+            "generic": self.generic,
+            "brands": self.brands,
+            "aliases": self.aliases,
+            "atc": self.atc,
+            "classes": self.classes,
+            "diazepam_10mg_equivalent_mg": (
+                float(self.diazepam_10mg_equivalent_mg)
+                if self.diazepam_10mg_equivalent_mg is not None
+                else None
+            ),
         }
 
 
@@ -47,22 +59,26 @@ class RuleSet(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     is_active = models.BooleanField(default=False)
     protocol = models.JSONField()
-    test_baseline = models.JSONField(default=dict, blank=True,
-                                     help_text="The intake that each rule's test cases are merged onto.")
+    test_baseline = models.JSONField(
+        default=dict, blank=True, help_text="The intake that each rule's test cases are merged onto."
+    )
     sha256 = models.CharField(max_length=64, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                    name="one_active_ruleset"),
-            models.CheckConstraint(condition=Q(is_active=False) | Q(status="published"),
-                                   name="active_ruleset_is_published"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_ruleset"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="published"), name="active_ruleset_is_published"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,8 +92,10 @@ class RuleSet(models.Model):
             if stored and stored["status"] != self.Status.DRAFT:
                 changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
                 if changed or self.status == self.Status.DRAFT:
-                    raise ValidationError(f"Rule set {stored['version']} is {stored['status']}: it can never be "
-                                          "edited. Clone it into a new draft instead.")
+                    raise ValidationError(
+                        f"Rule set {stored['version']} is {stored['status']}: it can never be "
+                        "edited. Clone it into a new draft instead."
+                    )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -114,8 +132,11 @@ class Rule(models.Model):
         return self.code
 
     def save(self, *args, **kwargs):
-        stored_set = (Rule.objects.filter(pk=self.pk).values_list("ruleset_id", flat=True).first()
-                      if self.pk is not None else None)
+        stored_set = (
+            Rule.objects.filter(pk=self.pk).values_list("ruleset_id", flat=True).first()
+            if self.pk is not None
+            else None
+        )
         if stored_set is not None and stored_set != self.ruleset_id:
             raise ValidationError("A rule cannot be moved to another rule set.")
         if RuleSet.objects.filter(pk=self.ruleset_id).exclude(status=RuleSet.Status.DRAFT).exists():
@@ -128,8 +149,15 @@ class Rule(models.Model):
         return super().delete(*args, **kwargs)
 
     def as_document(self) -> dict:
-        doc = {"code": self.code, "severity": self.severity, "title": self.title, "action": self.action,
-               "sources": self.sources, "enabled": self.enabled, "predicate": self.predicate}
+        doc = {
+            "code": self.code,
+            "severity": self.severity,
+            "title": self.title,
+            "action": self.action,
+            "sources": self.sources,
+            "enabled": self.enabled,
+            "predicate": self.predicate,
+        }
         if self.tests:
             doc["tests"] = self.tests
         return doc
@@ -140,7 +168,14 @@ class Rule(models.Model):
             errors.setdefault("predicate", []).append(message)
         for message in validate_rule(self.as_document(), "rule"):
             field = message.split(":", 1)[0].removeprefix("rule.").split(".", 1)[0]
-            if field != "predicate" and field in {"code", "severity", "title", "action", "sources", "enabled"}:
+            if field != "predicate" and field in {
+                "code",
+                "severity",
+                "title",
+                "action",
+                "sources",
+                "enabled",
+            }:
                 errors.setdefault(field, []).append(message.split(": ", 1)[1])
         if errors:
             raise ValidationError(errors)
@@ -206,8 +241,9 @@ class FindingOverride(ImmutableRecord):
     overridden_by_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     needs_cosign = models.BooleanField(default=False)
-    cosigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cosigned_by_name = models.CharField(max_length=200, blank=True)
     cosigned_at = models.DateTimeField(null=True, blank=True)
 
@@ -216,8 +252,10 @@ class FindingOverride(ImmutableRecord):
         constraints = [
             models.UniqueConstraint(fields=["screening", "rule"], name="one_override_per_finding"),
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
-            models.CheckConstraint(condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
-                                   name="cosigner_is_another_clinician"),
+            models.CheckConstraint(
+                condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
+                name="cosigner_is_another_clinician",
+            ),
         ]
 
     def __str__(self) -> str:

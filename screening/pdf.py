@@ -21,7 +21,8 @@ def _weasyprint():
     except (ImportError, OSError) as exc:  # OSError: the Python package is there, Pango/HarfBuzz are not
         raise PdfUnavailable(
             "PDF export needs WeasyPrint and its system libraries (Pango, HarfBuzz): "
-            f"{type(exc).__name__}: {exc}") from exc
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     return weasyprint
 
 
@@ -39,8 +40,9 @@ def _static_only_fetcher(weasyprint):
                 if path:
                     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
                     with open(path, "rb") as handle:
-                        return weasyprint.urls.URLFetcherResponse(url, handle.read(),
-                                                                  headers={"Content-Type": content_type})
+                        return weasyprint.urls.URLFetcherResponse(
+                            url, handle.read(), headers={"Content-Type": content_type}
+                        )
             raise ValueError(f"refused to fetch {url[:80]}: only the app's static files are allowed")
 
     return StaticOnlyFetcher()
@@ -48,7 +50,9 @@ def _static_only_fetcher(weasyprint):
 
 def html_to_pdf(html: str) -> bytes:
     weasyprint = _weasyprint()
-    return weasyprint.HTML(string=html, base_url="static:/", url_fetcher=_static_only_fetcher(weasyprint)).write_pdf()
+    return weasyprint.HTML(
+        string=html, base_url="static:/", url_fetcher=_static_only_fetcher(weasyprint)
+    ).write_pdf()
 
 
 def render_report_pdf(*, report: dict, intake: dict, overrides=(), signoff=None, screening=None) -> bytes:
@@ -61,5 +65,10 @@ def render_screening_pdf(screening) -> bytes:
     from .models import SignOff
 
     signoff = SignOff.objects.filter(screening=screening).first()
-    return render_report_pdf(report=screening.report, intake=screening.intake,
-                             overrides=list(screening.overrides.all()), signoff=signoff, screening=screening)
+    return render_report_pdf(
+        report=screening.report,
+        intake=screening.intake,
+        overrides=list(screening.overrides.all()),
+        signoff=signoff,
+        screening=screening,
+    )

@@ -42,8 +42,9 @@ class ScreenNowView(ClinicianOnly):
         try:
             screening = screening_run(patient=patient, requested_by=request.user)
         except IntakeInvalid as exc:
-            messages.error(request, "The record cannot be screened until these are corrected: "
-                           + "; ".join(exc.errors))
+            messages.error(
+                request, "The record cannot be screened until these are corrected: " + "; ".join(exc.errors)
+            )
             return redirect("patients:detail", pk=pk)
         except NoActiveRuleSet as exc:
             messages.error(request, str(exc))
@@ -74,17 +75,25 @@ class ScreeningDetailView(ReportReaders):
         overrides = list(screening.overrides.all())
         signoff = SignOff.objects.filter(screening=screening).first()
         pdf, pdf_status = _pdf_state(screening)
-        context = report_context(report=screening.report, intake=screening.intake, overrides=overrides,
-                                 signoff=signoff)
+        context = report_context(
+            report=screening.report, intake=screening.intake, overrides=overrides, signoff=signoff
+        )
         effective = effective_verdict(screening, overrides)
-        context.update({
-            "screening": screening, "pdf": pdf, "pdf_status": pdf_status,
-            "effective_verdict": verdict_display(effective) if effective != screening.verdict else None,
-            "can_edit": has_any_role(request.user, [CLINICIAN]) and signoff is None,
-            "is_clinician": has_any_role(request.user, [CLINICIAN]),
-            "overridable": [f for f in screening.report["findings"]
-                            if f["severity"] != "info" and f["rule"] not in {o.rule for o in overrides}],
-        })
+        context.update(
+            {
+                "screening": screening,
+                "pdf": pdf,
+                "pdf_status": pdf_status,
+                "effective_verdict": verdict_display(effective) if effective != screening.verdict else None,
+                "can_edit": has_any_role(request.user, [CLINICIAN]) and signoff is None,
+                "is_clinician": has_any_role(request.user, [CLINICIAN]),
+                "overridable": [
+                    f
+                    for f in screening.report["findings"]
+                    if f["severity"] != "info" and f["rule"] not in {o.rule for o in overrides}
+                ],
+            }
+        )
         return render(request, self.template_name, context)
 
 
@@ -92,13 +101,20 @@ class OverrideView(ClinicianOnly):
     def post(self, request, pk):
         screening = _screening(pk)
         try:
-            override = finding_override(screening=screening, rule=request.POST.get("rule", ""),
-                                        reason=request.POST.get("reason", ""), user=request.user)
+            override = finding_override(
+                screening=screening,
+                rule=request.POST.get("rule", ""),
+                reason=request.POST.get("reason", ""),
+                user=request.user,
+            )
         except ScreeningRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{override.rule} overridden"
-                             + (": a second clinician must co-sign." if override.needs_cosign else "."))
+            messages.success(
+                request,
+                f"{override.rule} overridden"
+                + (": a second clinician must co-sign." if override.needs_cosign else "."),
+            )
         return redirect("screening:detail", pk=pk)
 
 
@@ -137,8 +153,11 @@ class PdfRequestView(ReportReaders):
 
 def _pdf_status_partial(request, screening):
     pdf, status = _pdf_state(screening)
-    return render(request, "screening/includes/pdf_status.html",
-                  {"screening": screening, "pdf": pdf, "pdf_status": status})
+    return render(
+        request,
+        "screening/includes/pdf_status.html",
+        {"screening": screening, "pdf": pdf, "pdf_status": status},
+    )
 
 
 class PdfStatusView(ReportReaders):
@@ -148,14 +167,16 @@ class PdfStatusView(ReportReaders):
 
 class PdfDownloadView(ReportReaders):
     def get(self, request, pk):
-        pdf = get_object_or_404(ReportPdf.objects.select_related("screening"), screening_id=pk,
-                                status=ReportPdf.Status.READY)
+        pdf = get_object_or_404(
+            ReportPdf.objects.select_related("screening"), screening_id=pk, status=ReportPdf.Status.READY
+        )
         if not pdf.file or not pdf.file.storage.exists(pdf.file.name):
             raise Http404("The PDF file is missing; export it again.")
         screening = pdf.screening
         filename = f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"  # ids and dates only, no PHI
-        return FileResponse(pdf.file.open("rb"), as_attachment=True, filename=filename,
-                            content_type="application/pdf")
+        return FileResponse(
+            pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        )
 
 
 class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
@@ -170,10 +191,21 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     def get_queryset(self):
         query = self.query
         screenings = Screening.objects.select_related("patient", "pdf", "signoff").only(
-            "id", "created_at", "verdict", "assessed_on", "patient__mrn", "patient__given_name",
-            "patient__family_name", "pdf__status", "signoff__signed_at", "signoff__signer_name")
+            "id",
+            "created_at",
+            "verdict",
+            "assessed_on",
+            "patient__mrn",
+            "patient__given_name",
+            "patient__family_name",
+            "pdf__status",
+            "signoff__signed_at",
+            "signoff__signer_name",
+        )
         if query:
-            screenings = screenings.filter(Q(patient__mrn__icontains=query) | Q(patient__family_name__icontains=query))
+            screenings = screenings.filter(
+                Q(patient__mrn__icontains=query) | Q(patient__family_name__icontains=query)
+            )
         return screenings
 
     def get_context_data(self, **kwargs):

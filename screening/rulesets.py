@@ -45,22 +45,40 @@ def active_ruleset() -> RuleSet:
 
 
 @transaction.atomic
-def ruleset_import(*, data: dict[str, Any], created_by=None, publish: bool = False, note: str = "") -> RuleSet:
+def ruleset_import(
+    *, data: dict[str, Any], created_by=None, publish: bool = False, note: str = ""
+) -> RuleSet:
     """Create a rule set from a document, all or nothing. With publish, it also becomes the active set."""
     errors = validate_ruleset_data(data)
     if errors:
         raise RuleSetInvalid(errors)
     ruleset = RuleSet.objects.create(
-        version=data["version"], protocol=data["protocol"], test_baseline=data.get("test_baseline", {}),
+        version=data["version"],
+        protocol=data["protocol"],
+        test_baseline=data.get("test_baseline", {}),
         sha256=content_sha256(data),
-        note=note or data.get("note", ""), created_by=created_by,
+        note=note or data.get("note", ""),
+        created_by=created_by,
     )
-    bulk_create_with_history([
-        Rule(ruleset=ruleset, position=i, code=r["code"], severity=r["severity"], title=r["title"],
-             action=r["action"], sources=r["sources"], enabled=r.get("enabled", True), predicate=r["predicate"],
-             tests=r.get("tests", []))
-        for i, r in enumerate(data["rules"])
-    ], Rule, default_user=created_by)
+    bulk_create_with_history(
+        [
+            Rule(
+                ruleset=ruleset,
+                position=i,
+                code=r["code"],
+                severity=r["severity"],
+                title=r["title"],
+                action=r["action"],
+                sources=r["sources"],
+                enabled=r.get("enabled", True),
+                predicate=r["predicate"],
+                tests=r.get("tests", []),
+            )
+            for i, r in enumerate(data["rules"])
+        ],
+        Rule,
+        default_user=created_by,
+    )
     if publish:
         ruleset_publish(ruleset=ruleset, note=ruleset.note or "Imported and published.")
     return ruleset
@@ -91,7 +109,8 @@ def ruleset_publish(*, ruleset: RuleSet, note: str, require_tests: bool = True) 
     if reasons:
         raise PublishRefused(reasons)
     RuleSet.objects.filter(is_active=True).exclude(pk=ruleset.pk).update(
-        is_active=False, status=RuleSet.Status.RETIRED)
+        is_active=False, status=RuleSet.Status.RETIRED
+    )
     ruleset.status = RuleSet.Status.PUBLISHED
     ruleset.is_active = True
     ruleset.published_at = timezone.now()
@@ -146,9 +165,18 @@ def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
     if errors:
         raise RuleSetInvalid(errors)
     position = (ruleset.rules.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-    rule = Rule(ruleset=ruleset, position=position, code=code, severity=values["severity"], title=values["title"],
-                action=values["action"], sources=values["sources"], enabled=values.get("enabled", True),
-                predicate=values["predicate"], tests=values.get("tests") or [])
+    rule = Rule(
+        ruleset=ruleset,
+        position=position,
+        code=code,
+        severity=values["severity"],
+        title=values["title"],
+        action=values["action"],
+        sources=values["sources"],
+        enabled=values.get("enabled", True),
+        predicate=values["predicate"],
+        tests=values.get("tests") or [],
+    )
     if user is not None:
         rule._history_user = user
     rule.save()
@@ -175,9 +203,6 @@ def ruleset_delete_draft(*, ruleset: RuleSet) -> None:
     ruleset.delete()
 
 
-
-
-
 def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> list[CaseResult]:
     """Run the test bench of a rule set document (every rule's cases, or one rule's)."""
     formulary = current_formulary()
@@ -194,14 +219,18 @@ def ruleset_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     new_rules = {r["code"]: r for r in new["rules"]}
     changed = []
     for code in [c for c in new_rules if c in old_rules]:
-        fields = [(key, old_rules[code].get(key), new_rules[code].get(key))
-                  for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
-                  if old_rules[code].get(key) != new_rules[code].get(key)]
+        fields = [
+            (key, old_rules[code].get(key), new_rules[code].get(key))
+            for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
+            if old_rules[code].get(key) != new_rules[code].get(key)
+        ]
         if fields:
             changed.append({"code": code, "fields": fields})
-    protocol = [(key, old["protocol"].get(key), new["protocol"].get(key))
-                for key in sorted(set(old["protocol"]) | set(new["protocol"]))
-                if old["protocol"].get(key) != new["protocol"].get(key)]
+    protocol = [
+        (key, old["protocol"].get(key), new["protocol"].get(key))
+        for key in sorted(set(old["protocol"]) | set(new["protocol"]))
+        if old["protocol"].get(key) != new["protocol"].get(key)
+    ]
     return {
         "added": [new_rules[c] for c in new_rules if c not in old_rules],
         "removed": [old_rules[c] for c in old_rules if c not in new_rules],

@@ -21,8 +21,13 @@ from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .rulesets import active_ruleset, engine_ruleset
 
 
-def intake_evaluate(*, intake: dict[str, Any], ruleset: EngineRuleSet | None = None,
-                    formulary: Formulary | None = None, as_of: date | None = None) -> Report:
+def intake_evaluate(
+    *,
+    intake: dict[str, Any],
+    ruleset: EngineRuleSet | None = None,
+    formulary: Formulary | None = None,
+    as_of: date | None = None,
+) -> Report:
     """Validate an intake document and evaluate it (against the active rule set unless one is given).
 
     Raises IntakeInvalid with every problem by path; stores nothing.
@@ -61,11 +66,21 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
     intake, facts = patient_facts(record, as_of, current_formulary())
     report = evaluate(facts, engine_ruleset(ruleset_row), as_of)
     screening = Screening.objects.create(
-        patient=record, requested_by=requested_by, assessed_on=as_of, verdict=report.verdict,
-        rule_codes=list(report.rule_codes), report=report_to_dict(report), intake=intake, ruleset=ruleset_row,
-        ruleset_version=report.ruleset_version, ruleset_sha256=report.ruleset_sha256,
-        engine_version=report.engine_version)
-    log.info("screening stored screening_id=%s patient_id=%s verdict=%s", screening.pk, record.pk, report.verdict)
+        patient=record,
+        requested_by=requested_by,
+        assessed_on=as_of,
+        verdict=report.verdict,
+        rule_codes=list(report.rule_codes),
+        report=report_to_dict(report),
+        intake=intake,
+        ruleset=ruleset_row,
+        ruleset_version=report.ruleset_version,
+        ruleset_sha256=report.ruleset_sha256,
+        engine_version=report.engine_version,
+    )
+    log.info(
+        "screening stored screening_id=%s patient_id=%s verdict=%s", screening.pk, record.pk, report.verdict
+    )
     return screening
 
 
@@ -88,8 +103,14 @@ def finding_override(*, screening: Screening, rule: str, reason: str, user) -> F
     if FindingOverride.objects.filter(screening=screening, rule=rule).exists():
         raise ScreeningRefused(f"{rule} is already overridden.")
     return FindingOverride.objects.create(
-        screening=screening, rule=rule, severity=finding["severity"], reason=reason.strip(), overridden_by=user,
-        overridden_by_name=display_name(user), needs_cosign=finding["severity"] == "contraindicated")
+        screening=screening,
+        rule=rule,
+        severity=finding["severity"],
+        reason=reason.strip(),
+        overridden_by=user,
+        overridden_by_name=display_name(user),
+        needs_cosign=finding["severity"] == "contraindicated",
+    )
 
 
 @transaction.atomic
@@ -126,15 +147,20 @@ STALE_RENDER_SECONDS = 300
 
 
 def pdf_is_stale(pdf: ReportPdf) -> bool:
-    return (pdf.status == ReportPdf.Status.RENDERING
-            and (timezone.now() - pdf.updated_at).total_seconds() > STALE_RENDER_SECONDS)
+    return (
+        pdf.status == ReportPdf.Status.RENDERING
+        and (timezone.now() - pdf.updated_at).total_seconds() > STALE_RENDER_SECONDS
+    )
 
 
 def review_state(screening_id: int) -> str:
     """A fingerprint of the sign-off and overrides of a screening (what a PDF must show)."""
     signoff = SignOff.objects.filter(screening_id=screening_id).values_list("pk", flat=True).first()
-    overrides = FindingOverride.objects.filter(screening_id=screening_id).order_by("pk").values_list(
-        "pk", "cosigned_at")
+    overrides = (
+        FindingOverride.objects.filter(screening_id=screening_id)
+        .order_by("pk")
+        .values_list("pk", "cosigned_at")
+    )
     text = f"signoff={signoff};" + ";".join(f"{pk}:{cosigned}" for pk, cosigned in overrides)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -150,7 +176,8 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
     from .tasks import render_report_pdf_task
 
     pdf, created = ReportPdf.objects.select_for_update().get_or_create(
-        screening=screening, defaults={"requested_by": user})
+        screening=screening, defaults={"requested_by": user}
+    )
     if not created and (pdf.status == ReportPdf.Status.FAILED or pdf_is_stale(pdf) or pdf_is_outdated(pdf)):
         pdf.status = ReportPdf.Status.QUEUED
         pdf.error = ""
@@ -170,8 +197,12 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
         state = review_state(pdf.screening_id)
-        if (pdf.status == ReportPdf.Status.READY and pdf.review_state == state and pdf.file
-                and pdf.file.storage.exists(pdf.file.name)):
+        if (
+            pdf.status == ReportPdf.Status.READY
+            and pdf.review_state == state
+            and pdf.file
+            and pdf.file.storage.exists(pdf.file.name)
+        ):
             return pdf
         pdf.status = ReportPdf.Status.RENDERING
         pdf.attempts += 1
@@ -191,5 +222,6 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
 
 def pdf_mark_failed(*, pdf_id: int, error: str) -> None:
     ReportPdf.objects.filter(pk=pdf_id).exclude(status=ReportPdf.Status.READY).update(
-        status=ReportPdf.Status.FAILED, error=error[:300], updated_at=timezone.now())
+        status=ReportPdf.Status.FAILED, error=error[:300], updated_at=timezone.now()
+    )
     log.warning("pdf failed pdf_id=%s error=%s", pdf_id, error[:300])

@@ -5,8 +5,14 @@ from celery import shared_task
 from .pdf import PdfUnavailable
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, soft_time_limit=60, time_limit=90,
-             name="screening.render_report_pdf")
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=3,
+    soft_time_limit=60,
+    time_limit=90,
+    name="screening.render_report_pdf",
+)
 def render_report_pdf_task(self, pdf_id: int) -> str:
     from .services import pdf_mark_failed, pdf_render
 
@@ -19,12 +25,18 @@ def render_report_pdf_task(self, pdf_id: int) -> str:
         if self.request.retries >= self.max_retries:
             pdf_mark_failed(pdf_id=pdf_id, error=f"rendering failed ({type(exc).__name__}); use Retry")
             raise
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
     return pdf.status
 
 
-@shared_task(bind=True, acks_late=True, max_retries=2, soft_time_limit=300, time_limit=360,
-             name="screening.impact_preview")
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=2,
+    soft_time_limit=300,
+    time_limit=360,
+    name="screening.impact_preview",
+)
 def impact_preview_task(self, preview_id: int) -> str:
     from .impact import impact_preview_fail, impact_preview_run
 
@@ -34,4 +46,4 @@ def impact_preview_task(self, preview_id: int) -> str:
         if self.request.retries >= self.max_retries:
             impact_preview_fail(preview_id=preview_id, error=f"{type(exc).__name__}")
             raise
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc

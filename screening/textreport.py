@@ -25,9 +25,18 @@ def report_text(report: Report) -> str:
             eq = f", {fmt_number(m.diazepam_eq_mg)} mg diazepam-eq" if m.diazepam_eq_mg is not None else ""
             lines.append(f"  {m.name}: {generic}, {daily}{eq}  {' '.join(m.rules)}")
     bp = report.blood_pressure
-    lines += ["", f"Blood pressure: {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
-                  f"(mean of {bp.readings} on {bp.day.isoformat()})" if bp else "Blood pressure: no recent reading"]
+    lines += [
+        "",
+        f"Blood pressure: {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
+        f"(mean of {bp.readings} on {bp.day.isoformat()})"
+        if bp
+        else "Blood pressure: no recent reading",
+    ]
     d = report.dose
-    lines.append(f"Dose range: {fmt_number(d.low_mg)}-{fmt_number(d.high_mg)} mg IV over "
-                 f"{d.minutes[0]}-{d.minutes[1]} min ({fmt_number(d.weight_kg)} kg)" if d else "Dose range: not shown")
+    lines.append(
+        f"Dose range: {fmt_number(d.low_mg)}-{fmt_number(d.high_mg)} mg IV over "
+        f"{d.minutes[0]}-{d.minutes[1]} min ({fmt_number(d.weight_kg)} kg)"
+        if d
+        else "Dose range: not shown"
+    )
     return "\n".join(lines)

@@ -15,7 +15,9 @@ urlpatterns = [
     path("rulesets/<int:pk>/rules/new/", views.RuleAddView.as_view(), name="rule_add"),
     path("rulesets/<int:pk>/rules/<int:rule_id>/", views.RuleEditView.as_view(), name="rule_edit"),
     path("rulesets/<int:pk>/rules/<int:rule_id>/remove/", views.RuleRemoveView.as_view(), name="rule_remove"),
-    path("rulesets/<int:pk>/rules/<int:rule_id>/history/", views.RuleHistoryView.as_view(), name="rule_history"),
+    path(
+        "rulesets/<int:pk>/rules/<int:rule_id>/history/", views.RuleHistoryView.as_view(), name="rule_history"
+    ),
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
     path("patients/<int:pk>/screen/", report_views.ScreenNowView.as_view(), name="screen_now"),
     path("<int:pk>/", report_views.ScreeningDetailView.as_view(), name="detail"),

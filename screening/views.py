@@ -62,16 +62,30 @@ class RuleSetDetailView(RoleRequiredMixin, View):
         by_rule = defaultdict(list)
         for result in results:
             by_rule[result.rule].append(result)
-        rows = [{"rule": rule, "results": by_rule.get(rule.code, []),
-                 "failed": sum(1 for r in by_rule.get(rule.code, []) if not r.passed)} for rule in ruleset.rules.all()]
+        rows = [
+            {
+                "rule": rule,
+                "results": by_rule.get(rule.code, []),
+                "failed": sum(1 for r in by_rule.get(rule.code, []) if not r.passed),
+            }
+            for rule in ruleset.rules.all()
+        ]
         preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
-        return render(request, self.template_name, {
-            "object": ruleset, "rows": rows, "failed": [r for r in results if not r.passed],
-            "passed_count": sum(1 for r in results if r.passed), "case_count": len(results),
-            "untested": [row["rule"].code for row in rows if not row["results"]],
-            "can_admin": has_any_role(request.user, [RULES_ADMIN]), "preview": preview,
-            "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
-        })
+        return render(
+            request,
+            self.template_name,
+            {
+                "object": ruleset,
+                "rows": rows,
+                "failed": [r for r in results if not r.passed],
+                "passed_count": sum(1 for r in results if r.passed),
+                "case_count": len(results),
+                "untested": [row["rule"].code for row in rows if not row["results"]],
+                "can_admin": has_any_role(request.user, [RULES_ADMIN]),
+                "preview": preview,
+                "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
+            },
+        )
 
 
 class RuleSetCloneView(RulesAdminView):
@@ -96,8 +110,12 @@ class RuleSetPublishView(RulesAdminView):
         try:
             ruleset_publish(ruleset=ruleset, note=request.POST.get("note", ""))
         except PublishRefused as exc:
-            messages.error(request, "Not published: " + "; ".join(exc.reasons[:10])
-                           + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""))
+            messages.error(
+                request,
+                "Not published: "
+                + "; ".join(exc.reasons[:10])
+                + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""),
+            )
             return redirect("screening:ruleset_detail", pk=pk)
         messages.success(request, f"Rule set {ruleset.version} is published and active.")
         return redirect("screening:ruleset_detail", pk=pk)
@@ -123,7 +141,9 @@ class JSONField(forms.CharField):
         try:
             return json.loads(value) if value.strip() else None
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+            raise forms.ValidationError(
+                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from exc
 
 
 class RuleForm(forms.Form):
@@ -164,9 +184,12 @@ class RuleAddView(RulesAdminView):
         return ruleset
 
     def get(self, request, pk):
-        form = NewRuleForm(initial={"enabled": True, "predicate": '{"kind": "answer_in", "params": {}}',
-                                    "tests": "[]"})
-        return render(request, self.template_name, {**_kinds_context(), "form": form, "ruleset": self._draft(pk)})
+        form = NewRuleForm(
+            initial={"enabled": True, "predicate": '{"kind": "answer_in", "params": {}}', "tests": "[]"}
+        )
+        return render(
+            request, self.template_name, {**_kinds_context(), "form": form, "ruleset": self._draft(pk)}
+        )
 
     def post(self, request, pk):
         ruleset = self._draft(pk)
@@ -180,8 +203,9 @@ class RuleAddView(RulesAdminView):
             else:
                 messages.success(request, f"{code} added to draft {ruleset.version}.")
                 return redirect("screening:ruleset_detail", pk=pk)
-        return render(request, self.template_name, {**_kinds_context(), "form": form, "ruleset": ruleset},
-                      status=400)
+        return render(
+            request, self.template_name, {**_kinds_context(), "form": form, "ruleset": ruleset}, status=400
+        )
 
 
 class RuleRemoveView(RulesAdminView):
@@ -199,9 +223,14 @@ class RuleRemoveView(RulesAdminView):
 def _kinds_context():
     from .engine import REGISTRY
 
-    kinds = [{"name": k.name, "description": k.description,
-              "params": [(n, p.type, p.required, ", ".join(p.choices)) for n, p in k.params.items()]}
-             for k in sorted(REGISTRY.values(), key=lambda k: k.name)]
+    kinds = [
+        {
+            "name": k.name,
+            "description": k.description,
+            "params": [(n, p.type, p.required, ", ".join(p.choices)) for n, p in k.params.items()],
+        }
+        for k in sorted(REGISTRY.values(), key=lambda k: k.name)
+    ]
     return {"kinds": kinds}
 
 
@@ -219,10 +248,17 @@ class RuleEditView(RulesAdminView):
 
     def get(self, request, pk, rule_id):
         rule = self._rule(pk, rule_id)
-        form = RuleForm(initial={
-            "severity": rule.severity, "title": rule.title, "action": rule.action,
-            "sources": ", ".join(rule.sources), "enabled": rule.enabled,
-            "predicate": json.dumps(rule.predicate, indent=2), "tests": json.dumps(rule.tests, indent=2)})
+        form = RuleForm(
+            initial={
+                "severity": rule.severity,
+                "title": rule.title,
+                "action": rule.action,
+                "sources": ", ".join(rule.sources),
+                "enabled": rule.enabled,
+                "predicate": json.dumps(rule.predicate, indent=2),
+                "tests": json.dumps(rule.tests, indent=2),
+            }
+        )
         return render(request, self.template_name, self._context(rule, form))
 
     def post(self, request, pk, rule_id):
@@ -235,10 +271,15 @@ class RuleEditView(RulesAdminView):
             except RuleSetInvalid as exc:
                 form.add_engine_errors(exc.errors, rule.code)
             else:
-                failing = [r for r in ruleset_test_results(ruleset_document(rule.ruleset), only=rule.code)
-                           if not r.passed]
+                failing = [
+                    r
+                    for r in ruleset_test_results(ruleset_document(rule.ruleset), only=rule.code)
+                    if not r.passed
+                ]
                 if failing:
-                    messages.warning(request, f"{rule.code} saved, but {len(failing)} of its test cases fail.")
+                    messages.warning(
+                        request, f"{rule.code} saved, but {len(failing)} of its test cases fail."
+                    )
                 else:
                     messages.success(request, f"{rule.code} saved; its test cases pass.")
                 return redirect("screening:ruleset_detail", pk=pk)
@@ -257,14 +298,24 @@ class RuleHistoryView(RoleRequiredMixin, View):
             fields = []
             if previous is not None:
                 fields = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
-            entries.append({"record": record, "fields": fields,
-                            "who": (record.history_user.get_full_name() or record.history_user.username)
-                            if record.history_user else "system (import)"})
+            entries.append(
+                {
+                    "record": record,
+                    "fields": fields,
+                    "who": (record.history_user.get_full_name() or record.history_user.username)
+                    if record.history_user
+                    else "system (import)",
+                }
+            )
             previous = record
-        versions = (Rule.objects.filter(code=rule.code).select_related("ruleset")
-                    .order_by("ruleset__created_at"))
-        return render(request, self.template_name, {"rule": rule, "entries": list(reversed(entries)),
-                                                    "versions": versions})
+        versions = (
+            Rule.objects.filter(code=rule.code).select_related("ruleset").order_by("ruleset__created_at")
+        )
+        return render(
+            request,
+            self.template_name,
+            {"rule": rule, "entries": list(reversed(entries)), "versions": versions},
+        )
 
 
 class RuleSetDiffView(RoleRequiredMixin, View):
@@ -277,8 +328,11 @@ class RuleSetDiffView(RoleRequiredMixin, View):
             new = _ruleset(int(request.GET["b"]))
         except (KeyError, ValueError) as exc:
             raise Http404("Choose two rule sets to compare") from exc
-        return render(request, self.template_name, {
-            "old": old, "new": new, "diff": ruleset_diff(ruleset_document(old), ruleset_document(new))})
+        return render(
+            request,
+            self.template_name,
+            {"old": old, "new": new, "diff": ruleset_diff(ruleset_document(old), ruleset_document(new))},
+        )
 
 
 class ImpactStartView(RulesAdminView):
@@ -297,6 +351,12 @@ class ImpactView(RulesAdminView):
         ruleset = get_object_or_404(RuleSet, pk=pk)
         preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
         template = "screening/includes/impact.html" if request.htmx else "screening/impact.html"
-        return render(request, template, {"object": ruleset, "preview": preview,
-                                          "preview_stale": preview is not None
-                                          and preview.ruleset_sha256 != ruleset.sha256})
+        return render(
+            request,
+            template,
+            {
+                "object": ruleset,
+                "preview": preview,
+                "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
+            },
+        )

@@ -16,20 +16,52 @@ from screening.engine.evaluate import evaluate  # noqa: E402
 from screening.engine.facts import BloodPressureReading, Diagnosis, Facts, Medication  # noqa: E402
 from screening.formulary import Formulary  # noqa: E402
 
-MEDICATIONS = ["Klonopin", "lamotrigine", "sertraline", "Seroquel", "gabapentin", "lithium carbonate", "Adderall",
-               "lisinopril", "amlodipine", "metformin", "levothyroxine", "atorvastatin", "omeprazole", "Xanax",
-               "trazodone", "bupropion", "propranolol", "melatonin", "Zzyzxol", "naltrexone"]
+MEDICATIONS = [
+    "Klonopin",
+    "lamotrigine",
+    "sertraline",
+    "Seroquel",
+    "gabapentin",
+    "lithium carbonate",
+    "Adderall",
+    "lisinopril",
+    "amlodipine",
+    "metformin",
+    "levothyroxine",
+    "atorvastatin",
+    "omeprazole",
+    "Xanax",
+    "trazodone",
+    "bupropion",
+    "propranolol",
+    "melatonin",
+    "Zzyzxol",
+    "naltrexone",
+]
 
 
 def facts(formulary: Formulary) -> Facts:
     start = datetime(2026, 11, 18, 8, 0, tzinfo=timezone(timedelta(hours=-7)))
-    readings = tuple(BloodPressureReading(start + timedelta(hours=7 * i), 130 + i, 82 + i % 3, 70) for i in range(10))
-    meds = tuple(Medication(name=n, dose_mg=1.0 + i, times_per_day=1 + i % 3, drug=formulary.resolve(n))
-                 for i, n in enumerate(MEDICATIONS))
-    return Facts(mrn="BENCH-1", name="Bench Patient", date_of_birth=date(1980, 5, 5), sex_at_birth="female",
-                 weight_kg=70.0, diagnoses=(Diagnosis("F33.2", "active", "severe"), Diagnosis("F41.1")),
-                 failed_antidepressant_trials=3, medications_reconciled=True, medications=meds,
-                 blood_pressure=readings, answers={"pregnancy": "not_pregnant", "suicidal_ideation": "passive"})
+    readings = tuple(
+        BloodPressureReading(start + timedelta(hours=7 * i), 130 + i, 82 + i % 3, 70) for i in range(10)
+    )
+    meds = tuple(
+        Medication(name=n, dose_mg=1.0 + i, times_per_day=1 + i % 3, drug=formulary.resolve(n))
+        for i, n in enumerate(MEDICATIONS)
+    )
+    return Facts(
+        mrn="BENCH-1",
+        name="Bench Patient",
+        date_of_birth=date(1980, 5, 5),
+        sex_at_birth="female",
+        weight_kg=70.0,
+        diagnoses=(Diagnosis("F33.2", "active", "severe"), Diagnosis("F41.1")),
+        failed_antidepressant_trials=3,
+        medications_reconciled=True,
+        medications=meds,
+        blood_pressure=readings,
+        answers={"pregnancy": "not_pregnant", "suicidal_ideation": "passive"},
+    )
 
 
 def main() -> None:
@@ -41,10 +73,14 @@ def main() -> None:
     runs, number = 15, 200
     times = timeit.repeat(lambda: evaluate(patient, ruleset, as_of), repeat=runs, number=number)
     per_call_ms = sorted(t / number * 1000 for t in times)
-    print(f"rules: {len(ruleset.rules)}  medications: {len(patient.medications)}  readings: {len(patient.blood_pressure)}")
+    print(
+        f"rules: {len(ruleset.rules)}  medications: {len(patient.medications)}  readings: {len(patient.blood_pressure)}"
+    )
     print(f"findings: {len(report.findings)}  verdict: {report.verdict}")
-    print(f"evaluate(): median {statistics.median(per_call_ms):.3f} ms, best {per_call_ms[0]:.3f} ms, "
-          f"worst {per_call_ms[-1]:.3f} ms  ({runs} runs x {number} calls)")
+    print(
+        f"evaluate(): median {statistics.median(per_call_ms):.3f} ms, best {per_call_ms[0]:.3f} ms, "
+        f"worst {per_call_ms[-1]:.3f} ms  ({runs} runs x {number} calls)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,20 +36,34 @@ from django.utils import timezone  # noqa: E402
 from patients.models import BloodPressureReading, Diagnosis, MedicationEntry, Patient  # noqa: E402
 from screening.services import screening_run  # noqa: E402
 
-NAMES = ["Klonopin", "lamotrigine", "sertraline", "Seroquel", "gabapentin", "lithium", "Adderall", "lisinopril",
-         "amlodipine", "metformin"]
+NAMES = [
+    "Klonopin",
+    "lamotrigine",
+    "sertraline",
+    "Seroquel",
+    "gabapentin",
+    "lithium",
+    "Adderall",
+    "lisinopril",
+    "amlodipine",
+    "metformin",
+]
 
 
 def make_patient(mrn: str, meds: int, readings: int) -> Patient:
-    patient = Patient.objects.create(mrn=mrn, given_name="Bench", family_name=mrn, date_of_birth="1980-01-01",
-                                     weight_kg=70)
+    patient = Patient.objects.create(
+        mrn=mrn, given_name="Bench", family_name=mrn, date_of_birth="1980-01-01", weight_kg=70
+    )
     Diagnosis.objects.create(patient=patient, icd10="F33.2", severity="severe")
     for i in range(meds):
-        MedicationEntry.objects.create(patient=patient, name=NAMES[i % len(NAMES)], dose_mg=1, times_per_day=1)
+        MedicationEntry.objects.create(
+            patient=patient, name=NAMES[i % len(NAMES)], dose_mg=1, times_per_day=1
+        )
     now = timezone.now()
     for i in range(readings):
-        BloodPressureReading.objects.create(patient=patient, taken_at=now - timedelta(hours=i), systolic=130,
-                                            diastolic=80)
+        BloodPressureReading.objects.create(
+            patient=patient, taken_at=now - timedelta(hours=i), systolic=130, diastolic=80
+        )
     return patient
 
 
@@ -73,19 +87,22 @@ def main() -> None:
     user.groups.add(Group.objects.get(name="Clinician"))
     small, large = make_patient("SMALL", 2, 2), make_patient("LARGE", 40, 30)
     for i in range(300):
-        Patient.objects.create(mrn=f"P{i:04d}", given_name="Filler", family_name=f"Patient{i}",
-                               date_of_birth="1990-01-01")
+        Patient.objects.create(
+            mrn=f"P{i:04d}", given_name="Filler", family_name=f"Patient{i}", date_of_birth="1990-01-01"
+        )
     s_small = screening_run(patient=small, requested_by=user)
     s_large = screening_run(patient=large, requested_by=user)
     client = Client()
     client.force_login(user)
     print(f"database: {connection.vendor}")
-    rows = [("patient page, 2 meds / 2 readings", f"/patients/{small.pk}/"),
-            ("patient page, 40 meds / 30 readings", f"/patients/{large.pk}/"),
-            ("patient list (302 patients, page 1)", "/patients/"),
-            ("patient search (terms kept in session)", "SEARCH"),
-            ("report page, 2 meds", f"/screening/{s_small.pk}/"),
-            ("report page, 40 meds", f"/screening/{s_large.pk}/")]
+    rows = [
+        ("patient page, 2 meds / 2 readings", f"/patients/{small.pk}/"),
+        ("patient page, 40 meds / 30 readings", f"/patients/{large.pk}/"),
+        ("patient list (302 patients, page 1)", "/patients/"),
+        ("patient search (terms kept in session)", "SEARCH"),
+        ("report page, 2 meds", f"/screening/{s_small.pk}/"),
+        ("report page, 40 meds", f"/screening/{s_large.pk}/"),
+    ]
     for label, url in rows:
         if url == "SEARCH":
             client.post("/patients/", {"q": "Patient12"})

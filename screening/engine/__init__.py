@@ -1,6 +1,6 @@
 """The pure screening engine: no Django, no ORM, no clock, no I/O.
 
-    report = evaluate(facts, ruleset, as_of)
+report = evaluate(facts, ruleset, as_of)
 """
 
 from .evaluate import ENGINE_VERSION, Finding, MedicationAnalysis, Report, evaluate
@@ -11,9 +11,25 @@ from .ruleset import RuleSet, RuleSetInvalid, content_sha256, ruleset_from_data,
 from .severity import SEVERITIES, VERDICTS
 
 __all__ = [
-    "ENGINE_VERSION", "REGISTRY", "REPORT_FORMAT", "SEVERITIES", "VERDICTS",
-    "BloodPressureReading", "Diagnosis", "Drug", "Facts", "Finding", "Medication", "MedicationAnalysis",
-    "Report", "RuleSet", "RuleSetInvalid",
-    "content_sha256", "evaluate", "report_to_dict", "ruleset_from_data", "validate_predicate",
+    "ENGINE_VERSION",
+    "REGISTRY",
+    "REPORT_FORMAT",
+    "SEVERITIES",
+    "VERDICTS",
+    "BloodPressureReading",
+    "Diagnosis",
+    "Drug",
+    "Facts",
+    "Finding",
+    "Medication",
+    "MedicationAnalysis",
+    "Report",
+    "RuleSet",
+    "RuleSetInvalid",
+    "content_sha256",
+    "evaluate",
+    "report_to_dict",
+    "ruleset_from_data",
+    "validate_predicate",
     "validate_ruleset_data",
 ]

@@ -69,8 +69,11 @@ class Context:
         key = (atc_prefixes, classes)
         found = self._matching.get(key)
         if found is None:
-            found = [i for i, med in enumerate(self.facts.medications)
-                     if med.drug is not None and med.drug.matches(atc_prefixes, classes)]
+            found = [
+                i
+                for i, med in enumerate(self.facts.medications)
+                if med.drug is not None and med.drug.matches(atc_prefixes, classes)
+            ]
             self._matching[key] = found
         return found
 

@@ -80,17 +80,37 @@ def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
         try:
             hit = evaluate_predicate(ctx, rule.predicate)
         except Exception as exc:  # noqa: BLE001 - fail closed: a broken rule is shown, never a silent pass
-            findings.append((SEVERITY_RANK["missing"], position, Finding(
-                rule=rule.code, severity="missing", title=f"Rule could not be evaluated: {rule.title}",
-                evidence=f"{type(exc).__name__} while evaluating {rule.predicate.get('kind')}",
-                action="Screen this point by hand and report the rule to the rules administrator.",
-                sources=rule.sources)))
+            findings.append(
+                (
+                    SEVERITY_RANK["missing"],
+                    position,
+                    Finding(
+                        rule=rule.code,
+                        severity="missing",
+                        title=f"Rule could not be evaluated: {rule.title}",
+                        evidence=f"{type(exc).__name__} while evaluating {rule.predicate.get('kind')}",
+                        action="Screen this point by hand and report the rule to the rules administrator.",
+                        sources=rule.sources,
+                    ),
+                )
+            )
             continue
         if hit is None:
             continue
-        findings.append((SEVERITY_RANK[rule.severity], position, Finding(
-            rule=rule.code, severity=rule.severity, title=rule.title, evidence=hit.evidence,
-            action=rule.action, sources=rule.sources)))
+        findings.append(
+            (
+                SEVERITY_RANK[rule.severity],
+                position,
+                Finding(
+                    rule=rule.code,
+                    severity=rule.severity,
+                    title=rule.title,
+                    evidence=hit.evidence,
+                    action=rule.action,
+                    sources=rule.sources,
+                ),
+            )
+        )
         for index in hit.medications:
             rules_by_medication.setdefault(index, []).append(rule.code)
     findings.sort(key=lambda item: (item[0], item[1]))
@@ -122,7 +142,16 @@ def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
         )
 
     return Report(
-        verdict=verdict, mrn=facts.mrn, name=facts.name, age=ctx.age, assessed_on=as_of,
-        findings=ordered, medications=medications, blood_pressure=ctx.bp_summary, dose=dose,
-        checklist=p.checklist, ruleset_version=ruleset.version, ruleset_sha256=ruleset.sha256,
+        verdict=verdict,
+        mrn=facts.mrn,
+        name=facts.name,
+        age=ctx.age,
+        assessed_on=as_of,
+        findings=ordered,
+        medications=medications,
+        blood_pressure=ctx.bp_summary,
+        dose=dose,
+        checklist=p.checklist,
+        ruleset_version=ruleset.version,
+        ruleset_sha256=ruleset.sha256,
     )

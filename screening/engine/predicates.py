@@ -56,6 +56,7 @@ def fmt_number(value: float) -> str:
 
 # ---------------------------------------------------------------------------------------------- validation
 
+
 def _check_param(value: Any, spec: Param, where: str) -> list[str]:
     t = spec.type
     if t == "int":
@@ -96,7 +97,9 @@ def validate_predicate(predicate: Any, where: str = "predicate") -> list[str]:
     name = predicate.get("kind")
     spec = REGISTRY.get(name) if isinstance(name, str) else None
     if spec is None:
-        return errors + [f"{where}.kind: {name!r} is not a known predicate kind ({', '.join(sorted(REGISTRY))})"]
+        return errors + [
+            f"{where}.kind: {name!r} is not a known predicate kind ({', '.join(sorted(REGISTRY))})"
+        ]
     params = predicate.get("params", {})
     if not isinstance(params, dict):
         return errors + [f"{where}.params: must be an object"]
@@ -116,6 +119,7 @@ def evaluate_predicate(ctx: Context, predicate: dict[str, Any]) -> Hit | None:
 
 
 # ---------------------------------------------------------------------------------------------- combinators
+
 
 @kind("all", "every listed predicate holds", of=Param("predicate_list"))
 def _all(ctx, params):
@@ -150,8 +154,12 @@ def _merge(hits: list[Hit]) -> Hit:
 TRI_STATE = ("yes", "no", "unknown")
 
 
-@kind("answer_in", "an intake answer has one of the listed values (absent reads as unknown)",
-      answer=Param("str"), values=Param("str_list"))
+@kind(
+    "answer_in",
+    "an intake answer has one of the listed values (absent reads as unknown)",
+    answer=Param("str"),
+    values=Param("str_list"),
+)
 def _answer_in(ctx, params):
     value = ctx.facts.answer(params["answer"])
     if value in params["values"]:
@@ -159,11 +167,18 @@ def _answer_in(ctx, params):
     return None
 
 
-@kind("any_answer_in", "any of the listed intake answers has one of the listed values",
-      answers=Param("str_list"), values=Param("str_list"))
+@kind(
+    "any_answer_in",
+    "any of the listed intake answers has one of the listed values",
+    answers=Param("str_list"),
+    values=Param("str_list"),
+)
 def _any_answer_in(ctx, params):
-    matched = [(name, ctx.facts.answer(name)) for name in params["answers"]
-               if ctx.facts.answer(name) in params["values"]]
+    matched = [
+        (name, ctx.facts.answer(name))
+        for name in params["answers"]
+        if ctx.facts.answer(name) in params["values"]
+    ]
     if not matched:
         return None
     values = {v for _, v in matched}
@@ -175,8 +190,13 @@ def _any_answer_in(ctx, params):
 NUMBER_FIELDS = ("failed_antidepressant_trials", "weight_kg", "height_cm")
 
 
-@kind("number_below", "a number is below a limit (or unknown, when unknown_fires)",
-      field=Param("str", choices=NUMBER_FIELDS), below=Param("number"), unknown_fires=Param("bool"))
+@kind(
+    "number_below",
+    "a number is below a limit (or unknown, when unknown_fires)",
+    field=Param("str", choices=NUMBER_FIELDS),
+    below=Param("number"),
+    unknown_fires=Param("bool"),
+)
 def _number_below(ctx, params):
     value = getattr(ctx.facts, params["field"])
     if value is None:
@@ -193,8 +213,12 @@ def _value_missing(ctx, params):
     return None
 
 
-@kind("age", "age on the assessment date within [min, max] (inclusive; either may be left out)",
-      min=Param("int", required=False), max=Param("int", required=False))
+@kind(
+    "age",
+    "age on the assessment date within [min, max] (inclusive; either may be left out)",
+    min=Param("int", required=False),
+    max=Param("int", required=False),
+)
 def _age(ctx, params):
     age = ctx.age
     if age is None:
@@ -212,11 +236,15 @@ DIAGNOSIS_STATUSES = ("active", "in_remission", "history")
 DIAGNOSIS_SEVERITIES = ("mild", "moderate", "severe", "unspecified")
 
 
-@kind("diagnosis", "a diagnosis whose ICD-10-CM code starts with a listed prefix (any code when none given), "
-      "not with an excluded prefix, in the listed statuses and severities",
-      prefixes=Param("str_list", required=False), exclude_prefixes=Param("str_list", required=False),
-      statuses=Param("str_list", required=False, choices=DIAGNOSIS_STATUSES),
-      severities=Param("str_list", required=False, choices=DIAGNOSIS_SEVERITIES))
+@kind(
+    "diagnosis",
+    "a diagnosis whose ICD-10-CM code starts with a listed prefix (any code when none given), "
+    "not with an excluded prefix, in the listed statuses and severities",
+    prefixes=Param("str_list", required=False),
+    exclude_prefixes=Param("str_list", required=False),
+    statuses=Param("str_list", required=False, choices=DIAGNOSIS_STATUSES),
+    severities=Param("str_list", required=False, choices=DIAGNOSIS_SEVERITIES),
+)
 def _diagnosis(ctx, params):
     prefixes = [p.replace(".", "").upper() for p in params.get("prefixes", [])]
     excluded = [p.replace(".", "").upper() for p in params.get("exclude_prefixes", [])]
@@ -236,15 +264,20 @@ def _diagnosis(ctx, params):
         found.append(dx)
     if not found:
         return None
-    return Hit(", ".join(f"{dx.status.replace('_', ' ')} diagnosis {dx.icd10} ({dx.severity})" for dx in found))
+    return Hit(
+        ", ".join(f"{dx.status.replace('_', ' ')} diagnosis {dx.icd10} ({dx.severity})" for dx in found)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- blood pressure
 
+
 def _bp_text(ctx) -> str:
     bp = ctx.bp_summary
-    return (f"BP {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
-            f"(mean of {bp.readings} on {bp.day.isoformat()})")
+    return (
+        f"BP {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
+        f"(mean of {bp.readings} on {bp.day.isoformat()})"
+    )
 
 
 @kind("bp_none_recent", "no blood pressure reading within the protocol's window before the assessment date")
@@ -254,8 +287,9 @@ def _bp_none_recent(ctx, params):
     days = ctx.protocol.bp_window_days
     older = [r.day for r in ctx.facts.blood_pressure if r.day <= ctx.as_of]
     if older:
-        return Hit(f"latest reading {max(older).isoformat()} is more than {days} days before "
-                   f"{ctx.as_of.isoformat()}")
+        return Hit(
+            f"latest reading {max(older).isoformat()} is more than {days} days before {ctx.as_of.isoformat()}"
+        )
     return Hit(f"no reading recorded within {days} days of {ctx.as_of.isoformat()}")
 
 
@@ -263,21 +297,31 @@ def _bp_compare(ctx, params, strict: bool):
     bp = ctx.bp_summary
     if bp is None:
         return None
+
     def over(value, limit):
         return value > limit if strict else value >= limit
+
     if over(bp.systolic, params["systolic"]) or over(bp.diastolic, params["diastolic"]):
         return Hit(_bp_text(ctx))
     return None
 
 
-@kind("bp_mean_at_least", "mean BP of the latest reading day has systolic >= limit or diastolic >= limit",
-      systolic=Param("number"), diastolic=Param("number"))
+@kind(
+    "bp_mean_at_least",
+    "mean BP of the latest reading day has systolic >= limit or diastolic >= limit",
+    systolic=Param("number"),
+    diastolic=Param("number"),
+)
 def _bp_mean_at_least(ctx, params):
     return _bp_compare(ctx, params, strict=False)
 
 
-@kind("bp_mean_above", "mean BP of the latest reading day has systolic > limit or diastolic > limit",
-      systolic=Param("number"), diastolic=Param("number"))
+@kind(
+    "bp_mean_above",
+    "mean BP of the latest reading day has systolic > limit or diastolic > limit",
+    systolic=Param("number"),
+    diastolic=Param("number"),
+)
 def _bp_mean_above(ctx, params):
     return _bp_compare(ctx, params, strict=True)
 
@@ -299,8 +343,11 @@ def _med_label(med) -> str:
     return f"{med.name} ({med.drug.generic}, {med.drug.atc[0]})"
 
 
-@kind("medication", "a resolved medication whose ATC code starts with a listed prefix or that has a listed class",
-      **MATCHER)
+@kind(
+    "medication",
+    "a resolved medication whose ATC code starts with a listed prefix or that has a listed class",
+    **MATCHER,
+)
 def _medication(ctx, params):
     idx = _matching(ctx, params)
     if not idx:
@@ -317,16 +364,21 @@ def _medication_unresolved(ctx, params):
     return Hit(f"not in the formulary: {names}", tuple(idx))
 
 
-@kind("diazepam_equivalent_unknown",
-      "a matching medication whose diazepam equivalent cannot be computed (dose, frequency or factor missing)",
-      **MATCHER)
+@kind(
+    "diazepam_equivalent_unknown",
+    "a matching medication whose diazepam equivalent cannot be computed (dose, frequency or factor missing)",
+    **MATCHER,
+)
 def _diazepam_unknown(ctx, params):
     parts, idx = [], []
     for i in _matching(ctx, params):
         med = ctx.facts.medications[i]
         if med.daily_mg is None:
-            what = "max doses per day" if med.as_needed and med.dose_mg is not None else (
-                "dose" if med.dose_mg is None else "times per day")
+            what = (
+                "max doses per day"
+                if med.as_needed and med.dose_mg is not None
+                else ("dose" if med.dose_mg is None else "times per day")
+            )
             parts.append(f"{_med_label(med)}: {what} not recorded")
             idx.append(i)
         elif med.drug.diazepam_10mg_equivalent_mg is None:
@@ -353,12 +405,21 @@ def _diazepam_evidence(ctx, idx, total, limit) -> str:
         med = ctx.facts.medications[i]
         eq = ctx.diazepam_equivalent(i)
         if eq is not None:
-            parts.append(f"{_med_label(med)} {fmt_number(med.daily_mg)} mg/day = {fmt_number(eq)} mg diazepam")
-    return "; ".join(parts) + f"; total {fmt_number(total)} mg/day diazepam-equivalent (limit {fmt_number(limit)})"
+            parts.append(
+                f"{_med_label(med)} {fmt_number(med.daily_mg)} mg/day = {fmt_number(eq)} mg diazepam"
+            )
+    return (
+        "; ".join(parts)
+        + f"; total {fmt_number(total)} mg/day diazepam-equivalent (limit {fmt_number(limit)})"
+    )
 
 
-@kind("diazepam_equivalent_above", "total diazepam-equivalent of the matching medications is above mg per day",
-      mg=Param("number"), **MATCHER)
+@kind(
+    "diazepam_equivalent_above",
+    "total diazepam-equivalent of the matching medications is above mg per day",
+    mg=Param("number"),
+    **MATCHER,
+)
 def _diazepam_above(ctx, params):
     idx, total, _complete = _diazepam_total(ctx, params)
     # a known part already above the limit is enough; unknown parts are reported by their own rule
@@ -367,13 +428,14 @@ def _diazepam_above(ctx, params):
     return None
 
 
-@kind("diazepam_equivalent_at_most",
-      "matching medications present, every one with a known diazepam equivalent, total at most mg per day",
-      mg=Param("number"), **MATCHER)
+@kind(
+    "diazepam_equivalent_at_most",
+    "matching medications present, every one with a known diazepam equivalent, total at most mg per day",
+    mg=Param("number"),
+    **MATCHER,
+)
 def _diazepam_at_most(ctx, params):
     idx, total, complete = _diazepam_total(ctx, params)
     if idx and complete and total <= params["mg"]:
         return Hit(_diazepam_evidence(ctx, idx, total, params["mg"]), tuple(idx))
     return None
-
-

@@ -60,8 +60,11 @@ class RuleSet:
 def canonical_content(data: dict[str, Any]) -> dict[str, Any]:
     """The part of a rule set document that its hash covers: protocol, rules (with their test cases) and
     the test baseline; not the version label or the note."""
-    return {"protocol": data.get("protocol", {}), "rules": data.get("rules", []),
-            "test_baseline": data.get("test_baseline", {})}
+    return {
+        "protocol": data.get("protocol", {}),
+        "rules": data.get("rules", []),
+        "test_baseline": data.get("test_baseline", {}),
+    }
 
 
 def content_sha256(data: dict[str, Any]) -> str:
@@ -81,13 +84,20 @@ def _validate_protocol(protocol: Any) -> list[str]:
     for key in sorted(set(protocol) - allowed):
         errors.append(f"protocol.{key}: unknown field")
     dose = protocol.get("dose_mg_per_kg")
-    if not (isinstance(dose, list) and len(dose) == 2 and all(_is_number(v) and v > 0 for v in dose)
-            and dose[0] <= dose[1]):
+    if not (
+        isinstance(dose, list)
+        and len(dose) == 2
+        and all(_is_number(v) and v > 0 for v in dose)
+        and dose[0] <= dose[1]
+    ):
         errors.append("protocol.dose_mg_per_kg: must be [low, high], positive numbers, low <= high")
     minutes = protocol.get("infusion_minutes")
-    if not (isinstance(minutes, list) and len(minutes) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in minutes)
-            and minutes[0] <= minutes[1]):
+    if not (
+        isinstance(minutes, list)
+        and len(minutes) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in minutes)
+        and minutes[0] <= minutes[1]
+    ):
         errors.append("protocol.infusion_minutes: must be [shortest, longest], positive whole minutes")
     window = protocol.get("bp_window_days")
     if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
@@ -99,7 +109,11 @@ def _validate_protocol(protocol: Any) -> list[str]:
     else:
         for i, item in enumerate(checklist):
             where = f"protocol.checklist[{i}]"
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("text"), str)
+                or not item["text"].strip()
+            ):
                 errors.append(f"{where}.text: required")
                 continue
             errors += _validate_sources(item.get("sources", []), f"{where}.sources")
@@ -109,8 +123,11 @@ def _validate_protocol(protocol: Any) -> list[str]:
 def _validate_sources(sources: Any, where: str) -> list[str]:
     if not isinstance(sources, list):
         return [f"{where}: must be a list of source ids such as S5 or A1"]
-    return [f"{where}[{i}]: {s!r} is not a source id (S1-S5, A1-A14)" for i, s in enumerate(sources)
-            if not (isinstance(s, str) and SOURCE_ID.match(s))]
+    return [
+        f"{where}[{i}]: {s!r} is not a source id (S1-S5, A1-A14)"
+        for i, s in enumerate(sources)
+        if not (isinstance(s, str) and SOURCE_ID.match(s))
+    ]
 
 
 def _validate_tests(tests: Any, where: str) -> list[str]:
@@ -202,12 +219,19 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
         infusion_minutes=(p["infusion_minutes"][0], p["infusion_minutes"][1]),
         dose_sources=tuple(p.get("dose_sources", [])),
         bp_window_days=p["bp_window_days"],
-        checklist=tuple(ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])),
+        checklist=tuple(
+            ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])
+        ),
     )
     rules = tuple(
         Rule(
-            code=r["code"], severity=r["severity"], title=r["title"], action=r["action"],
-            sources=tuple(r["sources"]), predicate=r["predicate"], enabled=r.get("enabled", True),
+            code=r["code"],
+            severity=r["severity"],
+            title=r["title"],
+            action=r["action"],
+            sources=tuple(r["sources"]),
+            predicate=r["predicate"],
+            enabled=r.get("enabled", True),
         )
         for r in data["rules"]
     )

@@ -37,8 +37,12 @@ def merge(base: Any, patch: Any) -> Any:
     return copy.deepcopy(patch)
 
 
-def run_cases(document: dict[str, Any], ruleset: RuleSet, to_facts: Callable[[dict[str, Any]], Facts],
-              only: str | None = None) -> list[CaseResult]:
+def run_cases(
+    document: dict[str, Any],
+    ruleset: RuleSet,
+    to_facts: Callable[[dict[str, Any]], Facts],
+    only: str | None = None,
+) -> list[CaseResult]:
     """Run every rule's cases (or one rule's). `to_facts` validates an intake and builds facts; it raises
     ValueError (IntakeInvalid) with the problems when the case's intake is invalid."""
     baseline = document.get("test_baseline", {})
@@ -55,5 +59,7 @@ def run_cases(document: dict[str, Any], ruleset: RuleSet, to_facts: Callable[[di
                 results.append(CaseResult(rule["code"], name, bool(case.get("fires")), None, str(exc)))
                 continue
             report = evaluate(facts, ruleset, date.fromisoformat(intake["assessed_on"]))
-            results.append(CaseResult(rule["code"], name, bool(case.get("fires")), rule["code"] in report.rule_codes))
+            results.append(
+                CaseResult(rule["code"], name, bool(case.get("fires")), rule["code"] in report.rule_codes)
+            )
     return results

@@ -25,8 +25,9 @@ def test_login_page_is_public_and_has_a_form(client):
 
 
 def test_signing_in_shows_the_user_and_role(client, clinician):
-    response = client.post(reverse("login"), {"username": "clin", "password": "a-long-test-password-1"},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": "clin", "password": "a-long-test-password-1"}, follow=True
+    )
     assert response.status_code == 200
     assert b"Clinician" in response.content
     assert b"Sign out" in response.content

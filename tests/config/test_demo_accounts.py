@@ -16,6 +16,8 @@ def test_demo_accounts_are_refused_outside_debug(django_user_model):
 def test_demo_accounts_get_one_role_each_and_can_sign_in(client, django_user_model):
     call_command("create_demo_accounts")
     call_command("create_demo_accounts")  # idempotent
-    roles = {u.username: list(u.groups.values_list("name", flat=True)) for u in django_user_model.objects.all()}
+    roles = {
+        u.username: list(u.groups.values_list("name", flat=True)) for u in django_user_model.objects.all()
+    }
     assert roles == {"clinician": ["Clinician"], "rulesadmin": ["Rules admin"], "staff": ["Report staff"]}
     assert client.login(username="clinician", password="demo-clinician-pass")

@@ -24,11 +24,29 @@ def fetch(url: str):
 
 def test_the_app_boots_under_gunicorn_and_serves_login_and_static_files():
     port = free_port()
-    env = child_env(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="gunicorn-test-" + "k" * 50,
-                    DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SECURE_SSL_REDIRECT="0")
-    proc = subprocess.Popen([venv_bin("gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "1", "--timeout", "30"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = child_env(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="gunicorn-test-" + "k" * 50,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+    )
+    proc = subprocess.Popen(
+        [
+            venv_bin("gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_port(port, timeout=30)
         base = f"http://127.0.0.1:{port}"
@@ -49,12 +67,21 @@ def test_the_app_boots_under_gunicorn_and_serves_login_and_static_files():
 def test_with_the_compose_environment_the_healthcheck_answers_over_plain_http():
     """docker-compose.yml's web service: DEBUG off, SSL redirect on, the healthcheck on http://localhost."""
     port = free_port()
-    env = child_env(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="compose-test-" + "k" * 50,
-                    DJANGO_ALLOWED_HOSTS="clinic.example.org,localhost", DJANGO_SECURE_SSL_REDIRECT="1",
-                    DJANGO_SECURE_COOKIES="1")
-    proc = subprocess.Popen([venv_bin("gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = child_env(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="compose-test-" + "k" * 50,
+        DJANGO_ALLOWED_HOSTS="clinic.example.org,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="1",
+        DJANGO_SECURE_COOKIES="1",
+    )
+    proc = subprocess.Popen(
+        [venv_bin("gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_port(port, timeout=30)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})

@@ -16,11 +16,21 @@ PROBE = (
 
 
 def run_settings(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    keep = {k: v for k, v in os.environ.items()
-            if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}
+    }
     env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides}
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_no_environment_means_sqlite_in_project_folder_and_eager_tasks():
@@ -35,8 +45,13 @@ def test_no_environment_means_sqlite_in_project_folder_and_eager_tasks():
 
 
 def test_service_urls_switch_to_postgresql_and_a_real_broker():
-    result = run_settings({"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://u@db.example:5432/clinic",
-                           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9"})
+    result = run_settings(
+        {
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": "postgres://u@db.example:5432/clinic",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
+        }
+    )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.postgresql"

@@ -18,7 +18,9 @@ def demo_data(settings):
     settings.DEBUG = False
 
 
-def test_clinician_screens_signs_and_downloads_the_pdf(live_server, page, clinician, demo_data, pdf_worker, tmp_path):
+def test_clinician_screens_signs_and_downloads_the_pdf(
+    live_server, page, clinician, demo_data, pdf_worker, tmp_path
+):
     page.set_default_timeout(20_000)
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))

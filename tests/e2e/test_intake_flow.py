@@ -21,7 +21,9 @@ def sign_in(page, live_server):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(live_server, page, clinician, defaults, pdf_worker):
+def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
+    live_server, page, clinician, defaults, pdf_worker
+):
     page.set_default_timeout(20_000)
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/patients/new/")
@@ -37,7 +39,9 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(live_server, p
     expect(page.get_by_label("Given name")).to_have_value("Robin")
     page.get_by_label("Weight (kg)").fill("80")
     page.get_by_role("button", name="Create patient").click()
-    expect(page.get_by_test_id("completeness-cardiovascular")).to_have_text("12 of 12 cardiovascular answers unknown")
+    expect(page.get_by_test_id("completeness-cardiovascular")).to_have_text(
+        "12 of 12 cardiovascular answers unknown"
+    )
 
     for section in ("psychiatric", "cardiovascular", "other_medical"):
         page.locator(f"#section-{section}").get_by_role("link", name=re.compile("^Edit")).click()
@@ -69,7 +73,9 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(live_server, p
     page.get_by_label("Systolic (mmHg)").fill("124")
     page.get_by_label("Diastolic (mmHg)").fill("78")
     page.get_by_role("button", name="Add reading").click()
-    expect(page.get_by_test_id("completeness-summary")).to_contain_text("Every screening question is answered")
+    expect(page.get_by_test_id("completeness-summary")).to_contain_text(
+        "Every screening question is answered"
+    )
 
     page.get_by_test_id("screen-now").click()
     expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "eligible")

@@ -48,14 +48,22 @@ def url_for(patient):
     med = MedicationEntryFactory(patient=patient)
     reading = BloodPressureReadingFactory(patient=patient)
     kwargs = {
-        "list": {}, "create": {}, "formulary_suggest": {},
-        "detail": {"pk": patient.pk}, "edit": {"pk": patient.pk}, "export": {"pk": patient.pk},
-        "history": {"pk": patient.pk}, "section": {"pk": patient.pk, "section": "psychiatric"},
-        "diagnosis_add": {"pk": patient.pk}, "diagnosis_edit": {"pk": patient.pk, "dx_id": dx.pk},
+        "list": {},
+        "create": {},
+        "formulary_suggest": {},
+        "detail": {"pk": patient.pk},
+        "edit": {"pk": patient.pk},
+        "export": {"pk": patient.pk},
+        "history": {"pk": patient.pk},
+        "section": {"pk": patient.pk, "section": "psychiatric"},
+        "diagnosis_add": {"pk": patient.pk},
+        "diagnosis_edit": {"pk": patient.pk, "dx_id": dx.pk},
         "diagnosis_delete": {"pk": patient.pk, "dx_id": dx.pk},
-        "medication_add": {"pk": patient.pk}, "medication_delete": {"pk": patient.pk, "med_id": med.pk},
+        "medication_add": {"pk": patient.pk},
+        "medication_delete": {"pk": patient.pk, "med_id": med.pk},
         "medications_reconcile": {"pk": patient.pk},
-        "reading_add": {"pk": patient.pk}, "reading_delete": {"pk": patient.pk, "reading_id": reading.pk},
+        "reading_add": {"pk": patient.pk},
+        "reading_delete": {"pk": patient.pk, "reading_id": reading.pk},
     }
     return lambda name: reverse(f"patients:{name}", kwargs=kwargs[name])
 
@@ -95,16 +103,26 @@ def test_a_refused_removal_leaves_the_row_in_place(client, report_staff, url_for
     assert model.objects.count() == 1
 
 
-
-@pytest.mark.parametrize(("name", "method", "kwargs"), [
-    ("detail", "get", {}), ("edit", "get", {}), ("edit", "post", {}), ("export", "get", {}),
-    ("history", "get", {}), ("section", "get", {"section": "psychiatric"}),
-    ("section", "post", {"section": "psychiatric"}), ("diagnosis_add", "post", {}),
-    ("diagnosis_edit", "get", {"dx_id": 1}), ("diagnosis_delete", "post", {"dx_id": 1}),
-    ("medication_add", "post", {}), ("medication_delete", "post", {"med_id": 1}),
-    ("medications_reconcile", "post", {}), ("reading_add", "post", {}),
-    ("reading_delete", "post", {"reading_id": 1}),
-])
+@pytest.mark.parametrize(
+    ("name", "method", "kwargs"),
+    [
+        ("detail", "get", {}),
+        ("edit", "get", {}),
+        ("edit", "post", {}),
+        ("export", "get", {}),
+        ("history", "get", {}),
+        ("section", "get", {"section": "psychiatric"}),
+        ("section", "post", {"section": "psychiatric"}),
+        ("diagnosis_add", "post", {}),
+        ("diagnosis_edit", "get", {"dx_id": 1}),
+        ("diagnosis_delete", "post", {"dx_id": 1}),
+        ("medication_add", "post", {}),
+        ("medication_delete", "post", {"med_id": 1}),
+        ("medications_reconcile", "post", {}),
+        ("reading_add", "post", {}),
+        ("reading_delete", "post", {"reading_id": 1}),
+    ],
+)
 def test_a_missing_patient_is_not_found(clinician_client, name, method, kwargs):
     url = reverse(f"patients:{name}", kwargs={"pk": 999999, **kwargs})
     assert getattr(clinician_client, method)(url).status_code == 404

@@ -20,39 +20,64 @@ def local_minute(moment: datetime) -> str:
 
 
 def add_reading(client, patient, **values):
-    data = {"taken_at": local_minute(timezone.now() - timedelta(minutes=10)), "systolic": "126",
-            "diastolic": "80", "heart_rate": "70", **values}
+    data = {
+        "taken_at": local_minute(timezone.now() - timedelta(minutes=10)),
+        "systolic": "126",
+        "diastolic": "80",
+        "heart_rate": "70",
+        **values,
+    }
     return client.post(reverse("patients:reading_add", args=[patient.pk]), data)
 
 
-@pytest.mark.parametrize(("systolic", "diastolic", "heart_rate"), [
-    ("60", "30", "20"),
-    ("300", "200", "250"),
-    ("60", "59", ""),
-    ("126", "80", "70"),
-])
-def test_readings_within_the_plausible_ranges_are_recorded(clinician_client, patient, systolic, diastolic,
-                                                           heart_rate):
-    response = add_reading(clinician_client, patient, systolic=systolic, diastolic=diastolic,
-                           heart_rate=heart_rate)
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "heart_rate"),
+    [
+        ("60", "30", "20"),
+        ("300", "200", "250"),
+        ("60", "59", ""),
+        ("126", "80", "70"),
+    ],
+)
+def test_readings_within_the_plausible_ranges_are_recorded(
+    clinician_client, patient, systolic, diastolic, heart_rate
+):
+    response = add_reading(
+        clinician_client, patient, systolic=systolic, diastolic=diastolic, heart_rate=heart_rate
+    )
     reading = BloodPressureReading.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("patients:detail", args=[patient.pk]) + "#blood-pressure"
-    assert (reading.patient, str(reading.systolic), str(reading.diastolic), str(reading.heart_rate or "")) == (
-        patient, systolic, diastolic, heart_rate)
+    assert (
+        reading.patient,
+        str(reading.systolic),
+        str(reading.diastolic),
+        str(reading.heart_rate or ""),
+    ) == (patient, systolic, diastolic, heart_rate)
 
 
-@pytest.mark.parametrize(("values", "field", "message"), [
-    ({"systolic": "59", "diastolic": "40"}, "systolic", "59 mmHg is below the plausible minimum of 60 mmHg."),
-    ({"systolic": "301"}, "systolic", "301 mmHg is above the plausible maximum of 300 mmHg."),
-    ({"diastolic": "29"}, "diastolic", "29 mmHg is below the plausible minimum of 30 mmHg."),
-    ({"systolic": "250", "diastolic": "201"}, "diastolic", "201 mmHg is above the plausible maximum of 200 mmHg."),
-    ({"systolic": "120", "diastolic": "120"}, "diastolic", "Diastolic 120 must be below systolic 120."),
-    ({"systolic": "120", "diastolic": "130"}, "diastolic", "Diastolic 130 must be below systolic 120."),
-    ({"heart_rate": "19"}, "heart_rate", "19 bpm is below the plausible minimum of 20 bpm."),
-    ({"heart_rate": "251"}, "heart_rate", "251 bpm is above the plausible maximum of 250 bpm."),
-    ({"systolic": ""}, "systolic", "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        (
+            {"systolic": "59", "diastolic": "40"},
+            "systolic",
+            "59 mmHg is below the plausible minimum of 60 mmHg.",
+        ),
+        ({"systolic": "301"}, "systolic", "301 mmHg is above the plausible maximum of 300 mmHg."),
+        ({"diastolic": "29"}, "diastolic", "29 mmHg is below the plausible minimum of 30 mmHg."),
+        (
+            {"systolic": "250", "diastolic": "201"},
+            "diastolic",
+            "201 mmHg is above the plausible maximum of 200 mmHg.",
+        ),
+        ({"systolic": "120", "diastolic": "120"}, "diastolic", "Diastolic 120 must be below systolic 120."),
+        ({"systolic": "120", "diastolic": "130"}, "diastolic", "Diastolic 130 must be below systolic 120."),
+        ({"heart_rate": "19"}, "heart_rate", "19 bpm is below the plausible minimum of 20 bpm."),
+        ({"heart_rate": "251"}, "heart_rate", "251 bpm is above the plausible maximum of 250 bpm."),
+        ({"systolic": ""}, "systolic", "This field is required."),
+    ],
+)
 def test_implausible_reading_is_refused_with_a_message(clinician_client, patient, values, field, message):
     response = add_reading(clinician_client, patient, **values)
     assert response.status_code == 400
@@ -62,7 +87,9 @@ def test_implausible_reading_is_refused_with_a_message(clinician_client, patient
 
 
 def test_reading_in_the_future_is_refused(clinician_client, patient):
-    response = add_reading(clinician_client, patient, taken_at=local_minute(timezone.now() + timedelta(hours=1)))
+    response = add_reading(
+        clinician_client, patient, taken_at=local_minute(timezone.now() + timedelta(hours=1))
+    )
     assert response.status_code == 400
     assert response.context["bp_form"].errors["taken_at"] == ["A reading cannot be in the future."]
     assert BloodPressureReading.objects.count() == 0
@@ -70,18 +97,21 @@ def test_reading_in_the_future_is_refused(clinician_client, patient):
 
 def test_refused_reading_keeps_every_entered_value(clinician_client, patient):
     taken_at = local_minute(timezone.now() + timedelta(days=1))
-    response = add_reading(clinician_client, patient, taken_at=taken_at, systolic="59", diastolic="201",
-                           heart_rate="10")
+    response = add_reading(
+        clinician_client, patient, taken_at=taken_at, systolic="59", diastolic="201", heart_rate="10"
+    )
     assert response.status_code == 400
-    assert {name: input_value(response, name) for name in ("taken_at", "systolic", "diastolic", "heart_rate")} == {
-        "taken_at": taken_at, "systolic": "59", "diastolic": "201", "heart_rate": "10"}
+    assert {
+        name: input_value(response, name) for name in ("taken_at", "systolic", "diastolic", "heart_rate")
+    } == {"taken_at": taken_at, "systolic": "59", "diastolic": "201", "heart_rate": "10"}
     assert sorted(response.context["bp_form"].errors) == ["diastolic", "heart_rate", "systolic", "taken_at"]
 
 
 def test_the_time_of_a_new_reading_defaults_to_now(clinician_client, patient):
     response = clinician_client.get(reverse("patients:detail", args=[patient.pk]))
     offered = datetime.fromisoformat(input_value(response, "taken_at")).replace(
-        tzinfo=timezone.get_current_timezone())
+        tzinfo=timezone.get_current_timezone()
+    )
     assert abs(offered - timezone.now()) < timedelta(minutes=2)
 
 

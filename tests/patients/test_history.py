@@ -12,9 +12,14 @@ from .factories import MedicationEntryFactory
 
 pytestmark = pytest.mark.django_db
 
-PSYCHIATRIC = {"psychotic_symptoms_current": "unknown", "psychosis_history": "unknown", "mania_current": "yes",
-               "suicidal_ideation": "unknown", "suicidal_intent_or_plan": "unknown",
-               "substance_use_disorder": "unknown"}
+PSYCHIATRIC = {
+    "psychotic_symptoms_current": "unknown",
+    "psychosis_history": "unknown",
+    "mania_current": "yes",
+    "suicidal_ideation": "unknown",
+    "suicidal_intent_or_plan": "unknown",
+    "substance_use_disorder": "unknown",
+}
 
 
 @pytest.fixture
@@ -34,8 +39,9 @@ def editor_client(editor):
 
 @pytest.fixture
 def edited(editor_client, patient):
-    editor_client.post(reverse("patients:section", args=[patient.pk, "psychiatric"]),
-                       {**PSYCHIATRIC, "version": "0"})
+    editor_client.post(
+        reverse("patients:section", args=[patient.pk, "psychiatric"]), {**PSYCHIATRIC, "version": "0"}
+    )
     return patient
 
 
@@ -60,19 +66,39 @@ def test_history_page_lists_only_the_fields_that_changed(editor_client, edited):
 
 
 def test_an_edit_of_the_details_is_recorded_with_its_editor(editor_client, editor, patient):
-    editor_client.post(reverse("patients:edit", args=[patient.pk]), {
-        "mrn": "KT-0001", "given_name": "Ana", "family_name": "Silva", "date_of_birth": "1984-03-02",
-        "sex_at_birth": "female", "weight_kg": "70", "height_cm": "165", "pregnancy": "not_pregnant",
-        "version": "0"})
+    editor_client.post(
+        reverse("patients:edit", args=[patient.pk]),
+        {
+            "mrn": "KT-0001",
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "date_of_birth": "1984-03-02",
+            "sex_at_birth": "female",
+            "weight_kg": "70",
+            "height_cm": "165",
+            "pregnancy": "not_pregnant",
+            "version": "0",
+        },
+    )
     response = editor_client.get(reverse("patients:history", args=[patient.pk]))
     assert patient.history.latest().history_user == editor
     assert "<code>weight_kg</code>: 68.0 → <strong>70.0</strong>" in response.content.decode()
 
 
 def test_a_new_patient_is_recorded_as_created_by_the_clinician(editor_client, editor):
-    editor_client.post(reverse("patients:create"), {
-        "mrn": "KT-0100", "given_name": "Ana", "family_name": "Silva", "date_of_birth": "1984-03-02",
-        "sex_at_birth": "female", "weight_kg": "68", "height_cm": "165", "pregnancy": "not_pregnant"})
+    editor_client.post(
+        reverse("patients:create"),
+        {
+            "mrn": "KT-0100",
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "date_of_birth": "1984-03-02",
+            "sex_at_birth": "female",
+            "weight_kg": "68",
+            "height_cm": "165",
+            "pregnancy": "not_pregnant",
+        },
+    )
     record = Patient.history.get()
     assert (record.history_type, record.history_user) == ("+", editor)
 
@@ -86,16 +112,28 @@ def test_removed_medication_appears_in_the_history(editor_client, editor, patien
     assert "deleted" in response.content.decode()
 
 
-def test_clearing_the_attestation_is_credited_to_whoever_changed_the_list(editor_client, editor, clinician_client,
-                                                                          patient):
-    clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]),
-                          {"seen": medication_list_fingerprint(patient.medications.all())})
-    editor_client.post(reverse("patients:medication_add", args=[patient.pk]),
-                       {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"})
-    clinician_client.post(reverse("patients:section", args=[patient.pk, "support"]),
-                          {"escort_available": "yes", "support_person": "yes", "version": "0"})
+def test_clearing_the_attestation_is_credited_to_whoever_changed_the_list(
+    editor_client, editor, clinician_client, patient
+):
+    clinician_client.post(
+        reverse("patients:medications_reconcile", args=[patient.pk]),
+        {"seen": medication_list_fingerprint(patient.medications.all())},
+    )
+    editor_client.post(
+        reverse("patients:medication_add", args=[patient.pk]),
+        {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"},
+    )
+    clinician_client.post(
+        reverse("patients:section", args=[patient.pk, "support"]),
+        {"escort_available": "yes", "support_person": "yes", "version": "0"},
+    )
     cleared, support = patient.history.order_by("history_date", "history_id")[2:]
     assert (cleared.history_user, cleared.medications_reconciled, cleared.escort_available) == (
-        editor, False, "unknown")
+        editor,
+        False,
+        "unknown",
+    )
     assert [change.field for change in support.diff_against(cleared).changes] == [
-        "escort_available", "support_person"]
+        "escort_available",
+        "support_person",
+    ]

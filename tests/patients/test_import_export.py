@@ -20,8 +20,16 @@ EXAMPLES = SHARED / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 VALID = sorted(name for name, expected in EXPECTED.items() if "verdict" in expected)
 REJECTED = "rejected-bad-input"
-COMPARED = ("patient", "treatment_history", "psychiatric", "cardiovascular", "other_medical", "support",
-            "diagnoses", "medications")
+COMPARED = (
+    "patient",
+    "treatment_history",
+    "psychiatric",
+    "cardiovascular",
+    "other_medical",
+    "support",
+    "diagnoses",
+    "medications",
+)
 
 
 def example_path(name: str):
@@ -46,14 +54,18 @@ def write(tmp_path, doc: dict, name: str = "intake.json"):
 
 def export_intake(tmp_path, mrn: str) -> dict:
     path = tmp_path / "exported.json"
-    call_command("export_intake", mrn, "--assessed-on", "2026-11-20", "--output", str(path), stdout=StringIO())
+    call_command(
+        "export_intake", mrn, "--assessed-on", "2026-11-20", "--output", str(path), stdout=StringIO()
+    )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def readings(valid: dict) -> list[tuple]:
     """Readings as instants and values: the export writes them in the server's time zone."""
-    return [(datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"])
-            for r in valid["blood_pressure"]]
+    return [
+        (datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"])
+        for r in valid["blood_pressure"]
+    ]
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -63,9 +75,15 @@ def test_importing_a_valid_example_creates_the_patient(name):
     patient = Patient.objects.get()
     assert "created" in out
     assert (patient.mrn, patient.given_name, patient.family_name) == (
-        doc["patient"]["mrn"], doc["patient"]["given_name"], doc["patient"]["family_name"])
+        doc["patient"]["mrn"],
+        doc["patient"]["given_name"],
+        doc["patient"]["family_name"],
+    )
     assert (patient.diagnoses.count(), patient.medications.count(), patient.bp_readings.count()) == (
-        len(doc["diagnoses"]), len(doc["medications"]["items"]), len(doc["blood_pressure"]))
+        len(doc["diagnoses"]),
+        len(doc["medications"]["items"]),
+        len(doc["blood_pressure"]),
+    )
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -75,8 +93,11 @@ def test_importing_the_same_file_again_updates_without_duplicating(name):
     out, _ = import_intake(example_path(name))
     assert "updated" in out
     assert Patient.objects.count() == 1
-    assert (Diagnosis.objects.count(), MedicationEntry.objects.count(), BloodPressureReading.objects.count()) == (
-        len(doc["diagnoses"]), len(doc["medications"]["items"]), len(doc["blood_pressure"]))
+    assert (
+        Diagnosis.objects.count(),
+        MedicationEntry.objects.count(),
+        BloodPressureReading.objects.count(),
+    ) == (len(doc["diagnoses"]), len(doc["medications"]["items"]), len(doc["blood_pressure"]))
 
 
 def test_re_import_replaces_diagnoses_medications_and_readings(tmp_path, defaults):
@@ -84,13 +105,17 @@ def test_re_import_replaces_diagnoses_medications_and_readings(tmp_path, default
     doc = example("eligible")
     doc["patient"]["weight_kg"] = 80
     doc["diagnoses"] = [{"icd10": "F32.2", "status": "active", "severity": "severe"}]
-    doc["medications"]["items"] = [{"name": "Klonopin", "dose_mg": 0.5, "times_per_day": 2, "as_needed": False}]
+    doc["medications"]["items"] = [
+        {"name": "Klonopin", "dose_mg": 0.5, "times_per_day": 2, "as_needed": False}
+    ]
     doc["blood_pressure"] = [{"taken_at": "2026-11-20T09:00:00-07:00", "systolic": 130, "diastolic": 85}]
     import_intake(write(tmp_path, doc))
     patient = Patient.objects.get()
     assert patient.weight_kg == 80
     assert list(patient.diagnoses.values_list("icd10", flat=True)) == ["F32.2"]
-    assert list(patient.medications.values_list("name", "formulary_entry__generic")) == [("Klonopin", "clonazepam")]
+    assert list(patient.medications.values_list("name", "formulary_entry__generic")) == [
+        ("Klonopin", "clonazepam")
+    ]
     assert list(patient.bp_readings.values_list("systolic", "diastolic")) == [(130, 85)]
 
 
@@ -101,8 +126,12 @@ def test_the_bad_example_is_rejected_whole_and_names_the_path():
     assert EXPECTED[REJECTED]["reject"] == "blood_pressure[0].systolic"
     assert "blood_pressure[0].systolic" in err.getvalue()
     assert "nothing stored" in err.getvalue()
-    assert (Patient.objects.count(), Diagnosis.objects.count(), MedicationEntry.objects.count(),
-            BloodPressureReading.objects.count()) == (0, 0, 0, 0)
+    assert (
+        Patient.objects.count(),
+        Diagnosis.objects.count(),
+        MedicationEntry.objects.count(),
+        BloodPressureReading.objects.count(),
+    ) == (0, 0, 0, 0)
 
 
 def test_a_bad_re_import_leaves_the_stored_patient_as_it_was(tmp_path):
@@ -122,7 +151,8 @@ def test_with_one_bad_file_among_several_the_good_ones_are_stored():
     with pytest.raises(CommandError, match="1 of 3 file"):
         call_command("import_intake", *map(str, files), stdout=StringIO(), stderr=err)
     assert sorted(Patient.objects.values_list("mrn", flat=True)) == sorted(
-        [example("eligible")["patient"]["mrn"], example("contraindicated-avm")["patient"]["mrn"]])
+        [example("eligible")["patient"]["mrn"], example("contraindicated-avm")["patient"]["mrn"]]
+    )
     assert not Patient.objects.filter(mrn=example(REJECTED)["patient"]["mrn"]).exists()
     assert "blood_pressure[0].systolic" in err.getvalue()
 
@@ -132,7 +162,9 @@ def test_unreadable_and_malformed_files_are_reported(tmp_path):
     broken.write_text("{not json", encoding="utf-8")
     err = StringIO()
     with pytest.raises(CommandError, match="2 of 2 file"):
-        call_command("import_intake", str(broken), str(tmp_path / "missing.json"), stdout=StringIO(), stderr=err)
+        call_command(
+            "import_intake", str(broken), str(tmp_path / "missing.json"), stdout=StringIO(), stderr=err
+        )
     assert "not valid JSON" in err.getvalue()
     assert "cannot read" in err.getvalue()
 
@@ -151,8 +183,15 @@ def test_export_passes_validation_and_equals_what_was_imported(tmp_path, name):
 def test_round_trip_screens_to_the_expected_verdict(tmp_path, defaults, name):
     import_intake(example_path(name))
     path = tmp_path / "exported.json"
-    call_command("export_intake", example(name)["patient"]["mrn"], "--assessed-on", "2026-11-20",
-                 "--output", str(path), stdout=StringIO())
+    call_command(
+        "export_intake",
+        example(name)["patient"]["mrn"],
+        "--assessed-on",
+        "2026-11-20",
+        "--output",
+        str(path),
+        stdout=StringIO(),
+    )
     out = StringIO()
     call_command("screen", str(path), stdout=out, stderr=StringIO())
     report = json.loads(out.getvalue())
@@ -189,7 +228,10 @@ def test_export_download_is_an_attachment_named_by_id_only(clinician_client):
 
 def test_patient_page_links_to_the_export(clinician_client, patient):
     response = clinician_client.get(reverse("patients:detail", args=[patient.pk]))
-    assert f'href="{reverse("patients:export", args=[patient.pk])}">Export intake JSON'.encode() in response.content
+    assert (
+        f'href="{reverse("patients:export", args=[patient.pk])}">Export intake JSON'.encode()
+        in response.content
+    )
 
 
 def _doc_with(**changes):
@@ -203,8 +245,13 @@ def _doc_with(**changes):
 
 def test_import_refuses_a_code_outside_the_icd10_list_naming_its_path(defaults, tmp_path):
     path = tmp_path / "unknown-code.json"
-    path.write_text(json.dumps(_doc_with(diagnoses=[{"icd10": "F33.2", "status": "active"},
-                                                    {"icd10": "F99.99", "status": "active"}])))
+    path.write_text(
+        json.dumps(
+            _doc_with(
+                diagnoses=[{"icd10": "F33.2", "status": "active"}, {"icd10": "F99.99", "status": "active"}]
+            )
+        )
+    )
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("import_intake", str(path), stdout=StringIO(), stderr=err)

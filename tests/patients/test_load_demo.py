@@ -13,8 +13,15 @@ from screening.services import intake_evaluate
 
 pytestmark = pytest.mark.usefixtures("defaults")
 
-VERDICTS = {"eligible", "eligible_with_precautions", "clinician_review", "deferred", "needs_information",
-            "not_a_candidate", "contraindicated"}
+VERDICTS = {
+    "eligible",
+    "eligible_with_precautions",
+    "clinician_review",
+    "deferred",
+    "needs_information",
+    "not_a_candidate",
+    "contraindicated",
+}
 
 
 @pytest.fixture

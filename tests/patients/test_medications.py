@@ -40,7 +40,12 @@ def test_adding_a_medication_stores_it(clinician_client, patient, defaults):
     add_medication(clinician_client, patient, name="  Klonopin ", dose_mg="0.5", times_per_day="2")
     entry = MedicationEntry.objects.get()
     assert (entry.patient, entry.name, float(entry.dose_mg), entry.times_per_day, entry.as_needed) == (
-        patient, "Klonopin", 0.5, 2, False)
+        patient,
+        "Klonopin",
+        0.5,
+        2,
+        False,
+    )
 
 
 def test_a_brand_name_resolves_to_its_generic(clinician_client, patient, defaults):
@@ -65,15 +70,21 @@ def test_patient_page_marks_the_unresolved_row(clinician_client, patient, defaul
     assert b"Not in formulary" in response.content
 
 
-@pytest.mark.parametrize(("values", "field", "message"), [
-    ({"dose_mg": "0"}, "dose_mg", "The dose must be greater than 0 mg (leave empty if unknown)."),
-    ({"dose_mg": "-5"}, "dose_mg", "The dose must be greater than 0 mg (leave empty if unknown)."),
-    ({"name": ""}, "name", "This field is required."),
-    ({"name": "   "}, "name", "This field is required."),
-    ({"as_needed": "on", "times_per_day": "3", "max_doses_per_day": ""}, "max_doses_per_day",
-     "For as-needed use, record the most doses taken in a day."),
-    ({"times_per_day": "13"}, "times_per_day", "Ensure this value is less than or equal to 12."),
-])
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"dose_mg": "0"}, "dose_mg", "The dose must be greater than 0 mg (leave empty if unknown)."),
+        ({"dose_mg": "-5"}, "dose_mg", "The dose must be greater than 0 mg (leave empty if unknown)."),
+        ({"name": ""}, "name", "This field is required."),
+        ({"name": "   "}, "name", "This field is required."),
+        (
+            {"as_needed": "on", "times_per_day": "3", "max_doses_per_day": ""},
+            "max_doses_per_day",
+            "For as-needed use, record the most doses taken in a day.",
+        ),
+        ({"times_per_day": "13"}, "times_per_day", "Ensure this value is less than or equal to 12."),
+    ],
+)
 def test_invalid_medication_is_refused_with_a_message(clinician_client, patient, values, field, message):
     response = add_medication(clinician_client, patient, **values)
     assert response.status_code == 400
@@ -82,11 +93,14 @@ def test_invalid_medication_is_refused_with_a_message(clinician_client, patient,
     assert MedicationEntry.objects.count() == 0
 
 
-@pytest.mark.parametrize("values", [
-    {"dose_mg": "", "times_per_day": ""},
-    {"as_needed": "on", "times_per_day": "3", "max_doses_per_day": "3"},
-    {"as_needed": "on", "times_per_day": "", "max_doses_per_day": ""},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"dose_mg": "", "times_per_day": ""},
+        {"as_needed": "on", "times_per_day": "3", "max_doses_per_day": "3"},
+        {"as_needed": "on", "times_per_day": "", "max_doses_per_day": ""},
+    ],
+)
 def test_unknown_dose_or_frequency_may_be_left_empty(clinician_client, patient, values):
     assert add_medication(clinician_client, patient, **values).status_code == 302
     assert MedicationEntry.objects.count() == 1
@@ -95,7 +109,10 @@ def test_unknown_dose_or_frequency_may_be_left_empty(clinician_client, patient, 
 def test_refused_medication_keeps_the_entered_values(clinician_client, patient):
     response = add_medication(clinician_client, patient, name="Klonopin", dose_mg="0", times_per_day="2")
     assert {name: input_value(response, name) for name in ("name", "dose_mg", "times_per_day")} == {
-        "name": "Klonopin", "dose_mg": "0", "times_per_day": "2"}
+        "name": "Klonopin",
+        "dose_mg": "0",
+        "times_per_day": "2",
+    }
 
 
 # -- htmx ---------------------------------------------------------------------------------------------
@@ -120,8 +137,9 @@ def test_htmx_add_with_errors_returns_the_block_with_the_message(clinician_clien
 
 def test_htmx_remove_returns_only_the_medications_block(clinician_client, patient):
     medication = MedicationEntryFactory(patient=patient, name="sertraline")
-    response = clinician_client.post(reverse("patients:medication_delete", args=[patient.pk, medication.pk]),
-                                     **HTMX)
+    response = clinician_client.post(
+        reverse("patients:medication_delete", args=[patient.pk, medication.pk]), **HTMX
+    )
     assert response.status_code == 200
     assert b'id="medications"' in response.content
     assert b"<html" not in response.content
@@ -154,8 +172,10 @@ def test_a_medication_cannot_be_removed_through_another_patients_page(clinician_
 
 
 def test_reconcile_records_who_attested_and_when(clinician_client, clinician, patient):
-    response = clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]),
-                                     {"seen": medication_list_fingerprint(patient.medications.all())})
+    response = clinician_client.post(
+        reverse("patients:medications_reconcile", args=[patient.pk]),
+        {"seen": medication_list_fingerprint(patient.medications.all())},
+    )
     patient.refresh_from_db()
     assert response.status_code == 302
     assert (patient.medications_reconciled, patient.medications_reconciled_by) == (True, clinician)
@@ -177,7 +197,9 @@ def test_adding_a_medication_clears_the_attestation(clinician_client, reconciled
 @pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
 def test_removing_a_medication_clears_the_attestation(clinician_client, reconciled, headers):
     medication = MedicationEntryFactory(patient=reconciled)
-    clinician_client.post(reverse("patients:medication_delete", args=[reconciled.pk, medication.pk]), **headers)
+    clinician_client.post(
+        reverse("patients:medication_delete", args=[reconciled.pk, medication.pk]), **headers
+    )
     reconciled.refresh_from_db()
     assert reconciled.medications_reconciled is False
 
@@ -195,10 +217,13 @@ def test_a_refused_medication_keeps_the_attestation(clinician_client, reconciled
 
 def test_attesting_a_list_that_changed_since_it_was_shown_is_refused(clinician_client, patient):
     shown = medication_list_fingerprint(patient.medications.all())
-    clinician_client.post(reverse("patients:medication_add", args=[patient.pk]),
-                          {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"})  # someone else adds one
-    response = clinician_client.post(reverse("patients:medications_reconcile", args=[patient.pk]), {"seen": shown},
-                                     follow=True)
+    clinician_client.post(
+        reverse("patients:medication_add", args=[patient.pk]),
+        {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"},
+    )  # someone else adds one
+    response = clinician_client.post(
+        reverse("patients:medications_reconcile", args=[patient.pk]), {"seen": shown}, follow=True
+    )
     patient.refresh_from_db()
     assert patient.medications_reconciled is False
     assert "changed after you opened it" in response.content.decode()

@@ -28,16 +28,19 @@ def listed_mrns(response) -> list[str]:
     return sorted(p.mrn for p in response.context["patients"])
 
 
-@pytest.mark.parametrize(("query", "mrns"), [
-    ("ana", ["KT-0001", "KT-0002"]),
-    ("SILVA", ["KT-0001", "KT-0003"]),
-    ("Ana Silva", ["KT-0001"]),
-    ("silva ana", ["KT-0001"]),
-    ("  bruno  ", ["KT-0003"]),
-    ("KT-0002", ["KT-0002"]),
-    ("kt-0003", ["KT-0003"]),
-    ("", ["KT-0001", "KT-0002", "KT-0003"]),
-])
+@pytest.mark.parametrize(
+    ("query", "mrns"),
+    [
+        ("ana", ["KT-0001", "KT-0002"]),
+        ("SILVA", ["KT-0001", "KT-0003"]),
+        ("Ana Silva", ["KT-0001"]),
+        ("silva ana", ["KT-0001"]),
+        ("  bruno  ", ["KT-0003"]),
+        ("KT-0002", ["KT-0002"]),
+        ("kt-0003", ["KT-0003"]),
+        ("", ["KT-0001", "KT-0002", "KT-0003"]),
+    ],
+)
 def test_search_matches_given_or_family_name_or_mrn(clinician_client, three_patients, query, mrns):
     assert listed_mrns(search(clinician_client, query)) == mrns
 

@@ -33,8 +33,9 @@ def queries_for_page(client, patient) -> int:
     return len(queries)
 
 
-def test_detail_page_query_count_does_not_grow_with_the_record(clinician_client, clinician,
-                                                              django_assert_num_queries):
+def test_detail_page_query_count_does_not_grow_with_the_record(
+    clinician_client, clinician, django_assert_num_queries
+):
     small = patient_with(clinician, diagnoses=1, medications=1, readings=2)
     large = patient_with(clinician, diagnoses=10, medications=39, readings=30)
     assert (small.medications.count(), large.medications.count()) == (2, 40)

@@ -12,21 +12,46 @@ from .pages import checked_radio, input_value
 pytestmark = pytest.mark.django_db
 
 PSYCHIATRIC_NONE = {
-    "psychotic_symptoms_current": "no", "psychosis_history": "no", "mania_current": "no",
-    "suicidal_ideation": "none", "suicidal_intent_or_plan": "no", "substance_use_disorder": "none",
+    "psychotic_symptoms_current": "no",
+    "psychosis_history": "no",
+    "mania_current": "no",
+    "suicidal_ideation": "none",
+    "suicidal_intent_or_plan": "no",
+    "substance_use_disorder": "none",
 }
-CARDIOVASCULAR_NONE = dict.fromkeys((
-    "aneurysmal_vascular_disease", "arteriovenous_malformation", "intracerebral_hemorrhage_history",
-    "recent_myocardial_infarction", "unstable_angina", "decompensated_heart_failure", "uncontrolled_arrhythmia",
-    "stable_coronary_disease", "heart_failure_compensated", "valvular_disease", "stroke_history",
-    "hypertensive_encephalopathy_history"), "no")
+CARDIOVASCULAR_NONE = dict.fromkeys(
+    (
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_hemorrhage_history",
+        "recent_myocardial_infarction",
+        "unstable_angina",
+        "decompensated_heart_failure",
+        "uncontrolled_arrhythmia",
+        "stable_coronary_disease",
+        "heart_failure_compensated",
+        "valvular_disease",
+        "stroke_history",
+        "hypertensive_encephalopathy_history",
+    ),
+    "no",
+)
 OTHER_MEDICAL_NONE = {
-    "ketamine_hypersensitivity": "no", "raised_intracranial_pressure": "no", "hepatic_impairment": "none",
-    "glaucoma": "no", "hyperthyroidism_uncontrolled": "no", "porphyria": "no", "interstitial_cystitis": "no",
-    "dementia_or_delirium": "no", "severe_sleep_apnea": "no",
+    "ketamine_hypersensitivity": "no",
+    "raised_intracranial_pressure": "no",
+    "hepatic_impairment": "none",
+    "glaucoma": "no",
+    "hyperthyroidism_uncontrolled": "no",
+    "porphyria": "no",
+    "interstitial_cystitis": "no",
+    "dementia_or_delirium": "no",
+    "severe_sleep_apnea": "no",
 }
-NONE_OF_THESE = {"psychiatric": PSYCHIATRIC_NONE, "cardiovascular": CARDIOVASCULAR_NONE,
-                 "other_medical": OTHER_MEDICAL_NONE}
+NONE_OF_THESE = {
+    "psychiatric": PSYCHIATRIC_NONE,
+    "cardiovascular": CARDIOVASCULAR_NONE,
+    "other_medical": OTHER_MEDICAL_NONE,
+}
 
 
 def section_url(patient, section) -> str:
@@ -43,13 +68,16 @@ def record(patient) -> dict:
     return model_to_dict(patient)
 
 
-@pytest.mark.parametrize("text", [
-    "2 of 2 treatment history answers unknown",
-    "6 of 6 psychiatric answers unknown",
-    "12 of 12 cardiovascular answers unknown",
-    "9 of 9 other medical answers unknown",
-    "2 of 2 support answers unknown",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 of 2 treatment history answers unknown",
+        "6 of 6 psychiatric answers unknown",
+        "12 of 12 cardiovascular answers unknown",
+        "9 of 9 other medical answers unknown",
+        "2 of 2 support answers unknown",
+    ],
+)
 def test_a_new_patient_shows_every_section_unknown(clinician_client, patient, text):
     response = clinician_client.get(reverse("patients:detail", args=[patient.pk]))
     assert text.encode() in response.content
@@ -68,8 +96,9 @@ def test_the_section_form_opens_on_unknown(clinician_client, patient):
 
 @pytest.mark.parametrize("section", NONE_OF_THESE)
 def test_none_of_these_sets_every_answer_of_the_section_to_no(clinician_client, patient, section):
-    response = clinician_client.post(section_url(patient, section),
-                                     {**all_unknown(section), "version": "0", "none_of_these": "1"})
+    response = clinician_client.post(
+        section_url(patient, section), {**all_unknown(section), "version": "0", "none_of_these": "1"}
+    )
     patient.refresh_from_db()
     assert response.status_code == 302
     assert {name: getattr(patient, name) for name in NONE_OF_THESE[section]} == NONE_OF_THESE[section]
@@ -78,20 +107,27 @@ def test_none_of_these_sets_every_answer_of_the_section_to_no(clinician_client, 
 @pytest.mark.parametrize("section", NONE_OF_THESE)
 def test_none_of_these_changes_nothing_outside_its_section(clinician_client, patient, section):
     before = record(patient)
-    clinician_client.post(section_url(patient, section),
-                          {**all_unknown(section), "version": "0", "none_of_these": "1"})
+    clinician_client.post(
+        section_url(patient, section), {**all_unknown(section), "version": "0", "none_of_these": "1"}
+    )
     after = record(patient)
     assert {k: v for k, v in after.items() if before[k] != v} == NONE_OF_THESE[section]
 
 
-@pytest.mark.parametrize(("section", "text"), [
-    ("psychiatric", "all 6 psychiatric answers recorded"),
-    ("cardiovascular", "all 12 cardiovascular answers recorded"),
-    ("other_medical", "all 9 other medical answers recorded"),
-])
+@pytest.mark.parametrize(
+    ("section", "text"),
+    [
+        ("psychiatric", "all 6 psychiatric answers recorded"),
+        ("cardiovascular", "all 12 cardiovascular answers recorded"),
+        ("other_medical", "all 9 other medical answers recorded"),
+    ],
+)
 def test_after_none_of_these_the_section_is_complete(clinician_client, patient, section, text):
-    response = clinician_client.post(section_url(patient, section),
-                                     {**all_unknown(section), "version": "0", "none_of_these": "1"}, follow=True)
+    response = clinician_client.post(
+        section_url(patient, section),
+        {**all_unknown(section), "version": "0", "none_of_these": "1"},
+        follow=True,
+    )
     assert text.encode() in response.content
 
 
@@ -103,39 +139,51 @@ def test_support_has_no_none_of_these_shortcut(clinician_client, patient):
 
 
 PSYCHIATRIC_MIXED = {
-    "psychotic_symptoms_current": "yes", "psychosis_history": "unknown", "mania_current": "no",
-    "suicidal_ideation": "passive", "suicidal_intent_or_plan": "no", "substance_use_disorder": "in_remission",
+    "psychotic_symptoms_current": "yes",
+    "psychosis_history": "unknown",
+    "mania_current": "no",
+    "suicidal_ideation": "passive",
+    "suicidal_intent_or_plan": "no",
+    "substance_use_disorder": "in_remission",
 }
 
 
 def test_saving_a_section_keeps_exactly_what_was_posted(clinician_client, patient):
     before = record(patient)
-    response = clinician_client.post(section_url(patient, "psychiatric"), {**PSYCHIATRIC_MIXED, "version": "0"})
+    response = clinician_client.post(
+        section_url(patient, "psychiatric"), {**PSYCHIATRIC_MIXED, "version": "0"}
+    )
     after = record(patient)
     assert response.status_code == 302
     assert response["Location"] == reverse("patients:detail", args=[patient.pk]) + "#section-psychiatric"
     assert {k: v for k, v in after.items() if before[k] != v} == {
-        k: v for k, v in PSYCHIATRIC_MIXED.items() if v != "unknown"}
+        k: v for k, v in PSYCHIATRIC_MIXED.items() if v != "unknown"
+    }
 
 
 def test_saving_back_to_unknown_is_kept(clinician_client, patient):
     Patient.objects.filter(pk=patient.pk).update(mania_current="no")
-    clinician_client.post(section_url(patient, "psychiatric"),
-                          {**PSYCHIATRIC_NONE, "mania_current": "unknown", "version": "0"})
+    clinician_client.post(
+        section_url(patient, "psychiatric"), {**PSYCHIATRIC_NONE, "mania_current": "unknown", "version": "0"}
+    )
     patient.refresh_from_db()
     assert patient.mania_current == "unknown"
 
 
 def test_treatment_history_stores_the_number_of_failed_trials(clinician_client, patient):
-    clinician_client.post(section_url(patient, "treatment_history"),
-                          {"failed_antidepressant_trials": "3", "psychotherapy_current": "yes", "version": "0"})
+    clinician_client.post(
+        section_url(patient, "treatment_history"),
+        {"failed_antidepressant_trials": "3", "psychotherapy_current": "yes", "version": "0"},
+    )
     patient.refresh_from_db()
     assert (patient.failed_antidepressant_trials, patient.psychotherapy_current) == (3, "yes")
 
 
 def test_a_section_answer_outside_its_choices_is_refused(clinician_client, patient):
-    response = clinician_client.post(section_url(patient, "psychiatric"),
-                                     {**PSYCHIATRIC_NONE, "suicidal_ideation": "maybe", "version": "0"})
+    response = clinician_client.post(
+        section_url(patient, "psychiatric"),
+        {**PSYCHIATRIC_NONE, "suicidal_ideation": "maybe", "version": "0"},
+    )
     patient.refresh_from_db()
     assert response.status_code == 400
     assert "suicidal_ideation" in response.context["form"].errors

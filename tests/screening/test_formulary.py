@@ -30,40 +30,46 @@ def labels(entry: dict) -> list[str]:
 # -- lookup -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "generic"), [
-    ("lithium carbonate", "lithium"),
-    ("sertraline HCl", "sertraline"),
-    ("Sertraline Hydrochloride", "sertraline"),
-    ("Seroquel XR", "quetiapine"),
-    ("  KLONOPIN ", "clonazepam"),
-    ("Adderall 20 mg", "amfetamine"),
-    ("Xanax-XR", "alprazolam"),
-    ("wellbutrin xl 150 mg", "bupropion"),
-    ("Depakote ER", "divalproex"),
-    ("lamotrigine 200 mg tablet", "lamotrigine"),
-    ("metoprolol succinate ER", "metoprolol"),
-    ("Clorazepate Dipotassium", "clorazepate"),
-    ("Tylenol   with  Codeine", "codeine/acetaminophen"),
-])
+@pytest.mark.parametrize(
+    ("typed", "generic"),
+    [
+        ("lithium carbonate", "lithium"),
+        ("sertraline HCl", "sertraline"),
+        ("Sertraline Hydrochloride", "sertraline"),
+        ("Seroquel XR", "quetiapine"),
+        ("  KLONOPIN ", "clonazepam"),
+        ("Adderall 20 mg", "amfetamine"),
+        ("Xanax-XR", "alprazolam"),
+        ("wellbutrin xl 150 mg", "bupropion"),
+        ("Depakote ER", "divalproex"),
+        ("lamotrigine 200 mg tablet", "lamotrigine"),
+        ("metoprolol succinate ER", "metoprolol"),
+        ("Clorazepate Dipotassium", "clorazepate"),
+        ("Tylenol   with  Codeine", "codeine/acetaminophen"),
+    ],
+)
 def test_lookup_ignores_case_spacing_punctuation_salt_release_and_dose_words(formulary, typed, generic):
     assert formulary.resolve(typed).generic == generic
 
 
-@pytest.mark.parametrize(("typed", "generic"), [
-    ("Zoloft", "sertraline"),
-    ("Lexapro", "escitalopram"),
-    ("Klonopin", "clonazepam"),
-    ("Ativan", "lorazepam"),
-    ("Spravato", "esketamine"),
-    ("Lamictal", "lamotrigine"),
-    ("Vyvanse", "lisdexamfetamine"),
-    ("Suboxone", "buprenorphine/naloxone"),
-    ("paracetamol", "acetaminophen"),
-    ("salbutamol", "albuterol"),
-    ("pethidine", "meperidine"),
-    ("amphetamine", "amfetamine"),
-    ("valproate", "valproic acid"),
-])
+@pytest.mark.parametrize(
+    ("typed", "generic"),
+    [
+        ("Zoloft", "sertraline"),
+        ("Lexapro", "escitalopram"),
+        ("Klonopin", "clonazepam"),
+        ("Ativan", "lorazepam"),
+        ("Spravato", "esketamine"),
+        ("Lamictal", "lamotrigine"),
+        ("Vyvanse", "lisdexamfetamine"),
+        ("Suboxone", "buprenorphine/naloxone"),
+        ("paracetamol", "acetaminophen"),
+        ("salbutamol", "albuterol"),
+        ("pethidine", "meperidine"),
+        ("amphetamine", "amfetamine"),
+        ("valproate", "valproic acid"),
+    ],
+)
 def test_lookup_knows_brand_names_and_other_generic_names(formulary, typed, generic):
     assert formulary.resolve(typed).generic == generic
 
@@ -93,14 +99,17 @@ def test_an_empty_name_returns_none(formulary, typed):
     assert formulary.lookup(typed) is None
 
 
-@pytest.mark.parametrize(("typed", "key"), [
-    ("Sertraline HCl 50 mg", "sertraline"),
-    ("Seroquel XR", "seroquel"),
-    ("Tylenol with Codeine", "tylenolwithcodeine"),
-    ("fluoxetine/olanzapine", "fluoxetine/olanzapine"),
-    ("Lithium Carbonate ER 300 mg", "lithium"),
-    ("sodium oxybate", "oxybate"),
-])
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("Sertraline HCl 50 mg", "sertraline"),
+        ("Seroquel XR", "seroquel"),
+        ("Tylenol with Codeine", "tylenolwithcodeine"),
+        ("fluoxetine/olanzapine", "fluoxetine/olanzapine"),
+        ("Lithium Carbonate ER 300 mg", "lithium"),
+        ("sodium oxybate", "oxybate"),
+    ],
+)
 def test_name_key_keeps_only_the_words_that_name_the_drug(typed, key):
     assert name_key(typed) == key
 
@@ -134,20 +143,23 @@ def test_every_name_in_an_entry_resolves_to_that_entry(formulary):
     assert [(label, formulary.resolve(label).generic) for label, _ in expected] == expected
 
 
-@pytest.mark.parametrize(("generic", "mg_equal_to_10mg_diazepam"), [
-    ("alprazolam", 0.5),
-    ("clonazepam", 0.5),
-    ("lorazepam", 1),
-    ("diazepam", 10),
-    ("chlordiazepoxide", 25),
-    ("clorazepate", 15),
-    ("oxazepam", 20),
-    ("temazepam", 20),
-    ("triazolam", 0.5),
-    ("estazolam", 1),
-    ("flurazepam", 15),
-    ("quazepam", 20),
-])
+@pytest.mark.parametrize(
+    ("generic", "mg_equal_to_10mg_diazepam"),
+    [
+        ("alprazolam", 0.5),
+        ("clonazepam", 0.5),
+        ("lorazepam", 1),
+        ("diazepam", 10),
+        ("chlordiazepoxide", 25),
+        ("clorazepate", 15),
+        ("oxazepam", 20),
+        ("temazepam", 20),
+        ("triazolam", 0.5),
+        ("estazolam", 1),
+        ("flurazepam", 15),
+        ("quazepam", 20),
+    ],
+)
 def test_every_a7_benzodiazepine_has_its_diazepam_factor(formulary, generic, mg_equal_to_10mg_diazepam):
     drug = formulary.resolve(generic)
 
@@ -156,48 +168,70 @@ def test_every_a7_benzodiazepine_has_its_diazepam_factor(formulary, generic, mg_
 
 
 def test_only_benzodiazepines_carry_a_diazepam_factor():
-    with_factor = [entry["generic"] for entry in FIXTURE["entries"]
-                   if entry.get("diazepam_10mg_equivalent_mg") is not None
-                   and "benzodiazepine" not in entry.get("classes", [])]
+    with_factor = [
+        entry["generic"]
+        for entry in FIXTURE["entries"]
+        if entry.get("diazepam_10mg_equivalent_mg") is not None
+        and "benzodiazepine" not in entry.get("classes", [])
+    ]
 
     assert with_factor == []
 
 
-@pytest.mark.parametrize(("drug_class", "example"), [
-    ("ssri", "sertraline"),
-    ("snri", "venlafaxine"),
-    ("tca", "amitriptyline"),
-    ("maoi", "phenelzine"),
-    ("antipsychotic", "aripiprazole"),
-    ("sedating_antipsychotic", "quetiapine"),
-    ("mood_stabilizer", "lithium"),
-    ("benzodiazepine", "lorazepam"),
-    ("z_drug", "zolpidem"),
-    ("barbiturate", "phenobarbital"),
-    ("stimulant", "methylphenidate"),
-    ("opioid", "oxycodone"),
-    ("gabapentinoid", "pregabalin"),
-    ("nmda_antagonist", "memantine"),
-])
+@pytest.mark.parametrize(
+    ("drug_class", "example"),
+    [
+        ("ssri", "sertraline"),
+        ("snri", "venlafaxine"),
+        ("tca", "amitriptyline"),
+        ("maoi", "phenelzine"),
+        ("antipsychotic", "aripiprazole"),
+        ("sedating_antipsychotic", "quetiapine"),
+        ("mood_stabilizer", "lithium"),
+        ("benzodiazepine", "lorazepam"),
+        ("z_drug", "zolpidem"),
+        ("barbiturate", "phenobarbital"),
+        ("stimulant", "methylphenidate"),
+        ("opioid", "oxycodone"),
+        ("gabapentinoid", "pregabalin"),
+        ("nmda_antagonist", "memantine"),
+    ],
+)
 def test_the_drug_classes_the_rules_need_are_present(formulary, drug_class, example):
     assert drug_class in formulary.resolve(example).classes
 
 
-@pytest.mark.parametrize("generic", ["theophylline", "naltrexone", "lisinopril", "amlodipine", "metformin",
-                                     "levothyroxine", "atorvastatin", "omeprazole", "esketamine",
-                                     "lamotrigine"])
+@pytest.mark.parametrize(
+    "generic",
+    [
+        "theophylline",
+        "naltrexone",
+        "lisinopril",
+        "amlodipine",
+        "metformin",
+        "levothyroxine",
+        "atorvastatin",
+        "omeprazole",
+        "esketamine",
+        "lamotrigine",
+    ],
+)
 def test_common_medications_are_present(formulary, generic):
     assert formulary.resolve(generic).generic == generic
 
 
-MEDICATION_RULE_ATC_PREFIXES = sorted({
-    prefix for rule in RULESET["rules"] for prefix in rule["predicate"]["params"].get("atc_prefixes", [])})
+MEDICATION_RULE_ATC_PREFIXES = sorted(
+    {prefix for rule in RULESET["rules"] for prefix in rule["predicate"]["params"].get("atc_prefixes", [])}
+)
 
 
 @pytest.mark.parametrize("prefix", MEDICATION_RULE_ATC_PREFIXES)
 def test_every_atc_prefix_a_default_rule_names_matches_a_formulary_entry(prefix):
-    matching = [entry["generic"] for entry in FIXTURE["entries"]
-                if any(code.startswith(prefix) for code in entry["atc"])]
+    matching = [
+        entry["generic"]
+        for entry in FIXTURE["entries"]
+        if any(code.startswith(prefix) for code in entry["atc"])
+    ]
 
     assert matching != []
 
@@ -209,8 +243,14 @@ def minimal_entry(generic: str, *brands: str) -> dict:
     return {"generic": generic, "brands": list(brands), "atc": ["X00XX00"], "classes": []}
 
 
-SMALL = Formulary([minimal_entry("clorazepate", "Tranxene"), minimal_entry("desloratadine", "Clarinex"),
-                   minimal_entry("loratadine", "Claritin"), minimal_entry("lorazepam", "Ativan")])
+SMALL = Formulary(
+    [
+        minimal_entry("clorazepate", "Tranxene"),
+        minimal_entry("desloratadine", "Clarinex"),
+        minimal_entry("loratadine", "Claritin"),
+        minimal_entry("lorazepam", "Ativan"),
+    ]
+)
 
 
 def test_suggest_lists_names_that_start_with_the_text_before_names_that_contain_it():
@@ -264,14 +304,20 @@ def test_loading_twice_updates_every_row_and_creates_nothing():
 @pytest.mark.django_db
 def test_a_second_load_replaces_the_stored_values_of_an_entry():
     formulary_load(data={"format": "ketamine-formulary/1", "entries": [minimal_entry("lorazepam", "Ativan")]})
-    changed = {**minimal_entry("lorazepam", "Ativan", "Loreev XR"), "classes": ["benzodiazepine"],
-               "diazepam_10mg_equivalent_mg": 1.0}
+    changed = {
+        **minimal_entry("lorazepam", "Ativan", "Loreev XR"),
+        "classes": ["benzodiazepine"],
+        "diazepam_10mg_equivalent_mg": 1.0,
+    }
 
     formulary_load(data={"format": "ketamine-formulary/1", "entries": [changed]})
 
     row = FormularyEntry.objects.get(generic="lorazepam")
     assert (row.brands, row.classes, float(row.diazepam_10mg_equivalent_mg)) == (
-        ["Ativan", "Loreev XR"], ["benzodiazepine"], 1.0)
+        ["Ativan", "Loreev XR"],
+        ["benzodiazepine"],
+        1.0,
+    )
 
 
 @pytest.mark.django_db
@@ -286,21 +332,35 @@ def with_entries(*entries) -> dict:
     return {"format": "ketamine-formulary/1", "entries": list(entries)}
 
 
-@pytest.mark.parametrize(("data", "problem"), [
-    ({"format": "ketamine-formulary/0", "entries": [minimal_entry("lorazepam")]},
-     "format: must be ketamine-formulary/1"),
-    (with_entries(), "entries: must be a non-empty list"),
-    (with_entries(minimal_entry("lorazepam"), {"generic": " "}), "entries[1].generic: required"),
-    (with_entries(minimal_entry("lorazepam"), minimal_entry("lorazepam")),
-     "entries[1] (lorazepam).generic: duplicate"),
-    (with_entries(minimal_entry("lorazepam"), {**minimal_entry("zolpidem"), "atc": []}),
-     "entries[1] (zolpidem).atc: a non-empty list of ATC codes is required"),
-    (with_entries(minimal_entry("lorazepam"), {**minimal_entry("zolpidem"), "brands": "Ambien"}),
-     "entries[1] (zolpidem).brands: must be a list"),
-    (with_entries(minimal_entry("lorazepam"),
-                  {**minimal_entry("diazepam"), "diazepam_10mg_equivalent_mg": 0}),
-     "entries[1] (diazepam).diazepam_10mg_equivalent_mg: must be a positive number or null"),
-])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (
+            {"format": "ketamine-formulary/0", "entries": [minimal_entry("lorazepam")]},
+            "format: must be ketamine-formulary/1",
+        ),
+        (with_entries(), "entries: must be a non-empty list"),
+        (with_entries(minimal_entry("lorazepam"), {"generic": " "}), "entries[1].generic: required"),
+        (
+            with_entries(minimal_entry("lorazepam"), minimal_entry("lorazepam")),
+            "entries[1] (lorazepam).generic: duplicate",
+        ),
+        (
+            with_entries(minimal_entry("lorazepam"), {**minimal_entry("zolpidem"), "atc": []}),
+            "entries[1] (zolpidem).atc: a non-empty list of ATC codes is required",
+        ),
+        (
+            with_entries(minimal_entry("lorazepam"), {**minimal_entry("zolpidem"), "brands": "Ambien"}),
+            "entries[1] (zolpidem).brands: must be a list",
+        ),
+        (
+            with_entries(
+                minimal_entry("lorazepam"), {**minimal_entry("diazepam"), "diazepam_10mg_equivalent_mg": 0}
+            ),
+            "entries[1] (diazepam).diazepam_10mg_equivalent_mg: must be a positive number or null",
+        ),
+    ],
+)
 @pytest.mark.django_db
 def test_invalid_formulary_data_is_rejected_whole_and_nothing_is_stored(data, problem):
     with pytest.raises(FormularyInvalid) as rejected:

@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import time
 from datetime import date
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ def pdf_text(content: bytes, tmp_path: Path) -> str:
         service_unavailable("pdftotext (poppler-utils) is not installed")
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture
@@ -52,7 +54,12 @@ def test_pdf_fetcher_refuses_everything_but_the_apps_static_files(tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red }")
     fetcher = pdf_module._static_only_fetcher(pdf_module._weasyprint())
-    for url in (f"file://{secret}", "http://127.0.0.1:9/x.png", "https://example.org/a.css", "static:../../etc/passwd"):
+    for url in (
+        f"file://{secret}",
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/a.css",
+        "static:../../etc/passwd",
+    ):
         with pytest.raises(ValueError, match="refused"):
             fetcher.fetch(url)
     assert b"@page" in fetcher.fetch("static:css/report-print.css").read()
@@ -74,14 +81,17 @@ def test_every_resource_in_content_goes_through_the_refusing_fetcher(monkeypatch
         return fetcher
 
     monkeypatch.setattr(pdf_module, "_static_only_fetcher", recording)
-    content = html_to_pdf(f'<img src="file://{tmp_path}/x.png"><link rel="stylesheet" href="http://127.0.0.1:9/a.css">')
+    content = html_to_pdf(
+        f'<img src="file://{tmp_path}/x.png"><link rel="stylesheet" href="http://127.0.0.1:9/a.css">'
+    )
     assert content.startswith(b"%PDF")
     assert f"file://{tmp_path}/x.png" in asked
     assert "http://127.0.0.1:9/a.css" in asked
 
 
-def test_pdf_export_request_queues_after_commit_with_the_id_only(screening, clinician, django_capture_on_commit_callbacks,
-                                                                  monkeypatch):
+def test_pdf_export_request_queues_after_commit_with_the_id_only(
+    screening, clinician, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *args, **kwargs: sent.append((args, kwargs)))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -130,7 +140,9 @@ def test_an_unexpected_error_is_retried_then_marked_failed(screening, clinician,
     monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s: 1 / 0)
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
     pdf = pdf_request(screening=screening, user=clinician)
-    result = render_report_pdf_task.apply(args=[pdf.pk], retries=render_report_pdf_task.max_retries, throw=False)
+    result = render_report_pdf_task.apply(
+        args=[pdf.pk], retries=render_report_pdf_task.max_retries, throw=False
+    )
     assert result.failed()
     pdf.refresh_from_db()
     assert pdf.status == ReportPdf.Status.FAILED
@@ -180,8 +192,14 @@ def test_download_is_a_pdf_with_a_safe_file_name(screening, report_staff, client
 def test_screen_command_writes_the_same_pdf_synchronously(db, tmp_path):
     call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
     out = tmp_path / "out.pdf"
-    call_command("screen", str(SHARED / "examples" / "contraindicated-avm.json"), "--pdf", str(out),
-                 stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))  # noqa: SIM115
+    call_command(
+        "screen",
+        str(SHARED / "examples" / "contraindicated-avm.json"),
+        "--pdf",
+        str(out),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     text = pdf_text(out.read_bytes(), tmp_path)
     assert "VERDICT: CONTRAINDICATED" in text
     assert "CV-AVM" in text
@@ -217,7 +235,9 @@ def test_without_weasyprint_pdf_export_says_what_is_missing(monkeypatch):
         html_to_pdf("<p>x</p>")
 
 
-def test_a_pdf_made_before_signing_is_made_again_after_signing(screening, clinician, client, monkeypatch, tmp_path):
+def test_a_pdf_made_before_signing_is_made_again_after_signing(
+    screening, clinician, client, monkeypatch, tmp_path
+):
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
     pdf = pdf_request(screening=screening, user=clinician)
     unsigned = pdf_render(pdf_id=pdf.pk)

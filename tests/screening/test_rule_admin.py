@@ -74,8 +74,11 @@ def test_clone_is_a_draft_with_the_same_content_hash(active, draft):
 
 def test_editing_a_draft_rule_changes_its_hash_and_records_who(draft, rules_admin):
     before = draft.sha256
-    rule_update(rule=rule(draft, "BP-STAGE2"), user=rules_admin,
-                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}})
+    rule_update(
+        rule=rule(draft, "BP-STAGE2"),
+        user=rules_admin,
+        values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}},
+    )
     draft.refresh_from_db()
     assert draft.sha256 != before
     last = rule(draft, "BP-STAGE2").history.order_by("-history_date").first()
@@ -83,18 +86,35 @@ def test_editing_a_draft_rule_changes_its_hash_and_records_who(draft, rules_admi
     assert last.predicate["params"]["systolic"] == 150
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"predicate": {"kind": "bp_mean_guess", "params": {}}}, "BP-STAGE2.predicate.kind: 'bp_mean_guess' is not a known"),
-    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": "160"}}},
-     "BP-STAGE2.predicate.params.systolic: expected a number"),
-    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 160}}},
-     "BP-STAGE2.predicate.params.diastolic: required"),
-    ({"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 160, "diastolic": 100, "x": 1}}},
-     "BP-STAGE2.predicate.params.x: not a parameter"),
-    ({"severity": "urgent"}, "BP-STAGE2.severity: 'urgent' is not one of"),
-    ({"sources": ["Z9"]}, "BP-STAGE2.sources[0]: 'Z9' is not a source id"),
-    ({"tests": [{"intake": {}, "fires": "yes"}]}, "BP-STAGE2.tests[0].fires: must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"predicate": {"kind": "bp_mean_guess", "params": {}}},
+            "BP-STAGE2.predicate.kind: 'bp_mean_guess' is not a known",
+        ),
+        (
+            {"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": "160"}}},
+            "BP-STAGE2.predicate.params.systolic: expected a number",
+        ),
+        (
+            {"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 160}}},
+            "BP-STAGE2.predicate.params.diastolic: required",
+        ),
+        (
+            {
+                "predicate": {
+                    "kind": "bp_mean_at_least",
+                    "params": {"systolic": 160, "diastolic": 100, "x": 1},
+                }
+            },
+            "BP-STAGE2.predicate.params.x: not a parameter",
+        ),
+        ({"severity": "urgent"}, "BP-STAGE2.severity: 'urgent' is not one of"),
+        ({"sources": ["Z9"]}, "BP-STAGE2.sources[0]: 'Z9' is not a source id"),
+        ({"tests": [{"intake": {}, "fires": "yes"}]}, "BP-STAGE2.tests[0].fires: must be true or false"),
+    ],
+)
 def test_invalid_rule_changes_are_refused_naming_rule_and_field(draft, values, message):
     stage2 = rule(draft, "BP-STAGE2")
     with pytest.raises(RuleSetInvalid) as caught:
@@ -106,9 +126,18 @@ def test_invalid_rule_changes_are_refused_naming_rule_and_field(draft, values, m
 def test_rule_edit_page_shows_the_error_on_the_field_and_keeps_the_input(draft, rules_admin, client):
     client.force_login(rules_admin)
     stage2 = rule(draft, "BP-STAGE2")
-    response = client.post(reverse("screening:rule_edit", args=[draft.pk, stage2.pk]), {
-        "severity": "defer", "title": "Stage 2", "action": "Correct first", "sources": "S5, A1", "enabled": "on",
-        "predicate": '{"kind": "bp_mean_at_least", "params": {"systolic": "high", "diastolic": 100}}', "tests": "[]"})
+    response = client.post(
+        reverse("screening:rule_edit", args=[draft.pk, stage2.pk]),
+        {
+            "severity": "defer",
+            "title": "Stage 2",
+            "action": "Correct first",
+            "sources": "S5, A1",
+            "enabled": "on",
+            "predicate": '{"kind": "bp_mean_at_least", "params": {"systolic": "high", "diastolic": 100}}',
+            "tests": "[]",
+        },
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "predicate.params.systolic: expected a number" in page
@@ -118,9 +147,17 @@ def test_rule_edit_page_shows_the_error_on_the_field_and_keeps_the_input(draft, 
 def test_rule_edit_page_rejects_broken_json_with_a_message(draft, rules_admin, client):
     client.force_login(rules_admin)
     stage2 = rule(draft, "BP-STAGE2")
-    response = client.post(reverse("screening:rule_edit", args=[draft.pk, stage2.pk]), {
-        "severity": "defer", "title": "Stage 2", "action": "Correct first", "sources": "S5", "predicate": "{oops",
-        "tests": ""})
+    response = client.post(
+        reverse("screening:rule_edit", args=[draft.pk, stage2.pk]),
+        {
+            "severity": "defer",
+            "title": "Stage 2",
+            "action": "Correct first",
+            "sources": "S5",
+            "predicate": "{oops",
+            "tests": "",
+        },
+    )
     assert response.status_code == 400
     assert "Not valid JSON" in response.content.decode()
 
@@ -138,9 +175,13 @@ def test_publishing_needs_a_note_and_retires_the_previous_set(active, draft):
 
 def test_publishing_is_refused_while_a_test_case_fails(draft):
     stage2 = rule(draft, "BP-STAGE2")
-    failing_case = {"name": "120/80 must fire (wrong on purpose)", "fires": True,
-                    "intake": {"blood_pressure": [{"taken_at": "2026-11-20T09:00:00-07:00", "systolic": 120,
-                                                   "diastolic": 80}]}}
+    failing_case = {
+        "name": "120/80 must fire (wrong on purpose)",
+        "fires": True,
+        "intake": {
+            "blood_pressure": [{"taken_at": "2026-11-20T09:00:00-07:00", "systolic": 120, "diastolic": 80}]
+        },
+    }
     rule_update(rule=stage2, values={"tests": [*stage2.tests, failing_case]})
     with pytest.raises(PublishRefused, match="test case fails: BP-STAGE2"):
         ruleset_publish(ruleset=draft, note="try")
@@ -185,8 +226,10 @@ def test_import_of_a_bad_file_reports_every_error_by_rule_and_field_and_imports_
 
 
 def test_diff_lists_added_removed_and_changed_rules_with_old_and_new_values(active, draft):
-    rule_update(rule=rule(draft, "BP-STAGE2"),
-                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}})
+    rule_update(
+        rule=rule(draft, "BP-STAGE2"),
+        values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}},
+    )
     rule(draft, "SUP-UNKNOWN").delete()
     diff = ruleset_diff(ruleset_document(active), ruleset_document(draft))
     assert [r["code"] for r in diff["removed"]] == ["SUP-UNKNOWN"]
@@ -201,28 +244,57 @@ def test_diff_page_shows_the_change(active, draft, rules_admin, client):
     rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "BP over 140/90 (reworded)"})
     client.force_login(rules_admin)
     page = client.get(reverse("screening:ruleset_diff"), {"a": active.pk, "b": draft.pk}).content.decode()
-    assert "BP-ELEVATED" in page and "BP over 140/90 (reworded)" in page and "Blood pressure above 140/90" in page
+    assert (
+        "BP-ELEVATED" in page
+        and "BP over 140/90 (reworded)" in page
+        and "Blood pressure above 140/90" in page
+    )
 
 
-def test_impact_preview_counts_verdict_transitions_on_a_known_population(active, draft, clinician, rules_admin):
+def test_impact_preview_counts_verdict_transitions_on_a_known_population(
+    active, draft, clinician, rules_admin
+):
     for name in ("eligible", "deferred-bp-and-benzodiazepine", "contraindicated-avm"):
         patient, _ = intake_import(doc=json.loads((SHARED / "examples" / f"{name}.json").read_text()))
         screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
     # raise the stage 2 threshold: 166/101 becomes "elevated" (review) instead of "stage 2" (defer)
-    rule_update(rule=rule(draft, "BP-STAGE2"),
-                values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 170, "diastolic": 110}}})
-    rule_update(rule=rule(draft, "BP-ELEVATED"), values={"predicate": {"kind": "all", "params": {"of": [
-        {"kind": "bp_mean_above", "params": {"systolic": 140, "diastolic": 90}},
-        {"kind": "not", "params": {"predicate": {"kind": "bp_mean_at_least",
-                                                  "params": {"systolic": 170, "diastolic": 110}}}}]}}})
+    rule_update(
+        rule=rule(draft, "BP-STAGE2"),
+        values={"predicate": {"kind": "bp_mean_at_least", "params": {"systolic": 170, "diastolic": 110}}},
+    )
+    rule_update(
+        rule=rule(draft, "BP-ELEVATED"),
+        values={
+            "predicate": {
+                "kind": "all",
+                "params": {
+                    "of": [
+                        {"kind": "bp_mean_above", "params": {"systolic": 140, "diastolic": 90}},
+                        {
+                            "kind": "not",
+                            "params": {
+                                "predicate": {
+                                    "kind": "bp_mean_at_least",
+                                    "params": {"systolic": 170, "diastolic": 110},
+                                }
+                            },
+                        },
+                    ]
+                },
+            }
+        },
+    )
     draft.refresh_from_db()
     preview = impact_preview_start(ruleset=draft, user=rules_admin, limit=500)
     preview = impact_preview_run(preview_id=preview.pk)
     assert preview.status == ImpactPreview.Status.DONE
     assert preview.total == 3
     transitions = {(t["old"], t["new"]): t["count"] for t in preview.result["transitions"]}
-    assert transitions == {("deferred", "clinician_review"): 1, ("eligible", "eligible"): 1,
-                           ("contraindicated", "contraindicated"): 1}
+    assert transitions == {
+        ("deferred", "clinician_review"): 1,
+        ("eligible", "eligible"): 1,
+        ("contraindicated", "contraindicated"): 1,
+    }
     assert preview.result["changed_verdicts"] == 1
     (affected,) = preview.result["affected"]
     assert affected["mrn"] == "KT-0002"
@@ -240,21 +312,31 @@ def test_impact_preview_respects_the_limit(active, draft, clinician, rules_admin
 def test_rule_history_page_shows_editor_and_before_after(draft, rules_admin, client):
     rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "Reworded title"}, user=rules_admin)
     client.force_login(rules_admin)
-    page = client.get(reverse("screening:rule_history", args=[draft.pk, rule(draft, "BP-ELEVATED").pk])).content.decode()
+    page = client.get(
+        reverse("screening:rule_history", args=[draft.pk, rule(draft, "BP-ELEVATED").pk])
+    ).content.decode()
     assert "Robin" in page or rules_admin.username in page
     assert "Blood pressure above 140/90" in page and "Reworded title" in page
 
 
 @pytest.mark.parametrize("name", ["ruleset_clone", "ruleset_publish", "ruleset_delete", "impact_start"])
 def test_rule_changing_pages_are_for_rules_admins_only(draft, clinician_client, name):
-    assert clinician_client.post(reverse(f"screening:{name}", args=[draft.pk]), {"version": "x", "note": "x"}).status_code == 403
+    assert (
+        clinician_client.post(
+            reverse(f"screening:{name}", args=[draft.pk]), {"version": "x", "note": "x"}
+        ).status_code
+        == 403
+    )
     draft.refresh_from_db()
     assert draft.status == RuleSet.Status.DRAFT
 
 
 def test_rule_admin_pages_require_login(draft, client):
-    for url in (reverse("screening:ruleset_list"), reverse("screening:ruleset_detail", args=[draft.pk]),
-                reverse("screening:impact", args=[draft.pk])):
+    for url in (
+        reverse("screening:ruleset_list"),
+        reverse("screening:ruleset_detail", args=[draft.pk]),
+        reverse("screening:impact", args=[draft.pk]),
+    ):
         assert client.get(url).status_code == 302
 
 
@@ -265,9 +347,16 @@ def test_draft_page_shows_the_test_bench_summary(draft, rules_admin, client):
     assert "Publish and make active" in page
 
 
-NEW_RULE = {"code": "MEDS-KETAMINE-ORAL", "severity": "review", "title": "Already takes ketamine",
-            "action": "Reconcile with the current ketamine prescriber.", "sources": "A1", "enabled": "on",
-            "predicate": '{"kind": "medication", "params": {"atc_prefixes": ["N01AX03"]}}', "tests": "[]"}
+NEW_RULE = {
+    "code": "MEDS-KETAMINE-ORAL",
+    "severity": "review",
+    "title": "Already takes ketamine",
+    "action": "Reconcile with the current ketamine prescriber.",
+    "sources": "A1",
+    "enabled": "on",
+    "predicate": '{"kind": "medication", "params": {"atc_prefixes": ["N01AX03"]}}',
+    "tests": "[]",
+}
 
 
 def test_a_rules_admin_adds_a_rule_to_a_draft(draft, rules_admin, client):
@@ -281,11 +370,17 @@ def test_a_rules_admin_adds_a_rule_to_a_draft(draft, rules_admin, client):
     assert draft.sha256 != before
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"code": "BP-STAGE2"}, "this draft already has a rule BP-STAGE2"),
-    ({"code": "lower-case"}, "is not a rule code"),
-    ({"predicate": '{"kind": "medication", "params": {"atc": ["N01AX03"]}}'}, "predicate.params.atc: not a parameter"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"code": "BP-STAGE2"}, "this draft already has a rule BP-STAGE2"),
+        ({"code": "lower-case"}, "is not a rule code"),
+        (
+            {"predicate": '{"kind": "medication", "params": {"atc": ["N01AX03"]}}'},
+            "predicate.params.atc: not a parameter",
+        ),
+    ],
+)
 def test_adding_an_invalid_rule_shows_why_and_adds_nothing(draft, rules_admin, client, change, message):
     client.force_login(rules_admin)
     response = client.post(reverse("screening:rule_add", args=[draft.pk]), {**NEW_RULE, **change})
@@ -320,7 +415,10 @@ def test_a_published_sets_note_and_date_are_frozen_too(active):
 @pytest.mark.parametrize("name", ["rule_edit", "rule_remove"])
 def test_rule_pages_for_one_rule_are_for_rules_admins_only(draft, clinician_client, name):
     stage2 = rule(draft, "BP-STAGE2")
-    assert clinician_client.post(reverse(f"screening:{name}", args=[draft.pk, stage2.pk]), NEW_RULE).status_code == 403
+    assert (
+        clinician_client.post(reverse(f"screening:{name}", args=[draft.pk, stage2.pk]), NEW_RULE).status_code
+        == 403
+    )
     assert rule(draft, "BP-STAGE2").as_document() == stage2.as_document()
 
 

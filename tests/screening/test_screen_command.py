@@ -147,8 +147,17 @@ def report(defaults) -> dict:
 
 
 def test_the_report_has_the_top_level_keys_of_ketamine_screening_1(report):
-    assert {"format", "verdict", "patient", "assessed_on", "findings", "medications", "blood_pressure",
-            "dose", "ruleset"} <= set(report)
+    assert {
+        "format",
+        "verdict",
+        "patient",
+        "assessed_on",
+        "findings",
+        "medications",
+        "blood_pressure",
+        "dose",
+        "ruleset",
+    } <= set(report)
     assert report["format"] == "ketamine-screening/1"
 
 
@@ -244,8 +253,15 @@ def child_database_env(transactional_db, tmp_path) -> dict[str, str]:
 
 
 def run_screen(path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", "screen", str(path)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", "screen", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_command_in_a_real_process_prints_the_report_and_exits_0(child_database_env):

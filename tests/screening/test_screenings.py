@@ -60,7 +60,9 @@ def test_screening_stores_a_faithful_snapshot(deferred_patient, clinician):
     active = RuleSet.objects.get(is_active=True)
     assert screening.verdict == "deferred"
     assert screening.report["verdict"] == "deferred"
-    assert {"BP-STAGE2", "MEDS-BENZO-HIGH", "MEDS-LAMOTRIGINE", "MEDS-CNS-DEPRESSANT"} <= set(screening.rule_codes)
+    assert {"BP-STAGE2", "MEDS-BENZO-HIGH", "MEDS-LAMOTRIGINE", "MEDS-CNS-DEPRESSANT"} <= set(
+        screening.rule_codes
+    )
     assert screening.intake["patient"]["mrn"] == "KT-0002"
     assert [m["name"] for m in screening.intake["medications"]["items"]] == ["Klonopin", "lamotrigine"]
     assert screening.ruleset == active
@@ -128,8 +130,9 @@ def test_override_of_a_finding_that_is_not_there_is_refused(deferred_patient, cl
 
 def test_override_of_a_non_contraindication_is_in_force_at_once(deferred_patient, clinician):
     screening = run(deferred_patient, clinician)
-    override = finding_override(screening=screening, rule="BP-STAGE2", reason="Repeat BP 132/84 after rest",
-                                user=clinician)
+    override = finding_override(
+        screening=screening, rule="BP-STAGE2", reason="Repeat BP 132/84 after rest", user=clinician
+    )
     assert override.in_force
     assert effective_verdict(screening, [override]) == "eligible_with_precautions"
     screening_sign(screening=screening, user=clinician)
@@ -138,7 +141,9 @@ def test_override_of_a_non_contraindication_is_in_force_at_once(deferred_patient
 
 def test_override_of_a_contraindication_needs_a_second_clinician(avm_patient, clinician, second_clinician):
     screening = run(avm_patient, clinician)
-    override = finding_override(screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician)
+    override = finding_override(
+        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician
+    )
     assert override.needs_cosign and not override.in_force
     assert effective_verdict(screening, [override]) == "contraindicated"
     with pytest.raises(ScreeningRefused, match="co-signature"):
@@ -167,7 +172,9 @@ def test_after_signing_nothing_can_be_overridden_or_signed_again(deferred_patien
 
 def test_override_and_signoff_are_shown_on_the_report(avm_patient, clinician, second_clinician, client):
     screening = run(avm_patient, clinician)
-    override = finding_override(screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician)
+    override = finding_override(
+        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician
+    )
     override_cosign(override=override, user=second_clinician)
     screening_sign(screening=screening, user=second_clinician)
     client.force_login(clinician)
@@ -185,7 +192,9 @@ def test_screen_now_button_stores_a_screening_and_opens_the_report(deferred_pati
     assert response["Location"] == reverse("screening:detail", args=[screening.pk])
 
 
-def test_patient_page_lists_screenings_with_changes_since_the_previous(deferred_patient, clinician, clinician_client):
+def test_patient_page_lists_screenings_with_changes_since_the_previous(
+    deferred_patient, clinician, clinician_client
+):
     run(deferred_patient, clinician)
     deferred_patient.bp_readings.update(systolic=120, diastolic=80)
     run(deferred_patient, clinician)
@@ -197,9 +206,22 @@ def test_patient_page_lists_screenings_with_changes_since_the_previous(deferred_
 def test_report_page_has_every_part_of_the_consult_report(deferred_patient, clinician, clinician_client):
     screening = run(deferred_patient, clinician)
     page = clinician_client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
-    for expected in ("KT-0002", "Luis Romero", "VERDICT: DEFERRED", 'data-verdict="deferred"', "Klonopin", "clonazepam",
-                     "60.0 mg", "<svg", "37.0–74.0 mg", "Informed consent", "not a substitute for clinical judgment",
-                     'id="ref-A1"', screening.ruleset_sha256, "Evidence:"):
+    for expected in (
+        "KT-0002",
+        "Luis Romero",
+        "VERDICT: DEFERRED",
+        'data-verdict="deferred"',
+        "Klonopin",
+        "clonazepam",
+        "60.0 mg",
+        "<svg",
+        "37.0–74.0 mg",
+        "Informed consent",
+        "not a substitute for clinical judgment",
+        'id="ref-A1"',
+        screening.ruleset_sha256,
+        "Evidence:",
+    ):
         assert expected in page
 
 
@@ -210,7 +232,9 @@ def test_report_page_refuses_other_roles(deferred_patient, clinician, make_user,
     assert client.get(reverse("screening:detail", args=[screening.pk])).status_code == 403
 
 
-def test_report_staff_can_read_reports_but_not_screen_or_sign(deferred_patient, clinician, report_staff, client):
+def test_report_staff_can_read_reports_but_not_screen_or_sign(
+    deferred_patient, clinician, report_staff, client
+):
     screening = run(deferred_patient, clinician)
     client.force_login(report_staff)
     assert client.get(reverse("screening:detail", args=[screening.pk])).status_code == 200
@@ -222,13 +246,17 @@ def test_report_staff_can_read_reports_but_not_screen_or_sign(deferred_patient, 
 
 def test_report_pages_require_login(deferred_patient, clinician, client):
     screening = run(deferred_patient, clinician)
-    for url in (reverse("screening:detail", args=[screening.pk]), reverse("screening:report_list"),
-                reverse("screening:pdf_status", args=[screening.pk])):
+    for url in (
+        reverse("screening:detail", args=[screening.pk]),
+        reverse("screening:report_list"),
+        reverse("screening:pdf_status", args=[screening.pk]),
+    ):
         assert client.get(url).status_code == 302
 
 
-def test_report_list_searches_by_mrn_without_putting_it_in_the_url(deferred_patient, avm_patient, clinician, client,
-                                                                     report_staff):
+def test_report_list_searches_by_mrn_without_putting_it_in_the_url(
+    deferred_patient, avm_patient, clinician, client, report_staff
+):
     run(deferred_patient, clinician)
     run(avm_patient, clinician)
     client.force_login(report_staff)

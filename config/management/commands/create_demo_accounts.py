@@ -22,8 +22,9 @@ class Command(BaseCommand):
         user_model = get_user_model()
         self.stdout.write("Demo accounts (DEMO ONLY, never use on real data):")
         for username, password, role, first, last in DEMO_ACCOUNTS:
-            user, _ = user_model.objects.get_or_create(username=username,
-                                                       defaults={"first_name": first, "last_name": last})
+            user, _ = user_model.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
             user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get(name=role)])

@@ -27,8 +27,9 @@ class Command(BaseCommand):
                 assessed_on = date.fromisoformat(options["assessed_on"])
             except ValueError as exc:
                 raise CommandError("--assessed-on must be YYYY-MM-DD") from exc
-        text = json.dumps(intake_export(patient=patient_record(pk), assessed_on=assessed_on), indent=2,
-                          ensure_ascii=False)
+        text = json.dumps(
+            intake_export(patient=patient_record(pk), assessed_on=assessed_on), indent=2, ensure_ascii=False
+        )
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")

@@ -25,7 +25,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path}: cannot read ({exc.strerror})")
             except json.JSONDecodeError as exc:
                 failed += 1
-                self.stderr.write(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+                self.stderr.write(
+                    f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                )
             except IntegrityError as exc:  # a database rule the format does not express; nothing was stored
                 failed += 1
                 self.stderr.write(f"{path}: rejected by the database, nothing stored ({type(exc).__name__})")

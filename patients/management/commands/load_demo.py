@@ -20,7 +20,8 @@ def shifted_to(doc: dict, now: datetime) -> dict:
         latest = max(datetime.fromisoformat(r["taken_at"]) for r in readings)
         shift = now - timedelta(minutes=30) - latest
         doc["blood_pressure"] = [
-            {**r, "taken_at": (datetime.fromisoformat(r["taken_at"]) + shift).isoformat()} for r in readings]
+            {**r, "taken_at": (datetime.fromisoformat(r["taken_at"]) + shift).isoformat()} for r in readings
+        ]
     return doc
 
 

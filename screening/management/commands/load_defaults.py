@@ -32,14 +32,17 @@ class Command(BaseCommand):
         sha = content_sha256(data)
         existing = RuleSet.objects.filter(sha256=sha).first()
         if existing is None and RuleSet.objects.filter(version=data["version"]).exists():
-            self.stderr.write(f"WARNING: rule set {data['version']} is stored with other content than "
-                              "fixtures/ruleset-default.json; the fixture was not loaded. Give it a new version "
-                              "label to load it as a new rule set.")
+            self.stderr.write(
+                f"WARNING: rule set {data['version']} is stored with other content than "
+                "fixtures/ruleset-default.json; the fixture was not loaded. Give it a new version "
+                "label to load it as a new rule set."
+            )
             return
         if existing is None:
             publish = not RuleSet.objects.filter(is_active=True).exists()
             ruleset = ruleset_import(data=data, publish=publish, note="Default rule set (fixtures/).")
-            self.stdout.write(f"rule set {ruleset.version} loaded ({'active' if publish else 'draft'}), "
-                              f"sha256 {sha}")
+            self.stdout.write(
+                f"rule set {ruleset.version} loaded ({'active' if publish else 'draft'}), sha256 {sha}"
+            )
         else:
             self.stdout.write(f"rule set {existing.version} already present, sha256 {sha}")

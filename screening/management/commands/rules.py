@@ -15,7 +15,9 @@ def _read(path: str) -> dict:
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
-        raise CommandError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+        raise CommandError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
 
 
 class Command(BaseCommand):
@@ -43,7 +45,10 @@ class Command(BaseCommand):
         return ruleset
 
     def _export(self, options):
-        text = json.dumps(ruleset_document(self._ruleset(options["version"])), indent=2, ensure_ascii=False) + "\n"
+        text = (
+            json.dumps(ruleset_document(self._ruleset(options["version"])), indent=2, ensure_ascii=False)
+            + "\n"
+        )
         if options["output"]:
             Path(options["output"]).write_text(text, encoding="utf-8")
             self.stderr.write(f"written to {options['output']}")
@@ -63,7 +68,9 @@ class Command(BaseCommand):
             for problem in exc.errors:
                 self.stderr.write(f"  {problem}")
             raise CommandError("rule set rejected", returncode=2) from exc
-        self.stdout.write(f"draft {ruleset.version} created ({ruleset.rules.count()} rules), sha256 {ruleset.sha256}")
+        self.stdout.write(
+            f"draft {ruleset.version} created ({ruleset.rules.count()} rules), sha256 {ruleset.sha256}"
+        )
 
     def _test(self, options):
         source = options["source"]
@@ -75,7 +82,9 @@ class Command(BaseCommand):
         failed = [r for r in results if not r.passed]
         for r in failed:
             got = "invalid intake: " + r.problem if r.fired is None else ("fired" if r.fired else "silent")
-            self.stdout.write(f"FAIL {r.rule} [{r.name}]: expected {'fire' if r.expected_fire else 'silent'}, {got}")
+            self.stdout.write(
+                f"FAIL {r.rule} [{r.name}]: expected {'fire' if r.expected_fire else 'silent'}, {got}"
+            )
         rules_without = [r["code"] for r in document["rules"] if not r.get("tests")]
         self.stdout.write(f"{len(results) - len(failed)} passed, {len(failed)} failed")
         if rules_without:

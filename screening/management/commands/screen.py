@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="intake JSON file, or - to read standard input")
         parser.add_argument("--format", choices=["json", "text"], default="json")
-        parser.add_argument("--pdf", metavar="OUT.pdf", help="also render the consult PDF to this file (synchronously)")
+        parser.add_argument(
+            "--pdf", metavar="OUT.pdf", help="also render the consult PDF to this file (synchronously)"
+        )
 
     def handle(self, *args, **options):
         source = options["file"]

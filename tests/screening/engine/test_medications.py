@@ -377,8 +377,9 @@ def test_matching_is_by_resolved_drug_never_by_typed_name():
 
 
 def test_as_needed_without_a_maximum_counts_the_usual_frequency():
-    prn = Medication(name="lorazepam", dose_mg=1, times_per_day=2, as_needed=True, max_doses_per_day=None,
-                     drug=LORAZEPAM)
+    prn = Medication(
+        name="lorazepam", dose_mg=1, times_per_day=2, as_needed=True, max_doses_per_day=None, drug=LORAZEPAM
+    )
     report = screen(taking(prn))
 
     assert report.medications[0].daily_mg == 2
