@@ -153,6 +153,25 @@ def rule_update(*, rule: Rule, values: dict[str, Any], user=None) -> Rule:
 
 
 @transaction.atomic
+def ruleset_settings_update(
+    *, ruleset: RuleSet, protocol: dict[str, Any], test_baseline: dict[str, Any]
+) -> RuleSet:
+    """Change a draft's protocol numbers and test baseline, validated as a whole. Raises RuleSetInvalid."""
+    ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    if not ruleset.is_draft:
+        raise RuleSetInvalid([f"rule set {ruleset.version} is not a draft"])
+    document = {**ruleset_document(ruleset), "protocol": protocol, "test_baseline": test_baseline}
+    errors = validate_ruleset_data(document)
+    if errors:
+        raise RuleSetInvalid(errors)
+    ruleset.protocol = protocol
+    ruleset.test_baseline = test_baseline
+    ruleset.sha256 = content_sha256(document)
+    ruleset.save(update_fields=["protocol", "test_baseline", "sha256"])
+    return ruleset
+
+
+@transaction.atomic
 def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
     """Add a rule at the end of a draft. Raises RuleSetInvalid (code taken, invalid fields, not a draft)."""
     ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)

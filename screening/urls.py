@@ -10,6 +10,7 @@ urlpatterns = [
     path("rulesets/<int:pk>/clone/", views.RuleSetCloneView.as_view(), name="ruleset_clone"),
     path("rulesets/<int:pk>/publish/", views.RuleSetPublishView.as_view(), name="ruleset_publish"),
     path("rulesets/<int:pk>/delete/", views.RuleSetDeleteView.as_view(), name="ruleset_delete"),
+    path("rulesets/<int:pk>/settings/", views.RuleSetSettingsView.as_view(), name="ruleset_settings"),
     path("rulesets/<int:pk>/impact/", views.ImpactView.as_view(), name="impact"),
     path("rulesets/<int:pk>/impact/start/", views.ImpactStartView.as_view(), name="impact_start"),
     path("rulesets/<int:pk>/rules/new/", views.RuleAddView.as_view(), name="rule_add"),

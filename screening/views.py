@@ -26,6 +26,7 @@ from .rulesets import (
     ruleset_diff,
     ruleset_document,
     ruleset_publish,
+    ruleset_settings_update,
     ruleset_test_results,
 )
 
@@ -166,6 +167,58 @@ class RuleForm(forms.Form):
             path = message.split(":", 1)[0].removeprefix(code).lstrip(".")
             field = path.split(".", 1)[0].split("[", 1)[0]
             self.add_error(field if field in self.FIELDS else None, message)
+
+
+class RuleSetSettingsForm(forms.Form):
+    protocol = JSONField(
+        help_text="dose_mg_per_kg [low, high], infusion_minutes [shortest, longest], "
+        "bp_window_days, dose_sources, checklist"
+    )
+    test_baseline = JSONField(
+        help_text="The ketamine-intake/1 document each rule's test cases are merged onto."
+    )
+
+    def add_engine_errors(self, errors):
+        for message in errors:
+            field = message.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+            self.add_error(field if field in self.fields else None, message)
+
+
+class RuleSetSettingsView(RulesAdminView):
+    template_name = "screening/ruleset_settings.html"
+
+    def _draft(self, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        if not ruleset.is_draft:
+            raise Http404("Only a draft's protocol can be edited; clone the rule set first.")
+        return ruleset
+
+    def get(self, request, pk):
+        ruleset = self._draft(pk)
+        form = RuleSetSettingsForm(
+            initial={
+                "protocol": json.dumps(ruleset.protocol, indent=2),
+                "test_baseline": json.dumps(ruleset.test_baseline, indent=2),
+            }
+        )
+        return render(request, self.template_name, {"ruleset": ruleset, "form": form})
+
+    def post(self, request, pk):
+        ruleset = self._draft(pk)
+        form = RuleSetSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                ruleset_settings_update(
+                    ruleset=ruleset,
+                    protocol=form.cleaned_data["protocol"] or {},
+                    test_baseline=form.cleaned_data["test_baseline"] or {},
+                )
+            except RuleSetInvalid as exc:
+                form.add_engine_errors(exc.errors)
+            else:
+                messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
+                return redirect("screening:ruleset_detail", pk=pk)
+        return render(request, self.template_name, {"ruleset": ruleset, "form": form}, status=400)
 
 
 class NewRuleForm(RuleForm):

@@ -425,3 +425,36 @@ def test_rule_pages_for_one_rule_are_for_rules_admins_only(draft, clinician_clie
 def test_adding_a_rule_is_for_rules_admins_only(draft, clinician_client):
     assert clinician_client.post(reverse("screening:rule_add", args=[draft.pk]), NEW_RULE).status_code == 403
     assert not draft.rules.filter(code="MEDS-KETAMINE-ORAL").exists()
+
+
+def test_a_drafts_protocol_numbers_are_data_an_admin_changes(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    protocol = {**draft.protocol, "bp_window_days": 14, "dose_mg_per_kg": [0.5, 0.75]}
+    response = client.post(
+        reverse("screening:ruleset_settings", args=[draft.pk]),
+        {"protocol": json.dumps(protocol), "test_baseline": json.dumps(draft.test_baseline)},
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.protocol["bp_window_days"] == 14
+    assert draft.sha256 == content_sha256(ruleset_document(draft))
+
+
+def test_an_invalid_protocol_is_refused_naming_the_field(draft, rules_admin, client):
+    client.force_login(rules_admin)
+    protocol = {**draft.protocol, "bp_window_days": 0}
+    response = client.post(
+        reverse("screening:ruleset_settings", args=[draft.pk]),
+        {"protocol": json.dumps(protocol), "test_baseline": json.dumps(draft.test_baseline)},
+    )
+    assert response.status_code == 400
+    assert (
+        "protocol.bp_window_days: must be a whole number of days from 1 to 365" in response.content.decode()
+    )
+    draft.refresh_from_db()
+    assert draft.protocol["bp_window_days"] == 30
+
+
+def test_a_published_sets_protocol_page_does_not_exist(active, rules_admin, client):
+    client.force_login(rules_admin)
+    assert client.get(reverse("screening:ruleset_settings", args=[active.pk])).status_code == 404
