@@ -66,7 +66,7 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
     page.get_by_label("Dose (mg)").fill("10")
     page.get_by_label("Times per day").fill("1")
     page.get_by_role("button", name="Add medication").click()
-    expect(page.locator("#medications")).to_contain_text("escitalopram")
+    expect(page.locator("#medications table")).to_contain_text("escitalopram")  # the new row, not the hint
     page.get_by_role("button", name=re.compile("Attest")).click()
     expect(page.locator("#medications")).to_contain_text("Reconciled")
 
