@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-# Local development runs with DEBUG (embedded dev secret key); production sets its own environment.
-DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG-1}
+# Local development reads the git-ignored .env that `make setup` writes (DEBUG on, its own secret key);
+# production sets its own environment and never has that file.
 
 .PHONY: setup venv run test test-fast lint format worker screen-examples bench clean
 
@@ -17,16 +17,19 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## setup: venv, dependencies, migrations, default fixtures (idempotent)
-setup: venv
-	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py load_defaults
+## setup: venv, dependencies, a local .env, migrations, default fixtures (idempotent)
+setup: venv .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_defaults
+
+.env:
+	$(BIN)/python scripts/make_env.py $@
 
 ## run: setup, demo data and demo accounts, then serve http://127.0.0.1:8000
 run: setup
-	$(DEV_ENV) $(BIN)/python manage.py load_demo
-	$(DEV_ENV) $(BIN)/python manage.py create_demo_accounts
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: the whole suite (set DATABASE_URL / CELERY_BROKER_URL / REQUIRE_SERVICES=1 for the real services)
 test: venv
@@ -48,15 +51,14 @@ format: venv
 worker: venv
 	$(BIN)/celery -A config worker --loglevel=info
 
-## screen-examples: run the screen command on ../shared/examples
+## screen-examples: screen every intake in examples/ and compare with examples/expected.json (fails on a mismatch)
 screen-examples: setup
-	@for f in ../shared/examples/*.json; do case $$f in *expected.json) continue;; esac; \
-	  echo "== $$f"; $(DEV_ENV) $(BIN)/python manage.py screen --format text $$f || true; done
+	$(BIN)/python manage.py screen_examples
 
 ## bench: engine and page timings (numbers for the notes)
 bench: venv
-	$(DEV_ENV) $(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_engine.py
 	env -u DJANGO_DEBUG $(BIN)/python scripts/bench_pages.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles media
+	rm -rf $(VENV) db.sqlite3 staticfiles media  # .env is kept: it holds your local secret key

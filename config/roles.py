@@ -1,4 +1,7 @@
-"""The three roles of the product, as Django auth groups (created by a data migration)."""
+"""The roles of the product, as Django auth groups (created by a data migration), and who may do what.
+
+The pages and the JSON API read the same tuples below, so a role rule enforced on one is enforced on both.
+"""
 
 from collections.abc import Iterable
 
@@ -9,6 +12,13 @@ CLINICIAN = "Clinician"
 RULES_ADMIN = "Rules admin"
 REPORT_STAFF = "Report staff"
 ALL_ROLES = (CLINICIAN, RULES_ADMIN, REPORT_STAFF)
+# The names the command line uses (`create_user --role clinician`).
+ROLE_SLUGS = {"clinician": CLINICIAN, "rules_admin": RULES_ADMIN, "report_staff": REPORT_STAFF}
+
+# Who may do what.
+EDIT_RECORDS = (CLINICIAN,)  # patients, intake, screening, overrides, co-signing, sign-off
+READ_REPORTS = (CLINICIAN, REPORT_STAFF)  # screenings, their reports and PDFs
+ADMIN_RULES = (RULES_ADMIN,)
 
 
 def user_roles(user) -> set[str]:

@@ -2,6 +2,10 @@
 
 No DATABASE_URL: SQLite in the project folder. No CELERY_BROKER_URL: tasks run eagerly in-process.
 DEBUG is off unless DJANGO_DEBUG=1, and without DEBUG a secret key must be supplied.
+
+`make setup` writes a git-ignored `.env` for local development (DEBUG on, a generated secret key); it is
+read here, and the real environment always wins over it. DJANGO_ENV_FILE names another file, or "" for
+none (the test run uses none, so it never depends on a developer's .env).
 """
 
 import os
@@ -9,8 +13,12 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -50,13 +58,16 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_htmx",
     "simple_history",
+    "ninja",
     "config.apps.CoreConfig",
     "patients",
     "screening",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "api.middleware.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +134,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
+
+# The JSON API refuses larger bodies with 413 (an intake document is a few kB).
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 
 # Messages can name a patient's MRN: keep them server-side, not in a (signed but readable) cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -7,6 +7,8 @@ laptop and on PostgreSQL+Redis in CI.
 
 import os
 
+# A developer's .env (written by `make setup`) never leaks into a test run.
+os.environ.setdefault("DJANGO_ENV_FILE", "")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from api.urls import api_urls
+
 from .views import HealthView, HomeView
 
 urlpatterns = [
@@ -13,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("patients/", include("patients.urls")),
     path("screening/", include("screening.urls")),
+    path("api/v1/", api_urls),
 ]

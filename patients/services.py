@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from screening.formulary import Formulary
 from screening.formulary_store import current_formulary
-from screening.intake import IntakeInvalid, validate_intake
+from screening.intake import IntakeInvalid, Problem, validate_intake
 from screening.models import FormularyEntry
 
 from .icd10 import icd10_description, icd10_known
@@ -123,7 +123,7 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     """
     valid = validate_intake(doc)
     unknown_codes = [
-        f"diagnoses[{i}].icd10: {d['icd10']} is not in the ICD-10-CM code list"
+        Problem(f"diagnoses[{i}].icd10", f"{d['icd10']} is not in the ICD-10-CM code list")
         for i, d in enumerate(valid["diagnoses"])
         if not icd10_known(d["icd10"])
     ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
-from config.roles import CLINICIAN, RoleRequiredMixin
+from config.roles import EDIT_RECORDS, RoleRequiredMixin
 from config.search import SessionSearchMixin
 
 from .forms import (
@@ -38,11 +38,11 @@ from .services import StaleEdit, patient_section_update
 
 
 class ClinicianView(RoleRequiredMixin, View):
-    required_roles = (CLINICIAN,)
+    required_roles = EDIT_RECORDS
 
 
 class PatientListView(RoleRequiredMixin, SessionSearchMixin, ListView):
-    required_roles = (CLINICIAN,)
+    required_roles = EDIT_RECORDS
     template_name = "patients/patient_list.html"
     paginate_by = 25
     context_object_name = "patients"

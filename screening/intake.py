@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -82,18 +83,37 @@ TOP_LEVEL = (
 )
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: where (its JSON path) and what, for the CLI, forms and the API."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
 class IntakeInvalid(ValueError):
-    def __init__(self, errors: list[str]):
-        super().__init__(f"{len(errors)} problem(s): " + "; ".join(errors))
-        self.errors = errors
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s): " + "; ".join(self.errors))
+
+    @property
+    def errors(self) -> list[str]:
+        """Each problem as one line, "path: message"."""
+        return [str(problem) for problem in self.problems]
 
 
 class _Checker:
     def __init__(self) -> None:
-        self.errors: list[str] = []
+        self.problems: list[Problem] = []
 
     def error(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
+        self.problems.append(Problem(path, message))
 
     def obj(self, value: Any, path: str, allowed: tuple[str, ...] | list[str]) -> dict | None:
         if value is None:
@@ -103,7 +123,8 @@ class _Checker:
             return None
         for key in value:
             if key not in allowed:
-                self.error(f"{path}.{key}" if path else key, "unknown field")
+                shown = key if key.isprintable() and is_encodable(key) else ascii(key)
+                self.error(f"{path}.{shown}" if path else shown, "unknown field")
         return value
 
     def text(self, value: Any, path: str, *, required: bool, max_len: int = 100) -> str | None:
@@ -113,6 +134,12 @@ class _Checker:
             return None
         if not isinstance(value, str):
             self.error(path, f"must be text, got {type(value).__name__}")
+            return None
+        if "\x00" in value:
+            self.error(path, "contains a NUL character")
+            return None
+        if not is_encodable(value):
+            self.error(path, "contains an invalid character (a lone UTF-16 surrogate)")
             return None
         value = value.strip()
         if required and not value:
@@ -208,6 +235,15 @@ class _Checker:
         return value
 
 
+def is_encodable(text: str) -> bool:
+    """False for text that cannot be stored or sent as UTF-8 (lone surrogates from a JSON "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _show(number: float | int) -> str:
     # ints as they are: "{:g}" would turn 1234567 into 1.23457e+06 and overflow on very long ones
     return str(number) if isinstance(number, int) else f"{number:g}"
@@ -227,7 +263,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     Raises IntakeInvalid listing every problem by its JSON path; nothing partial is ever returned.
     """
     if not isinstance(doc, dict):
-        raise IntakeInvalid(["document: must be a JSON object"])
+        raise IntakeInvalid([Problem("document", "must be a JSON object")])
     c = _Checker()
     root = c.obj(doc, "", TOP_LEVEL)
     out: dict[str, Any] = {"format": INTAKE_FORMAT}
@@ -407,8 +443,8 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             }
         )
 
-    if c.errors:
-        raise IntakeInvalid(c.errors)
+    if c.problems:
+        raise IntakeInvalid(c.problems)
     return out
 
 

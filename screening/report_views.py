@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from config.roles import CLINICIAN, REPORT_STAFF, RoleRequiredMixin, has_any_role
+from config.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
 from config.search import SessionSearchMixin
 from patients.models import Patient
 
@@ -16,24 +16,25 @@ from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .presentation import report_context, verdict_display
 from .rulesets import NoActiveRuleSet
 from .services import (
+    OVERRIDE_REASON_MAX,
     ScreeningRefused,
     effective_verdict,
     finding_override,
     override_cosign,
-    pdf_is_outdated,
-    pdf_is_stale,
     pdf_request,
+    pdf_state,
     screening_run,
     screening_sign,
+    unscreenable_message,
 )
 
 
 class ClinicianOnly(RoleRequiredMixin, View):
-    required_roles = (CLINICIAN,)
+    required_roles = EDIT_RECORDS
 
 
 class ReportReaders(RoleRequiredMixin, View):
-    required_roles = (CLINICIAN, REPORT_STAFF)
+    required_roles = READ_REPORTS
 
 
 class ScreenNowView(ClinicianOnly):
@@ -42,9 +43,7 @@ class ScreenNowView(ClinicianOnly):
         try:
             screening = screening_run(patient=patient, requested_by=request.user)
         except IntakeInvalid as exc:
-            messages.error(
-                request, "The record cannot be screened until these are corrected: " + "; ".join(exc.errors)
-            )
+            messages.error(request, unscreenable_message(exc))
             return redirect("patients:detail", pk=pk)
         except NoActiveRuleSet as exc:
             messages.error(request, str(exc))
@@ -56,17 +55,6 @@ def _screening(pk):
     return get_object_or_404(Screening.objects.select_related("patient", "requested_by"), pk=pk)
 
 
-def _pdf_state(screening):
-    pdf = ReportPdf.objects.filter(screening=screening).first()
-    if pdf is None:
-        return None, "none"
-    if pdf_is_stale(pdf):
-        return pdf, "failed"
-    if pdf_is_outdated(pdf):
-        return pdf, "outdated"
-    return pdf, pdf.status
-
-
 class ScreeningDetailView(ReportReaders):
     template_name = "screening/screening_detail.html"
 
@@ -74,7 +62,7 @@ class ScreeningDetailView(ReportReaders):
         screening = _screening(pk)
         overrides = list(screening.overrides.all())
         signoff = SignOff.objects.filter(screening=screening).first()
-        pdf, pdf_status = _pdf_state(screening)
+        pdf, pdf_status = pdf_state(screening.pk)
         context = report_context(
             report=screening.report, intake=screening.intake, overrides=overrides, signoff=signoff
         )
@@ -85,8 +73,9 @@ class ScreeningDetailView(ReportReaders):
                 "pdf": pdf,
                 "pdf_status": pdf_status,
                 "effective_verdict": verdict_display(effective) if effective != screening.verdict else None,
-                "can_edit": has_any_role(request.user, [CLINICIAN]) and signoff is None,
-                "is_clinician": has_any_role(request.user, [CLINICIAN]),
+                "can_edit": has_any_role(request.user, EDIT_RECORDS) and signoff is None,
+                "is_clinician": has_any_role(request.user, EDIT_RECORDS),
+                "reason_max": OVERRIDE_REASON_MAX,
                 "overridable": [
                     f
                     for f in screening.report["findings"]
@@ -152,7 +141,7 @@ class PdfRequestView(ReportReaders):
 
 
 def _pdf_status_partial(request, screening):
-    pdf, status = _pdf_state(screening)
+    pdf, status = pdf_state(screening.pk)
     return render(
         request,
         "screening/includes/pdf_status.html",
@@ -182,7 +171,7 @@ class PdfDownloadView(ReportReaders):
 class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     """Recent screenings, for the staff who export reports (and clinicians)."""
 
-    required_roles = (CLINICIAN, REPORT_STAFF)
+    required_roles = READ_REPORTS
     search_key = "report_search"
     template_name = "screening/report_list.html"
     paginate_by = 25

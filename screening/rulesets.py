@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -17,6 +19,8 @@ from .intake import facts_from_intake, validate_intake
 from .models import Rule, RuleSet
 
 RULESET_FORMAT = "ketamine-ruleset/1"
+DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "ruleset-default.json"
+VERSION_MAX = RuleSet._meta.get_field("version").max_length
 
 
 class NoActiveRuleSet(RuntimeError):
@@ -31,6 +35,23 @@ def ruleset_document(ruleset: RuleSet) -> dict[str, Any]:
         "test_baseline": ruleset.test_baseline,
         "rules": [rule.as_document() for rule in ruleset.rules.all()],
     }
+
+
+def free_version(version: str) -> str:
+    """`version` if no rule set has it, else the first free of VERSION-import, VERSION-import-2, ..."""
+    taken = set(
+        RuleSet.objects.filter(version__startswith=version[: VERSION_MAX - 12]).values_list(
+            "version", flat=True
+        )
+    )
+    if version not in taken:
+        return version
+    for n in range(1, 10_000):
+        suffix = "-import" if n == 1 else f"-import-{n}"
+        candidate = version[: VERSION_MAX - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise RuntimeError("no free version label")
 
 
 def engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:

@@ -16,7 +16,7 @@ from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
 from .formulary import Formulary
 from .formulary_store import current_formulary
-from .intake import facts_from_intake, validate_intake
+from .intake import IntakeInvalid, facts_from_intake, is_encodable, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .rulesets import active_ruleset, engine_ruleset
 
@@ -44,8 +44,16 @@ def intake_evaluate(
 log = logging.getLogger(__name__)
 
 
+OVERRIDE_REASON_MAX = 1000
+
+
 class ScreeningRefused(Exception):
     """A workflow step that the record's state does not allow (signed already, missing co-signature...)."""
+
+
+def unscreenable_message(exc: IntakeInvalid) -> str:
+    """What the page and the API say when the stored record cannot be screened."""
+    return "The record cannot be screened until these are corrected: " + "; ".join(exc.errors)
 
 
 def display_name(user) -> str:
@@ -98,8 +106,16 @@ def finding_override(*, screening: Screening, rule: str, reason: str, user) -> F
     finding = next((f for f in screening.report["findings"] if f["rule"] == rule), None)
     if finding is None:
         raise ScreeningRefused(f"{rule} is not a finding of this screening.")
+    if finding["severity"] == "info":
+        raise ScreeningRefused(f"{rule} is for information only: there is nothing to override.")
     if not reason or not reason.strip():
         raise ScreeningRefused("An override needs a written reason.")
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise ScreeningRefused(f"An override reason is limited to {OVERRIDE_REASON_MAX} characters.")
+    if "\x00" in reason or not is_encodable(reason):
+        raise ScreeningRefused(
+            "The reason holds a character that cannot be stored (NUL or a lone surrogate)."
+        )
     if FindingOverride.objects.filter(screening=screening, rule=rule).exists():
         raise ScreeningRefused(f"{rule} is already overridden.")
     return FindingOverride.objects.create(
@@ -168,6 +184,19 @@ def review_state(screening_id: int) -> str:
 def pdf_is_outdated(pdf: ReportPdf) -> bool:
     """A ready PDF made before the screening was signed, overridden or co-signed."""
     return pdf.status == ReportPdf.Status.READY and pdf.review_state != review_state(pdf.screening_id)
+
+
+def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
+    """The screening's PDF row (if any) and its status as users see it: none, queued, rendering, ready,
+    failed (also a render stuck past STALE_RENDER_SECONDS) or outdated (made before a review step)."""
+    pdf = ReportPdf.objects.filter(screening_id=screening_id).first()
+    if pdf is None:
+        return None, "none"
+    if pdf_is_stale(pdf):
+        return pdf, "failed"
+    if pdf_is_outdated(pdf):
+        return pdf, "outdated"
+    return pdf, pdf.status
 
 
 @transaction.atomic

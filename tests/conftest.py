@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from config.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+EXAMPLES = ROOT / "examples"  # in-repo copies of the contract examples (.ci/run compares them)
 
 
 def service_unavailable(reason: str):

@@ -12,11 +12,10 @@ from django.urls import reverse
 
 from patients.models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
 from screening.intake import validate_intake
-from tests.conftest import SHARED
+from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = SHARED / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 VALID = sorted(name for name, expected in EXPECTED.items() if "verdict" in expected)
 REJECTED = "rejected-bad-input"
@@ -237,7 +236,7 @@ def test_patient_page_links_to_the_export(clinician_client, patient):
 def _doc_with(**changes):
     import copy
 
-    doc = copy.deepcopy(json.loads((SHARED / "examples" / "eligible.json").read_text()))
+    doc = copy.deepcopy(json.loads((EXAMPLES / "eligible.json").read_text()))
     for key, value in changes.items():
         doc[key] = value
     return doc
@@ -270,7 +269,7 @@ def test_import_refuses_the_same_code_twice_naming_its_path(defaults, tmp_path):
 
 
 def test_export_finds_the_patient_whatever_the_case_of_the_mrn(defaults, tmp_path):
-    call_command("import_intake", str(SHARED / "examples" / "eligible.json"), stdout=StringIO())
+    call_command("import_intake", str(EXAMPLES / "eligible.json"), stdout=StringIO())
     out = tmp_path / "x.json"
     call_command("export_intake", "kt-0001", "-o", str(out))
     assert json.loads(out.read_text())["patient"]["mrn"] == "KT-0001"

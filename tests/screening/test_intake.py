@@ -1,4 +1,4 @@
-"""`ketamine-intake/1` (shared/domain/intake-format.md): the whole document is checked, every problem is
+"""`ketamine-intake/1` (docs/intake-format.md): the whole document is checked, every problem is
 named by its JSON path, nothing partial is returned; a valid document becomes engine facts."""
 
 import copy
@@ -666,9 +666,9 @@ def test_an_offset_is_kept_for_readings_taken_east_of_utc():
 def test_dose_with_more_than_three_decimals_is_refused_by_path():
     import json
 
-    from tests.conftest import SHARED
+    from tests.conftest import EXAMPLES
 
-    doc = json.loads((SHARED / "examples" / "eligible.json").read_text())
+    doc = json.loads((EXAMPLES / "eligible.json").read_text())
     doc["medications"]["items"][0]["dose_mg"] = 0.0004
     with pytest.raises(IntakeInvalid) as caught:
         validate_intake(doc)

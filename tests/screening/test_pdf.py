@@ -17,7 +17,7 @@ from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable, html_to_pdf, render_screening_pdf
 from screening.services import STALE_RENDER_SECONDS, pdf_render, pdf_request, screening_run, screening_sign
 from screening.tasks import render_report_pdf_task
-from tests.conftest import SHARED, service_unavailable
+from tests.conftest import EXAMPLES, service_unavailable
 
 
 def pdf_text(content: bytes, tmp_path: Path) -> str:
@@ -33,7 +33,7 @@ def pdf_text(content: bytes, tmp_path: Path) -> str:
 @pytest.fixture
 def screening(db, clinician):
     call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    doc = json.loads((SHARED / "examples" / "deferred-bp-and-benzodiazepine.json").read_text())
+    doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
 
@@ -194,7 +194,7 @@ def test_screen_command_writes_the_same_pdf_synchronously(db, tmp_path):
     out = tmp_path / "out.pdf"
     call_command(
         "screen",
-        str(SHARED / "examples" / "contraindicated-avm.json"),
+        str(EXAMPLES / "contraindicated-avm.json"),
         "--pdf",
         str(out),
         stdout=StringIO(),
@@ -209,7 +209,7 @@ def test_screen_command_writes_the_same_pdf_synchronously(db, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_renders_the_pdf_and_it_downloads(celery_worker_process, clinician, client, tmp_path):
     call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    doc = json.loads((SHARED / "examples" / "contraindicated-avm.json").read_text())
+    doc = json.loads((EXAMPLES / "contraindicated-avm.json").read_text())
     patient, _ = intake_import(doc=doc)
     screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
     client.force_login(clinician)

@@ -22,7 +22,7 @@ from screening.rulesets import (
     ruleset_test_results,
 )
 from screening.services import screening_run
-from tests.conftest import ROOT, SHARED
+from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.django_db
 DEFAULT_FIXTURE = ROOT / "fixtures" / "ruleset-default.json"
@@ -255,7 +255,7 @@ def test_impact_preview_counts_verdict_transitions_on_a_known_population(
     active, draft, clinician, rules_admin
 ):
     for name in ("eligible", "deferred-bp-and-benzodiazepine", "contraindicated-avm"):
-        patient, _ = intake_import(doc=json.loads((SHARED / "examples" / f"{name}.json").read_text()))
+        patient, _ = intake_import(doc=json.loads((EXAMPLES / f"{name}.json").read_text()))
         screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
     # raise the stage 2 threshold: 166/101 becomes "elevated" (review) instead of "stage 2" (defer)
     rule_update(
@@ -302,7 +302,7 @@ def test_impact_preview_counts_verdict_transitions_on_a_known_population(
 
 
 def test_impact_preview_respects_the_limit(active, draft, clinician, rules_admin):
-    patient, _ = intake_import(doc=json.loads((SHARED / "examples" / "eligible.json").read_text()))
+    patient, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
     for _ in range(3):
         screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
     preview = impact_preview_run(preview_id=impact_preview_start(ruleset=draft, user=rules_admin, limit=2).pk)

@@ -12,9 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from screening.models import FormularyEntry, Rule, RuleSet
-from tests.conftest import ROOT, SHARED, child_env, database_url_for_test_db
+from tests.conftest import EXAMPLES, ROOT, child_env, database_url_for_test_db
 
-EXAMPLES = SHARED / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 SCREENED = sorted(name for name, expected in EXPECTED.items() if "verdict" in expected)
 REJECTED = sorted(name for name, expected in EXPECTED.items() if "reject" in expected)
@@ -53,7 +52,7 @@ def write(tmp_path, doc: dict):
     return path
 
 
-# -- the shared examples ----------------------------------------------------------------------------------
+# -- the contract examples ---------------------------------------------------------------------------------
 
 
 def test_expected_json_covers_every_example_document():

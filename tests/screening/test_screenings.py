@@ -18,13 +18,13 @@ from screening.services import (
     screening_run,
     screening_sign,
 )
-from tests.conftest import SHARED
+from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.django_db
 
 
 def example(name):
-    return json.loads((SHARED / "examples" / f"{name}.json").read_text())
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
 
 
 @pytest.fixture

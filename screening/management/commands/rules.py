@@ -2,11 +2,19 @@ import json
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.engine import RuleSetInvalid
+from screening.catalogue import catalogue_markdown
+from screening.engine import RuleSetInvalid, ruleset_from_data
 from screening.models import RuleSet
-from screening.rulesets import ruleset_document, ruleset_import, ruleset_test_results
+from screening.rulesets import (
+    DEFAULT_FIXTURE,
+    free_version,
+    ruleset_document,
+    ruleset_import,
+    ruleset_test_results,
+)
 
 
 def _read(path: str) -> dict:
@@ -21,7 +29,10 @@ def _read(path: str) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Rule sets as fixture files: export [VERSION], import FILE (creates a draft), test FILE|VERSION."
+    help = (
+        "Rule sets as fixture files: export [VERSION], import FILE (creates a draft), test FILE|VERSION, "
+        "doc [FILE|VERSION] (the Markdown rule catalogue; default: the default rule-set fixture)."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -33,6 +44,8 @@ class Command(BaseCommand):
         imp.add_argument("--version", help="version label for the draft (default: the file's)")
         test = sub.add_parser("test", help="run the test bench of a fixture file or a stored version")
         test.add_argument("source", help="a fixture file, or the version label of a stored rule set")
+        doc = sub.add_parser("doc", help="print the rule catalogue (Markdown) of a fixture file or a version")
+        doc.add_argument("source", nargs="?", default=str(DEFAULT_FIXTURE.relative_to(settings.BASE_DIR)))
 
     def handle(self, *args, **options):
         getattr(self, f"_{options['action']}")(options)
@@ -58,9 +71,14 @@ class Command(BaseCommand):
     def _import(self, options):
         data = _read(options["file"])
         if options["version"]:
+            if RuleSet.objects.filter(version=options["version"]).exists():
+                raise CommandError(f"a rule set with version {options['version']!r} exists; choose another")
             data["version"] = options["version"]
-        if isinstance(data, dict) and RuleSet.objects.filter(version=data.get("version")).exists():
-            raise CommandError(f"a rule set with version {data.get('version')!r} exists; pass --version NEW")
+        elif isinstance(data, dict) and isinstance(data.get("version"), str):
+            taken = data["version"]
+            data["version"] = free_version(taken)
+            if data["version"] != taken:
+                self.stderr.write(f"version {taken} exists; the draft is named {data['version']}")
         try:
             ruleset = ruleset_import(data=data)
         except RuleSetInvalid as exc:
@@ -71,6 +89,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"draft {ruleset.version} created ({ruleset.rules.count()} rules), sha256 {ruleset.sha256}"
         )
+
+    def _doc(self, options):
+        source = options["source"]
+        if Path(source).exists():
+            document, name = _read(source), source
+        else:
+            document, name = ruleset_document(self._ruleset(source)), f"rule set {source} (database)"
+        try:
+            ruleset_from_data(document)
+        except RuleSetInvalid as exc:
+            raise CommandError("rule set invalid:\n  " + "\n  ".join(exc.errors)) from exc
+        self.stdout.write(catalogue_markdown(document, name), ending="")
 
     def _test(self, options):
         source = options["source"]

@@ -19,7 +19,8 @@ from screening.engine.facts import BloodPressureReading, Diagnosis, Drug, Facts,
 PROJECT = Path(__file__).resolve().parents[3]
 RULESET_PATH = PROJECT / "fixtures" / "ruleset-default.json"
 FORMULARY_PATH = PROJECT / "fixtures" / "formulary.json"
-CRITERIA_PATH = PROJECT.parent / "shared" / "domain" / "criteria.md"
+# the contract version the product implements, copied in the repo (.ci/run checks it against the contract)
+CRITERIA_PATH = PROJECT / "docs" / "contract" / "criteria-2026.1.md"
 
 AS_OF = date(2026, 11, 20)
 

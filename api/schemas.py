@@ -1,0 +1,159 @@
+"""Request and response shapes of /api/v1/ (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, Field, StringConstraints
+
+from screening.intake import INTAKE_FORMAT, SECTIONS, is_encodable
+from screening.services import OVERRIDE_REASON_MAX
+
+# A database id in a URL: bounded so that no number reaches the database as an overflow.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    if not is_encodable(value):
+        raise ValueError("contains an invalid character (a lone UTF-16 surrogate)")
+    return value
+
+
+def text(max_length: int) -> Any:
+    """A string the database can store: bounded, no NUL, no lone surrogate."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_storable)]
+
+
+# ------------------------------------------------------------------------------------------------ errors
+
+
+class ProblemOut(Schema):
+    path: str = Field(description="where in the document, e.g. blood_pressure[0].systolic")
+    message: str
+
+
+class InvalidOut(Schema):
+    """400: the request was rejected whole; every problem is listed by its path."""
+
+    errors: list[ProblemOut]
+
+
+class ErrorOut(Schema):
+    """401, 403, 404, 409, 413: what went wrong, in the words the web page uses."""
+
+    error: str
+    errors: list[ProblemOut] = Field(default_factory=list, description="409: the record's problems, by path")
+
+
+ERRORS: dict[int, type[Schema]] = {400: InvalidOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut}
+NOT_FOUND: dict[int, type[Schema]] = {**ERRORS, 404: ErrorOut}
+
+# ------------------------------------------------------------------------------------------------ intake
+
+_ANSWERS = {
+    section: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: {"type": "string", "enum": list(values)} for name, values in fields.items()},
+    }
+    for section, fields in SECTIONS.items()
+    if section != "treatment_history"
+}
+
+# The request body of POST /intakes and /screen. The server checks far more than this (bounds, dates,
+# ICD-10 codes, every problem by path: docs/intake-format.md); the schema says the shape.
+INTAKE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "ketamine-intake/1",
+    "description": "An intake document (docs/intake-format.md). Absent answers mean unknown.",
+    "required": ["format", "assessed_on", "patient"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"type": "string", "enum": [INTAKE_FORMAT]},
+        "assessed_on": {"type": "string", "format": "date"},
+        "patient": {
+            "type": "object",
+            "required": ["mrn", "given_name", "family_name", "date_of_birth"],
+            "properties": {
+                "mrn": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"},
+                "given_name": {"type": "string", "maxLength": 100},
+                "family_name": {"type": "string", "maxLength": 100},
+                "date_of_birth": {"type": "string", "format": "date"},
+                "sex_at_birth": {"type": "string"},
+                "weight_kg": {"type": "number"},
+                "height_cm": {"type": "number"},
+                "pregnancy": {"type": "string"},
+            },
+        },
+        "diagnoses": {"type": "array", "items": {"type": "object"}},
+        "treatment_history": {"type": "object"},
+        "medications": {"type": "object"},
+        "blood_pressure": {"type": "array", "items": {"type": "object"}},
+        **_ANSWERS,
+    },
+}
+INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": INTAKE_SCHEMA}}}}
+
+
+class IntakeStoredOut(Schema):
+    patient_id: int
+    mrn: str
+    created: bool = Field(description="true when a new patient was created, false when one was updated")
+
+
+# ------------------------------------------------------------------------------------------------ screenings
+
+
+class OverrideIn(Schema):
+    rule: text(40) = Field(description="the rule code of a finding of this screening, e.g. BP-STAGE2")
+    reason: text(OVERRIDE_REASON_MAX) = Field(description="why the finding is set aside (required)")
+
+
+class OverrideOut(Schema):
+    id: int
+    rule: str
+    severity: str
+    reason: str
+    overridden_by: str
+    created_at: datetime
+    needs_cosign: bool
+    cosigned_by: str | None
+    cosigned_at: datetime | None
+    in_force: bool = Field(description="false while a needed co-signature is missing")
+
+
+class SignoffOut(Schema):
+    id: int
+    signed_by: str
+    signed_at: datetime
+
+
+class RulesetRef(Schema):
+    version: str
+    sha256: str
+
+
+class ScreeningOut(Schema):
+    id: int
+    patient_id: int
+    created_at: datetime
+    assessed_on: date
+    verdict: str = Field(description="the engine's verdict, as the report says")
+    effective_verdict: str = Field(description="the verdict with findings set aside by overrides in force")
+    ruleset: RulesetRef
+    engine_version: str
+    report: dict[str, Any] = Field(description="the ketamine-screening/1 report (docs/report-format.md)")
+    overrides: list[OverrideOut]
+    signoff: SignoffOut | None
+
+
+class PdfOut(Schema):
+    screening_id: int
+    status: Literal["none", "queued", "rendering", "ready", "failed", "outdated"]
+    error: str = ""
+    sha256: str = ""
+    download: str | None = Field(None, description="the download path, once the PDF is ready")
