@@ -3,7 +3,6 @@ service the page calls; a refusal reads as the page says it (409 {"error"}), bad
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -11,12 +10,13 @@ from django.db import IntegrityError
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from config.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from patients.selectors import patient_record
 from patients.services import intake_export, intake_import
+from screening.documents import DocumentUnreadable, parse_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid
 from screening.models import FindingOverride, Screening, SignOff
@@ -70,9 +70,9 @@ class Invalid(Exception):
 
 def _document(request: HttpRequest) -> Any:
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid([{"path": "document", "message": "is not valid JSON"}]) from exc
+        return parse_json(request.body)
+    except DocumentUnreadable as exc:
+        raise Invalid([{"path": "document", "message": str(exc)}]) from exc
 
 
 def _intake_problems(exc: IntakeInvalid) -> list[dict[str, str]]:
@@ -100,7 +100,7 @@ def intake_store(request: HttpRequest):
         raise Refused(
             "The database refused the record (another request changed it); nothing stored."
         ) from exc
-    return 201, {"patient_id": patient.pk, "mrn": patient.mrn, "created": created}
+    return Status(201, {"patient_id": patient.pk, "mrn": patient.mrn, "created": created})
 
 
 class AsOf(Schema):
@@ -116,8 +116,11 @@ class AsOf(Schema):
 def intake_read(request: HttpRequest, patient_id: Id, query: Query[AsOf]):
     require_role(request, EDIT_RECORDS)
     get_object_or_404(Patient.objects.only("pk"), pk=patient_id)
-    return 200, intake_export(
-        patient=patient_record(patient_id), assessed_on=query.assessed_on or timezone.localdate()
+    return Status(
+        200,
+        intake_export(
+            patient=patient_record(patient_id), assessed_on=query.assessed_on or timezone.localdate()
+        ),
     )
 
 
@@ -132,7 +135,7 @@ def intake_screen(request: HttpRequest):
     require_role(request, EDIT_RECORDS)
     doc = _document(request)
     try:
-        return 200, report_to_dict(intake_evaluate(intake=doc))
+        return Status(200, report_to_dict(intake_evaluate(intake=doc)))
     except IntakeInvalid as exc:
         raise Invalid(_intake_problems(exc)) from exc
     except NoActiveRuleSet as exc:
@@ -197,7 +200,7 @@ def screening_create(request: HttpRequest, patient_id: Id):
         raise Refused(unscreenable_message(exc), _intake_problems(exc)) from exc
     except NoActiveRuleSet as exc:
         raise Refused(str(exc)) from exc
-    return 201, _screening_out(screening)
+    return Status(201, _screening_out(screening))
 
 
 @router.get(
@@ -208,7 +211,7 @@ def screening_create(request: HttpRequest, patient_id: Id):
 )
 def screening_read(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
-    return 200, _screening_out(_screening(screening_id))
+    return Status(200, _screening_out(_screening(screening_id)))
 
 
 @router.post(
@@ -224,7 +227,7 @@ def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn)
         override = finding_override(screening=screening, rule=payload.rule, reason=payload.reason, user=user)
     except ScreeningRefused as exc:
         raise Refused(str(exc)) from exc
-    return 201, _override_out(override)
+    return Status(201, _override_out(override))
 
 
 @router.post(
@@ -240,7 +243,7 @@ def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: 
         override = override_cosign(override=override, user=user)
     except ScreeningRefused as exc:
         raise Refused(str(exc)) from exc
-    return 201, _override_out(override)
+    return Status(201, _override_out(override))
 
 
 @router.post(
@@ -256,7 +259,7 @@ def signoff_create(request: HttpRequest, screening_id: Id):
         signoff = screening_sign(screening=screening, user=user)
     except ScreeningRefused as exc:
         raise Refused(str(exc)) from exc
-    return 201, _signoff_out(signoff)
+    return Status(201, _signoff_out(signoff))
 
 
 # ------------------------------------------------------------------------------------------------ PDF
@@ -282,7 +285,7 @@ def _pdf_out(screening_id: int) -> dict[str, Any]:
 def pdf_create(request: HttpRequest, screening_id: Id):
     user = require_role(request, READ_REPORTS)
     pdf_request(screening=_screening(screening_id), user=user)
-    return 202, _pdf_out(screening_id)
+    return Status(202, _pdf_out(screening_id))
 
 
 @router.get(
@@ -294,7 +297,7 @@ def pdf_create(request: HttpRequest, screening_id: Id):
 def pdf_read(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
     _screening(screening_id)
-    return 200, _pdf_out(screening_id)
+    return Status(200, _pdf_out(screening_id))
 
 
 @router.get(

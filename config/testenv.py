@@ -6,6 +6,10 @@ laptop and on PostgreSQL+Redis in CI.
 """
 
 import os
+import shutil
+import tempfile
+
+import pytest
 
 # A developer's .env (written by `make setup`) never leaks into a test run.
 os.environ.setdefault("DJANGO_ENV_FILE", "")
@@ -16,8 +20,28 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 # Playwright's sync API runs an event loop; Django's async-safety check would refuse ORM use beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# PDFs written by tests (and by the Celery worker the tests start) go to a throwaway folder both can see.
+# PDFs written by tests (and by the Celery worker the tests start) go to a throwaway folder both can see;
+# it is removed when the run ends (pytest_unconfigure below), so a test run leaves nothing behind.
+_MEDIA_MADE_HERE = None
 if "DJANGO_MEDIA_ROOT" not in os.environ:
-    import tempfile
+    _MEDIA_MADE_HERE = tempfile.mkdtemp(prefix="preinfusion-test-media-")
+    os.environ["DJANGO_MEDIA_ROOT"] = _MEDIA_MADE_HERE
 
-    os.environ["DJANGO_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="preinfusion-test-media-")
+
+_BASETEMP_MADE_HERE = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path factory reads --basetemp
+def pytest_configure(config):
+    """Every tmp_path of the run lives in one folder of its own, removed at the end (pytest keeps its
+    numbered folders otherwise)."""
+    global _BASETEMP_MADE_HERE
+    if not config.option.basetemp:
+        _BASETEMP_MADE_HERE = tempfile.mkdtemp(prefix="preinfusion-test-tmp-")
+        config.option.basetemp = _BASETEMP_MADE_HERE
+
+
+def pytest_unconfigure(config):
+    for folder in (_MEDIA_MADE_HERE, _BASETEMP_MADE_HERE):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -26,6 +26,8 @@ HEPATIC = ("none", "mild", "moderate", "severe", "unknown")
 MRN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Every date and time in a document: far from the limits of Python's and the database's calendars.
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 
 # Each categorical section: field -> allowed values. Absent means "unknown".
 SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -205,10 +207,18 @@ class _Checker:
         try:
             if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
                 raise ValueError
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.error(path, f"{value!r} is not a date (YYYY-MM-DD)")
             return None
+        return day if self.in_range(day, path) else None
+
+    def in_range(self, value: date, path: str) -> bool:
+        """Dates and times of a clinical record fall between EARLIEST and LATEST (both storable anywhere)."""
+        if EARLIEST <= value <= LATEST:
+            return True
+        self.error(path, f"{value.isoformat()} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}")
+        return False
 
     def moment(self, value: Any, path: str) -> datetime | None:
         if value is None:
@@ -224,7 +234,7 @@ class _Checker:
         if parsed.tzinfo is None:
             self.error(path, f"{value!r} needs a UTC offset, e.g. 2026-11-20T09:10:00-07:00")
             return None
-        return parsed
+        return parsed if self.in_range(parsed.date(), path) else None
 
     def boolean(self, value: Any, path: str, default: bool) -> bool | None:
         if value is None:

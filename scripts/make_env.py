@@ -7,6 +7,7 @@ environment, and without DEBUG the settings refuse to start with no secret key.
 Usage: python scripts/make_env.py [PATH]   (default: .env beside manage.py)
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -29,12 +30,15 @@ def env_text(database: Path) -> str:
 
 def main(argv: list[str]) -> int:
     target = Path(argv[1]) if len(argv) > 1 else ROOT / ".env"
-    if target.exists():
+    database = target.resolve().parent / "db.sqlite3"
+    try:
+        # created readable by its owner only, and never over an existing file (O_EXCL)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         print(f"{target} exists; left as it is")
         return 0
-    database = target.resolve().parent / "db.sqlite3"
-    target.write_text(env_text(database), encoding="utf-8")
-    target.chmod(0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(env_text(database))
     print(f"{target} written (DEBUG on, new secret key, SQLite at {database})")
     return 0
 

@@ -19,5 +19,10 @@ def test_demo_accounts_get_one_role_each_and_can_sign_in(client, django_user_mod
     roles = {
         u.username: list(u.groups.values_list("name", flat=True)) for u in django_user_model.objects.all()
     }
-    assert roles == {"clinician": ["Clinician"], "rulesadmin": ["Rules admin"], "staff": ["Report staff"]}
+    assert roles == {
+        "clinician": ["Clinician"],
+        "clinician2": ["Clinician"],
+        "rulesadmin": ["Rules admin"],
+        "staff": ["Report staff"],
+    }
     assert client.login(username="clinician", password="demo-clinician-pass")

@@ -21,7 +21,8 @@ def run_settings(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}
     }
-    env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides}
+    # DJANGO_ENV_FILE="": a developer's .env (from `make setup`) must not answer for the environment
+    env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_ENV_FILE": "", **env_overrides}
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,

@@ -675,3 +675,41 @@ def test_dose_with_more_than_three_decimals_is_refused_by_path():
     assert caught.value.errors == [
         "medications.items[0].dose_mg: 0.0004 has more than 3 decimal places (mg to the microgram)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("assessed_on",), "1899-12-31"),
+        (("assessed_on",), "2101-01-01"),
+        (("patient", "date_of_birth"), "1899-12-31"),
+    ],
+)
+def test_a_date_outside_1900_to_2100_is_refused_by_path(path, value):
+    import copy
+    import json
+
+    from tests.conftest import EXAMPLES
+
+    doc = copy.deepcopy(json.loads((EXAMPLES / "eligible.json").read_text()))
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(IntakeInvalid) as caught:
+        validate_intake(doc)
+    assert f"{'.'.join(path)}: {value} is outside 1900-01-01 to 2100-12-31" in caught.value.errors
+
+
+def test_a_reading_time_before_1900_is_refused_by_path():
+    import json
+
+    from tests.conftest import EXAMPLES
+
+    doc = json.loads((EXAMPLES / "eligible.json").read_text())
+    doc["blood_pressure"][0]["taken_at"] = "1899-12-31T23:00:00+00:00"
+    with pytest.raises(IntakeInvalid) as caught:
+        validate_intake(doc)
+    assert caught.value.errors == [
+        "blood_pressure[0].taken_at: 1899-12-31 is outside 1900-01-01 to 2100-12-31"
+    ]

@@ -278,3 +278,23 @@ def test_the_command_in_a_real_process_exits_2_on_the_bad_example(child_database
     assert done.returncode == 2
     assert done.stdout == ""
     assert EXPECTED["rejected-bad-input"]["reject"] in done.stderr
+
+
+def test_a_file_that_is_not_utf8_exits_2_saying_so(defaults, tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"format": "ketamine-intake/1", "note": "caf\xe9"}'.encode("latin-1"))
+
+    code, stderr = rejection(path)
+
+    assert code == 2
+    assert "not UTF-8 text" in stderr
+
+
+def test_an_integer_too_long_to_convert_exits_2(defaults, tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_text('{"format": "ketamine-intake/1", "assessed_on": ' + "9" * 5000 + "}", encoding="utf-8")
+
+    code, stderr = rejection(path)
+
+    assert code == 2
+    assert "not valid JSON" in stderr

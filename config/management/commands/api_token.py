@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from config.models import ApiToken
 from config.tokens import api_token_create, api_token_revoke
+from config.users import user_named
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         action.add_argument("--revoke", metavar="ID", help="revoke the token with this id (see --list)")
 
     def handle(self, *args, **options):
-        user = get_user_model().objects.filter(username=options["username"]).first()
+        user = user_named(options["username"])
         if user is None:
             raise CommandError(f"no user named {options['username']!r}")
         if options["list"]:

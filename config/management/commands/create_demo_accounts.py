@@ -8,13 +8,15 @@ from config.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
 # Demo-only credentials, documented in the README. Never created outside DEBUG (`make run`).
 DEMO_ACCOUNTS = (
     ("clinician", "demo-clinician-pass", CLINICIAN, "Dana", "Clinician"),
+    # a second clinician, so that co-signing (which needs another person) can be tried
+    ("clinician2", "demo-clinician2-pass", CLINICIAN, "Casey", "Cosigner"),
     ("rulesadmin", "demo-rulesadmin-pass", RULES_ADMIN, "Robin", "Rules"),
     ("staff", "demo-staff-pass", REPORT_STAFF, "Sam", "Staff"),
 )
 
 
 class Command(BaseCommand):
-    help = "Create the three demo accounts (one per role). Development only: refuses to run without DEBUG."
+    help = "Create the demo accounts (two clinicians, one of each other role). Development only: refuses to run without DEBUG."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:

@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from config.tokens import api_tokens_revoke_all
+from config.users import user_named
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--enable", action="store_true", help="enable the user again")
 
     def handle(self, *args, **options):
-        user = get_user_model().objects.filter(username=options["username"]).first()
+        user = user_named(options["username"])
         if user is None:
             raise CommandError(f"no user named {options['username']!r}")
         with transaction.atomic():

@@ -1,10 +1,8 @@
-import json
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from patients.services import intake_import
+from screening.documents import DocumentUnreadable, read_json
 from screening.intake import IntakeInvalid
 
 
@@ -18,16 +16,10 @@ class Command(BaseCommand):
         failed = 0
         for path in options["files"]:
             try:
-                doc = json.loads(Path(path).read_text(encoding="utf-8"))
-                patient, created = intake_import(doc=doc)
-            except OSError as exc:
+                patient, created = intake_import(doc=read_json(path))
+            except DocumentUnreadable as exc:
                 failed += 1
-                self.stderr.write(f"{path}: cannot read ({exc.strerror})")
-            except json.JSONDecodeError as exc:
-                failed += 1
-                self.stderr.write(
-                    f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-                )
+                self.stderr.write(f"{path}: {exc}")
             except IntegrityError as exc:  # a database rule the format does not express; nothing was stored
                 failed += 1
                 self.stderr.write(f"{path}: rejected by the database, nothing stored ({type(exc).__name__})")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from screening.catalogue import catalogue_markdown
+from screening.documents import DocumentUnreadable, read_json
 from screening.engine import RuleSetInvalid, ruleset_from_data
 from screening.models import RuleSet
 from screening.rulesets import (
@@ -19,13 +20,9 @@ from screening.rulesets import (
 
 def _read(path: str) -> dict:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise CommandError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from exc
+        return read_json(path)
+    except DocumentUnreadable as exc:
+        raise CommandError(f"{path}: {exc}") from exc
 
 
 class Command(BaseCommand):
@@ -45,7 +42,7 @@ class Command(BaseCommand):
         test = sub.add_parser("test", help="run the test bench of a fixture file or a stored version")
         test.add_argument("source", help="a fixture file, or the version label of a stored rule set")
         doc = sub.add_parser("doc", help="print the rule catalogue (Markdown) of a fixture file or a version")
-        doc.add_argument("source", nargs="?", default=str(DEFAULT_FIXTURE.relative_to(settings.BASE_DIR)))
+        doc.add_argument("source", nargs="?", help="default: fixtures/ruleset-default.json of this project")
 
     def handle(self, *args, **options):
         getattr(self, f"_{options['action']}")(options)
@@ -92,7 +89,9 @@ class Command(BaseCommand):
 
     def _doc(self, options):
         source = options["source"]
-        if Path(source).exists():
+        if source is None:
+            document, name = _read(str(DEFAULT_FIXTURE)), str(DEFAULT_FIXTURE.relative_to(settings.BASE_DIR))
+        elif Path(source).exists():
             document, name = _read(source), source
         else:
             document, name = ruleset_document(self._ruleset(source)), f"rule set {source} (database)"

@@ -1,9 +1,9 @@
 import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from screening.documents import DocumentUnreadable, read_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid, validate_intake
 from screening.pdf import PdfUnavailable, render_report_pdf
@@ -25,13 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         source = options["file"]
         try:
-            raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot read {source}: {exc.strerror}") from exc
-        try:
-            doc = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            self.stderr.write(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            doc = read_json(source)
+        except DocumentUnreadable as exc:
+            if str(exc).startswith("cannot read"):
+                raise CommandError(f"{source}: {exc}") from exc
+            self.stderr.write(f"{source}: {exc}")
             raise SystemExit(2) from exc
         try:
             report = intake_evaluate(intake=doc)

@@ -27,6 +27,12 @@ class Command(BaseCommand):
             expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise CommandError(f"cannot read {folder / 'expected.json'}: {exc}") from exc
+        if not isinstance(expected, dict) or not all(
+            isinstance(w, dict) and ("verdict" in w or "reject" in w) for w in expected.values()
+        ):
+            raise CommandError(
+                'expected.json must map each example name to {"verdict", "has"} or {"reject": PATH}'
+            )
         mismatches = 0
         for name, wanted in sorted(expected.items()):
             problem = self._check(folder / f"{name}.json", wanted)

@@ -1,0 +1,114 @@
+"""Every operation needs the role its web page needs (config.roles): EDIT_RECORDS (clinicians) for intake,
+screening and review; READ_REPORTS (clinicians and report staff) to read a screening and export its PDF.
+A wrong role is 403 {"error"}, whatever ids it names."""
+
+import pytest
+
+from api.auth import FORBIDDEN
+from patients.models import Patient
+from screening.models import FindingOverride, ReportPdf, Screening, SignOff
+
+from .conftest import example
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    "store an intake": ("post", "/intakes", lambda: example("eligible"), 201),
+    "read a patient's intake": ("get", "/patients/{patient}/intake", None, 200),
+    "screen a document": ("post", "/screen", lambda: example("eligible"), 200),
+    "create a screening": ("post", "/patients/{patient}/screenings", None, 201),
+    "read a screening": ("get", "/screenings/{screening}", None, 200),
+    "override a finding": (
+        "post",
+        "/screenings/{screening}/overrides",
+        lambda: {"rule": "BP-STAGE2", "reason": "Repeat BP 132/84 after rest"},
+        201,
+    ),
+    "co-sign an override": ("post", "/screenings/{avm_screening}/overrides/{override}/cosign", None, 201),
+    "sign a screening": ("post", "/screenings/{screening}/signoff", None, 201),
+    "request the PDF": ("post", "/screenings/{screening}/pdf", None, 202),
+    "poll the PDF": ("get", "/screenings/{screening}/pdf", None, 200),
+    "download the PDF": ("get", "/screenings/{screening}/pdf/download", None, 409),  # not requested yet
+}
+CLINICIAN_ONLY = [
+    "store an intake",
+    "read a patient's intake",
+    "screen a document",
+    "create a screening",
+    "override a finding",
+    "co-sign an override",
+    "sign a screening",
+]
+REPORT_READERS = ["read a screening", "request the PDF", "poll the PDF", "download the PDF"]
+
+
+@pytest.fixture
+def ids(deferred_screening, avm_override):
+    """A patient and their screening, and a contraindication override that `clinician` may co-sign."""
+    return {
+        "patient": deferred_screening.patient_id,
+        "screening": deferred_screening.pk,
+        "avm_screening": avm_override.screening_id,
+        "override": avm_override.pk,
+    }
+
+
+def request(api, operation, ids):
+    method, path, body, _ = OPERATIONS[operation]
+    if method == "get":
+        return api.get(path.format(**ids))
+    return api.post(path.format(**ids), body() if body else None)
+
+
+@pytest.fixture
+def stored():
+    """What the database holds: a refused call must not change it."""
+    return lambda: [
+        model.objects.count() for model in (Patient, Screening, FindingOverride, SignOff, ReportPdf)
+    ]
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_a_clinician_may_do_everything(clinician_api, ids, operation):
+    response = request(clinician_api, operation, ids)
+    assert response.status_code == OPERATIONS[operation][3], response.content
+
+
+@pytest.mark.parametrize("operation", REPORT_READERS)
+def test_report_staff_may_read_screenings_and_export_pdfs(staff_api, ids, operation):
+    response = request(staff_api, operation, ids)
+    assert response.status_code == OPERATIONS[operation][3], response.content
+
+
+@pytest.mark.parametrize("operation", CLINICIAN_ONLY)
+def test_report_staff_may_not_do_what_only_clinicians_do(staff_api, ids, operation):
+    response = request(staff_api, operation, ids)
+    assert response.status_code == 403
+    assert response.json() == {"error": FORBIDDEN}
+
+
+@pytest.mark.parametrize("operation", CLINICIAN_ONLY)
+def test_report_staff_refused_change_nothing(staff_api, ids, stored, operation):
+    before = stored()
+    request(staff_api, operation, ids)
+    assert stored() == before
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_a_rules_admin_may_do_nothing_here(admin_api, ids, operation):
+    response = request(admin_api, operation, ids)
+    assert response.status_code == 403
+    assert response.json() == {"error": FORBIDDEN}
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_a_user_without_a_role_may_do_nothing(api_as, make_user, ids, operation):
+    response = request(api_as(make_user("nobody")), operation, ids)
+    assert response.status_code == 403
+    assert response.json() == {"error": FORBIDDEN}
+
+
+@pytest.mark.parametrize("operation", ["read a patient's intake", "read a screening", "poll the PDF"])
+def test_a_wrong_role_is_403_even_for_an_id_that_does_not_exist(admin_api, operation):
+    missing = {"patient": 999, "screening": 999, "avm_screening": 999, "override": 999}
+    assert request(admin_api, operation, missing).status_code == 403
