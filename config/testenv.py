@@ -10,6 +10,7 @@ import shutil
 import tempfile
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # A developer's .env (written by `make setup`) never leaks into a test run.
 os.environ.setdefault("DJANGO_ENV_FILE", "")
@@ -29,6 +30,7 @@ if "DJANGO_MEDIA_ROOT" not in os.environ:
 
 
 _BASETEMP_MADE_HERE = None
+_HYPOTHESIS_HOME = None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path factory reads --basetemp
@@ -40,8 +42,13 @@ def pytest_configure(config):
         _BASETEMP_MADE_HERE = tempfile.mkdtemp(prefix="preinfusion-test-tmp-")
         config.option.basetemp = _BASETEMP_MADE_HERE
 
+    # Hypothesis keeps its example database and caches in ./.hypothesis unless told otherwise.
+    global _HYPOTHESIS_HOME
+    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="preinfusion-test-hypothesis-")
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
 
 def pytest_unconfigure(config):
-    for folder in (_MEDIA_MADE_HERE, _BASETEMP_MADE_HERE):
+    for folder in (_MEDIA_MADE_HERE, _BASETEMP_MADE_HERE, _HYPOTHESIS_HOME):
         if folder:
             shutil.rmtree(folder, ignore_errors=True)

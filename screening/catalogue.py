@@ -83,7 +83,7 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
             f"#### {rule['code']}",
             "",
             f"- Action: {rule['action']}",
-            f"- Trigger: `{json.dumps(rule['predicate'], separators=(', ', ': '))}`",
+            f"- Trigger: `{json.dumps(rule['predicate'], separators=(', ', ': '), sort_keys=True)}`",
             f"- Test cases: {len(tests)} ({fires} firing, {len(tests) - fires} silent)",
             "",
         ]

@@ -4,7 +4,6 @@ Every file lives under tmp_path: a developer's own .env in the project folder is
 """
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -14,16 +13,10 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
+from tests.config.settings_probe import run_settings
 from tests.conftest import ROOT
 
 MAKE_ENV = ROOT / "scripts" / "make_env.py"
-
-PROBE = (
-    "import json, django; from django.conf import settings; django.setup(); "
-    "print(json.dumps({'debug': settings.DEBUG, 'base': str(settings.BASE_DIR), "
-    "'engine': settings.DATABASES['default']['ENGINE'], "
-    "'name': str(settings.DATABASES['default']['NAME'])}))"
-)
 
 
 def make_env(path: Path) -> subprocess.CompletedProcess:
@@ -38,22 +31,8 @@ def make_env(path: Path) -> subprocess.CompletedProcess:
 
 
 def probe(env_overrides: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Load the settings in a fresh process with only these variables (and a PATH) set."""
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}
-    }
-    env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **env_overrides}
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """The settings with only these variables set; DJANGO_ENV_FILE unset unless given."""
+    return run_settings({"DJANGO_ENV_FILE": None, **env_overrides}, cwd=cwd)
 
 
 def loaded(result: subprocess.CompletedProcess) -> dict:

@@ -1,37 +1,9 @@
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.config.settings_probe import run_settings
 from tests.conftest import ROOT
-
-PROBE = (
-    "import json, django; from django.conf import settings; django.setup(); "
-    "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
-    "'name': str(settings.DATABASES['default']['NAME']), 'eager': settings.CELERY_TASK_ALWAYS_EAGER, "
-    "'debug': settings.DEBUG, 'tz': settings.USE_TZ}))"
-)
-
-
-def run_settings(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if k in {"PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH"}
-    }
-    # DJANGO_ENV_FILE="": a developer's .env (from `make setup`) must not answer for the environment
-    env = {**keep, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_ENV_FILE": "", **env_overrides}
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_no_environment_means_sqlite_in_project_folder_and_eager_tasks():
