@@ -13,7 +13,9 @@ class ApiBodyLimitMiddleware:
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
-                length = 0
+                return JsonResponse(
+                    {"errors": [{"path": "Content-Length", "message": "not a number"}]}, status=400
+                )
             if length > settings.API_MAX_BODY_BYTES:
                 return JsonResponse(
                     {"error": f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes."},

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
-from screening.intake import INTAKE_FORMAT, SECTIONS, is_encodable
+from screening.intake import EARLIEST, INTAKE_FORMAT, LATEST, SECTIONS, unstorable_text
 from screening.services import OVERRIDE_REASON_MAX
 
 # A database id in a URL: bounded so that no number reaches the database as an overflow.
@@ -16,16 +16,23 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
-    if not is_encodable(value):
-        raise ValueError("contains an invalid character (a lone UTF-16 surrogate)")
+    problem = unstorable_text(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("required")
     return value
 
 
 def text(max_length: int) -> Any:
-    """A string the database can store: bounded, no NUL, no lone surrogate."""
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_storable)]
+    """A non-blank string the database can store: bounded, no NUL, no lone surrogate."""
+    return Annotated[
+        str, StringConstraints(max_length=max_length), AfterValidator(_storable), AfterValidator(_not_blank)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -97,6 +104,12 @@ INTAKE_SCHEMA: dict[str, Any] = {
     },
 }
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": INTAKE_SCHEMA}}}}
+
+
+class AsOf(Schema):
+    assessed_on: date | None = Field(
+        None, ge=EARLIEST, le=LATEST, description="the document's assessed_on (default: today)"
+    )
 
 
 class IntakeStoredOut(Schema):

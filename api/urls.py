@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -107,5 +108,10 @@ def _login_not_required(patterns):
     return patterns
 
 
+def _no_such_operation(request, rest=""):
+    return JsonResponse({"error": "No such API operation; see /api/v1/openapi.json."}, status=404)
+
+
 _patterns, _app_name, _namespace = api.urls
+_patterns = [*_patterns, re_path(r"^(?P<rest>.*)$", _no_such_operation)]
 api_urls = (_login_not_required(_patterns), _app_name, _namespace)  # for path("api/v1/", api_urls)

@@ -3,14 +3,13 @@ service the page calls; a refusal reads as the page says it (409 {"error"}), bad
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db import IntegrityError
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from config.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
@@ -27,6 +26,7 @@ from screening.services import (
     finding_override,
     intake_evaluate,
     override_cosign,
+    pdf_for_download,
     pdf_request,
     pdf_state,
     screening_run,
@@ -39,6 +39,7 @@ from .schemas import (
     ERRORS,
     INTAKE_BODY,
     NOT_FOUND,
+    AsOf,
     ErrorOut,
     Id,
     IntakeStoredOut,
@@ -101,10 +102,6 @@ def intake_store(request: HttpRequest):
             "The database refused the record (another request changed it); nothing stored."
         ) from exc
     return Status(201, {"patient_id": patient.pk, "mrn": patient.mrn, "created": created})
-
-
-class AsOf(Schema):
-    assessed_on: date | None = None
 
 
 @router.get(
@@ -313,13 +310,11 @@ def pdf_read(request: HttpRequest, screening_id: Id):
 )
 def pdf_download(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
-    screening = _screening(screening_id)
-    pdf, status = pdf_state(screening_id)
-    if status != "ready" or pdf is None:
-        raise Refused(f"The PDF is not ready (status: {status}); request it with POST, then poll its status.")
-    if not pdf.file or not pdf.file.storage.exists(pdf.file.name):
-        raise Refused("The PDF file is missing; export it again.")
-    filename = f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"  # ids and dates only
+    _screening(screening_id)
+    try:
+        pdf, filename = pdf_for_download(screening_id)
+    except ScreeningRefused as exc:
+        raise Refused(str(exc)) from exc
     return FileResponse(
         pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
 
 from .formulary import Formulary
-from .models import FormularyEntry
+from .models import FormularyEntry, FormularyStamp
 
 FORMULARY_FORMAT = "ketamine-formulary/1"
 
@@ -74,9 +75,28 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
     FormularyEntry.objects.bulk_update(
         updated, ["brands", "aliases", "atc", "classes", "diazepam_10mg_equivalent_mg"]
     )
+    formulary_changed()  # bulk writes send no signals
     return len(created), len(updated)
 
 
+def formulary_changed() -> None:
+    """Renew the stamp: every process rebuilds its cached lookup on its next use."""
+    stamp = uuid.uuid4().hex
+    if not FormularyStamp.objects.update(stamp=stamp):
+        FormularyStamp.objects.create(stamp=stamp)
+
+
+_cached: tuple[str, Formulary] | None = None
+
+
 def current_formulary() -> Formulary:
-    """The formulary as a lookup, read in one query."""
-    return Formulary(entry.as_entry() for entry in FormularyEntry.objects.all())
+    """The formulary as a lookup: rebuilt (one query) only when the stamp changed since this process built
+    it, so a screening or an autocomplete keystroke reads one small row instead of every entry."""
+    global _cached
+    stamp = FormularyStamp.objects.values_list("stamp", flat=True).first()
+    if stamp and _cached is not None and _cached[0] == stamp:
+        return _cached[1]
+    formulary = Formulary(entry.as_entry() for entry in FormularyEntry.objects.all())
+    if stamp:
+        _cached = (stamp, formulary)
+    return formulary

@@ -12,64 +12,25 @@ from datetime import date, datetime
 from typing import Any
 
 from .engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
+from .engine.vocabulary import (  # noqa: F401 (re-exported: the record and the forms read them here)
+    DIAGNOSIS_SEVERITY,
+    DIAGNOSIS_STATUS,
+    HEPATIC,
+    PREGNANCY,
+    SECTIONS,
+    SEX_AT_BIRTH,
+    SUBSTANCE_USE,
+    SUICIDAL_IDEATION,
+    TRI,
+)
 
 INTAKE_FORMAT = "ketamine-intake/1"
-TRI = ("yes", "no", "unknown")
-SEX_AT_BIRTH = ("female", "male", "intersex", "unknown")
-PREGNANCY = ("not_pregnant", "pregnant", "breastfeeding", "not_applicable", "unknown")
-DIAGNOSIS_STATUS = ("active", "in_remission", "history")
-DIAGNOSIS_SEVERITY = ("mild", "moderate", "severe", "unspecified")
-SUICIDAL_IDEATION = ("none", "passive", "active", "unknown")
-SUBSTANCE_USE = ("none", "in_remission", "current", "unknown")
-HEPATIC = ("none", "mild", "moderate", "severe", "unknown")
-
 MRN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Every date and time in a document: far from the limits of Python's and the database's calendars.
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 
-# Each categorical section: field -> allowed values. Absent means "unknown".
-SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "treatment_history": {"psychotherapy_current": TRI},
-    "psychiatric": {
-        "psychotic_symptoms_current": TRI,
-        "psychosis_history": TRI,
-        "mania_current": TRI,
-        "suicidal_ideation": SUICIDAL_IDEATION,
-        "suicidal_intent_or_plan": TRI,
-        "substance_use_disorder": SUBSTANCE_USE,
-    },
-    "cardiovascular": dict.fromkeys(
-        (
-            "aneurysmal_vascular_disease",
-            "arteriovenous_malformation",
-            "intracerebral_hemorrhage_history",
-            "recent_myocardial_infarction",
-            "unstable_angina",
-            "decompensated_heart_failure",
-            "uncontrolled_arrhythmia",
-            "stable_coronary_disease",
-            "heart_failure_compensated",
-            "valvular_disease",
-            "stroke_history",
-            "hypertensive_encephalopathy_history",
-        ),
-        TRI,
-    ),
-    "other_medical": {
-        "ketamine_hypersensitivity": TRI,
-        "raised_intracranial_pressure": TRI,
-        "hepatic_impairment": HEPATIC,
-        "glaucoma": TRI,
-        "hyperthyroidism_uncontrolled": TRI,
-        "porphyria": TRI,
-        "interstitial_cystitis": TRI,
-        "dementia_or_delirium": TRI,
-        "severe_sleep_apnea": TRI,
-    },
-    "support": {"escort_available": TRI, "support_person": TRI},
-}
 TOP_LEVEL = (
     "format",
     "assessed_on",
@@ -137,11 +98,9 @@ class _Checker:
         if not isinstance(value, str):
             self.error(path, f"must be text, got {type(value).__name__}")
             return None
-        if "\x00" in value:
-            self.error(path, "contains a NUL character")
-            return None
-        if not is_encodable(value):
-            self.error(path, "contains an invalid character (a lone UTF-16 surrogate)")
+        problem = unstorable_text(value)
+        if problem:
+            self.error(path, problem)
             return None
         value = value.strip()
         if required and not value:
@@ -252,6 +211,16 @@ def is_encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why no database could store this text (a NUL character, a lone surrogate), or None. Used by the
+    document validation, the API's bodies and the services, so every entry point refuses the same."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    if not is_encodable(text):
+        return "contains an invalid character (a lone UTF-16 surrogate)"
+    return None
 
 
 def _show(number: float | int) -> str:

@@ -49,6 +49,17 @@ class FormularyEntry(models.Model):
         }
 
 
+class FormularyStamp(models.Model):
+    """One row whose `stamp` every formulary change renews, so that each process can tell whether its
+    cached formulary lookup is current with one small query (screening.formulary_store)."""
+
+    stamp = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"formulary stamp {self.stamp}"
+
+
 class RuleSet(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

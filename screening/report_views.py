@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
@@ -12,7 +12,7 @@ from config.search import SessionSearchMixin
 from patients.models import Patient
 
 from .intake import IntakeInvalid
-from .models import FindingOverride, ReportPdf, Screening, SignOff
+from .models import FindingOverride, Screening, SignOff
 from .presentation import report_context, verdict_display
 from .rulesets import NoActiveRuleSet
 from .services import (
@@ -21,6 +21,7 @@ from .services import (
     effective_verdict,
     finding_override,
     override_cosign,
+    pdf_for_download,
     pdf_request,
     pdf_state,
     screening_run,
@@ -156,13 +157,12 @@ class PdfStatusView(ReportReaders):
 
 class PdfDownloadView(ReportReaders):
     def get(self, request, pk):
-        pdf = get_object_or_404(
-            ReportPdf.objects.select_related("screening"), screening_id=pk, status=ReportPdf.Status.READY
-        )
-        if not pdf.file or not pdf.file.storage.exists(pdf.file.name):
-            raise Http404("The PDF file is missing; export it again.")
-        screening = pdf.screening
-        filename = f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"  # ids and dates only, no PHI
+        _screening(pk)
+        try:
+            pdf, filename = pdf_for_download(pk)
+        except ScreeningRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("screening:detail", pk=pk)
         return FileResponse(
             pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
         )

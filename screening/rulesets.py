@@ -54,12 +54,27 @@ def free_version(version: str) -> str:
     raise RuntimeError("no free version label")
 
 
+# Published rule sets never change (the model and the database refuse it), so each is parsed, validated
+# and compiled once per process, keyed by its version and content hash. Drafts are compiled on each use.
+_COMPILED: dict[tuple[str, str], EngineRuleSet] = {}
+_COMPILED_MAX = 16
+
+
 def engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
-    return ruleset_from_data(ruleset_document(ruleset))
+    key = (ruleset.version, ruleset.sha256)
+    if ruleset.status == RuleSet.Status.PUBLISHED and key in _COMPILED:
+        return _COMPILED[key]
+    compiled = ruleset_from_data(ruleset_document(ruleset))
+    if ruleset.status == RuleSet.Status.PUBLISHED and compiled.sha256 == ruleset.sha256:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
 
 
 def active_ruleset() -> RuleSet:
-    ruleset = RuleSet.objects.filter(is_active=True).prefetch_related("rules").first()
+    """The active rule set's row; its rules are read only when engine_ruleset() has not compiled it yet."""
+    ruleset = RuleSet.objects.filter(is_active=True).first()
     if ruleset is None:
         raise NoActiveRuleSet("No active rule set: run `make setup` (or `manage.py load_defaults`).")
     return ruleset

@@ -16,7 +16,7 @@ from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
 from .formulary import Formulary
 from .formulary_store import current_formulary
-from .intake import IntakeInvalid, facts_from_intake, is_encodable, validate_intake
+from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .rulesets import active_ruleset, engine_ruleset
 
@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 
 OVERRIDE_REASON_MAX = 1000
+# Co-signing and signing are a person's acts: an account made without a password (`create_user
+# --no-password`, for an EHR bridge or a script) may import, screen and override, but not vouch.
+SERVICE_ACCOUNT_REFUSED = "A service account (no password) cannot co-sign or sign: a clinician must."
 
 
 class ScreeningRefused(Exception):
@@ -112,10 +115,8 @@ def finding_override(*, screening: Screening, rule: str, reason: str, user) -> F
         raise ScreeningRefused("An override needs a written reason.")
     if len(reason) > OVERRIDE_REASON_MAX:
         raise ScreeningRefused(f"An override reason is limited to {OVERRIDE_REASON_MAX} characters.")
-    if "\x00" in reason or not is_encodable(reason):
-        raise ScreeningRefused(
-            "The reason holds a character that cannot be stored (NUL or a lone surrogate)."
-        )
+    if unstorable_text(reason):
+        raise ScreeningRefused(f"The reason {unstorable_text(reason)}.")
     if FindingOverride.objects.filter(screening=screening, rule=rule).exists():
         raise ScreeningRefused(f"{rule} is already overridden.")
     return FindingOverride.objects.create(
@@ -138,6 +139,8 @@ def override_cosign(*, override: FindingOverride, user) -> FindingOverride:
         raise ScreeningRefused("This override needs no (further) co-signature.")
     if override.overridden_by_id == user.pk:
         raise ScreeningRefused("A co-signature must come from a second clinician.")
+    if not user.has_usable_password():
+        raise ScreeningRefused(SERVICE_ACCOUNT_REFUSED)
     override.cosigned_by = user
     override.cosigned_by_name = display_name(user)
     override.cosigned_at = timezone.now()
@@ -150,6 +153,8 @@ def screening_sign(*, screening: Screening, user) -> SignOff:
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if SignOff.objects.filter(screening=screening).exists():
         raise ScreeningRefused("This screening is already signed.")
+    if not user.has_usable_password():
+        raise ScreeningRefused(SERVICE_ACCOUNT_REFUSED)
     pending = [o.rule for o in screening.overrides.all() if not o.in_force]
     if pending:
         raise ScreeningRefused("Waiting for a second clinician's co-signature on: " + ", ".join(pending))
@@ -189,7 +194,7 @@ def pdf_is_outdated(pdf: ReportPdf) -> bool:
 def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
     """The screening's PDF row (if any) and its status as users see it: none, queued, rendering, ready,
     failed (also a render stuck past STALE_RENDER_SECONDS) or outdated (made before a review step)."""
-    pdf = ReportPdf.objects.filter(screening_id=screening_id).first()
+    pdf = ReportPdf.objects.select_related("screening").filter(screening_id=screening_id).first()
     if pdf is None:
         return None, "none"
     if pdf_is_stale(pdf):
@@ -197,6 +202,21 @@ def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
     if pdf_is_outdated(pdf):
         return pdf, "outdated"
     return pdf, pdf.status
+
+
+def pdf_for_download(screening_id: int) -> tuple[ReportPdf, str]:
+    """The ready, current PDF of a screening and its download name (ids and dates only, no PHI).
+
+    Raises ScreeningRefused when there is none: not requested, still rendering, failed, made before the
+    latest review step (outdated), or its file is gone.
+    """
+    pdf, status = pdf_state(screening_id)
+    if pdf is None or status != "ready":
+        raise ScreeningRefused(f"The PDF is not ready (status: {status}); export it, then wait for it.")
+    if not pdf.file or not pdf.file.storage.exists(pdf.file.name):
+        raise ScreeningRefused("The PDF file is missing; export it again.")
+    screening = pdf.screening
+    return pdf, f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"
 
 
 @transaction.atomic

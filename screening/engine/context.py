@@ -8,7 +8,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from .facts import Facts
-from .ruleset import Protocol
+from .protocol import Protocol
 
 
 @dataclass(frozen=True)

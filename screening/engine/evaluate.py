@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from .context import BloodPressureSummary, Context
 from .facts import Facts
 from .predicates import evaluate_predicate
-from .ruleset import ChecklistItem, RuleSet
+from .protocol import ChecklistItem
+from .ruleset import RuleSet
 from .severity import NO_DOSE_VERDICTS, SEVERITY_RANK, verdict_for
 
 ENGINE_VERSION = "1.0.0"
@@ -78,7 +79,7 @@ def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
         if not rule.enabled:
             continue
         try:
-            hit = evaluate_predicate(ctx, rule.predicate)
+            hit = rule.test(ctx) if rule.test is not None else evaluate_predicate(ctx, rule.predicate)
         except Exception as exc:  # noqa: BLE001 - fail closed: a broken rule is shown, never a silent pass
             findings.append(
                 (

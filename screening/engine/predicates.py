@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .vocabulary import ANSWERS, NUMBER_FIELDS
+
 if TYPE_CHECKING:
     from .context import Context
 
@@ -33,17 +35,43 @@ class Kind:
     params: dict[str, Param]
     evaluate: Callable[[Context, dict[str, Any]], Hit | None]
     description: str
+    # checks across parameters once each is well-formed (e.g. values that the named answer can take)
+    check: Callable[[dict[str, Any], str], list[str]] | None = None
+    # turns validated parameters into what the evaluator reads (sets, normalised prefixes, compiled
+    # sub-predicates), once per rule set instead of once per evaluation
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 REGISTRY: dict[str, Kind] = {}
 
 
-def kind(name: str, description: str, **params: Param):
+def kind(name: str, description: str, check=None, prepare=None, **params: Param):
     def register(func):
-        REGISTRY[name] = Kind(name=name, params=params, evaluate=func, description=description)
+        REGISTRY[name] = Kind(
+            name=name, params=params, evaluate=func, description=description, check=check, prepare=prepare
+        )
         return func
 
     return register
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A validated predicate, ready to run: its evaluator and its prepared parameters."""
+
+    kind: str
+    run: Callable[[Context, dict[str, Any]], Hit | None]
+    params: dict[str, Any]
+
+    def __call__(self, ctx: Context) -> Hit | None:
+        return self.run(ctx, self.params)
+
+
+def compile_predicate(predicate: dict[str, Any]) -> Compiled:
+    """A *validated* predicate (validate_predicate found nothing) in its ready-to-run form."""
+    spec = REGISTRY[predicate["kind"]]
+    params = predicate.get("params", {})
+    return Compiled(spec.name, spec.evaluate, spec.prepare(params) if spec.prepare else params)
 
 
 def label(name: str) -> str:
@@ -111,36 +139,48 @@ def validate_predicate(predicate: Any, where: str = "predicate") -> list[str]:
                 errors.append(f"{where}.params.{key}: required by {name}")
             continue
         errors += _check_param(params[key], pspec, f"{where}.params.{key}")
+    if not errors and spec.check is not None:
+        errors += spec.check(params, where)
     return errors
 
 
 def evaluate_predicate(ctx: Context, predicate: dict[str, Any]) -> Hit | None:
-    return REGISTRY[predicate["kind"]].evaluate(ctx, predicate.get("params", {}))
+    """Compile and run at once (tests and one-off checks; rule sets compile when they are parsed)."""
+    return compile_predicate(predicate)(ctx)
 
 
 # ---------------------------------------------------------------------------------------------- combinators
 
 
-@kind("all", "every listed predicate holds", of=Param("predicate_list"))
+def _compile_list(params):
+    return {"of": tuple(compile_predicate(sub) for sub in params["of"])}
+
+
+@kind("all", "every listed predicate holds", prepare=_compile_list, of=Param("predicate_list"))
 def _all(ctx, params):
     hits = []
     for sub in params["of"]:
-        hit = evaluate_predicate(ctx, sub)
+        hit = sub(ctx)
         if hit is None:
             return None
         hits.append(hit)
     return _merge(hits)
 
 
-@kind("any", "at least one listed predicate holds", of=Param("predicate_list"))
+@kind("any", "at least one listed predicate holds", prepare=_compile_list, of=Param("predicate_list"))
 def _any(ctx, params):
-    hits = [hit for sub in params["of"] if (hit := evaluate_predicate(ctx, sub)) is not None]
+    hits = [hit for sub in params["of"] if (hit := sub(ctx)) is not None]
     return _merge(hits) if hits else None
 
 
-@kind("not", "the predicate does not hold", predicate=Param("predicate"))
+@kind(
+    "not",
+    "the predicate does not hold",
+    prepare=lambda params: {"predicate": compile_predicate(params["predicate"])},
+    predicate=Param("predicate"),
+)
 def _not(ctx, params):
-    return None if evaluate_predicate(ctx, params["predicate"]) is not None else Hit()
+    return None if params["predicate"](ctx) is not None else Hit()
 
 
 def _merge(hits: list[Hit]) -> Hit:
@@ -151,12 +191,28 @@ def _merge(hits: list[Hit]) -> Hit:
 
 # ---------------------------------------------------------------------------------------------- answers
 
-TRI_STATE = ("yes", "no", "unknown")
+
+def _known_answers(names: list[str], values: list[str], where: str, field: str) -> list[str]:
+    """Every named answer exists in the intake vocabulary, and every value is one that (one of) them can
+    take: a rule on a misspelt answer or value could never fire, so it is refused."""
+    errors = [
+        f"{where}.params.{field}: {name!r} is not an intake answer" for name in names if name not in ANSWERS
+    ]
+    allowed = {v for name in names if name in ANSWERS for v in ANSWERS[name]}
+    if not errors:
+        errors += [
+            f"{where}.params.values: {value!r} is not a value of {', '.join(names)} "
+            f"({', '.join(sorted(allowed))})"
+            for value in values
+            if value not in allowed
+        ]
+    return errors
 
 
 @kind(
     "answer_in",
     "an intake answer has one of the listed values (absent reads as unknown)",
+    check=lambda params, where: _known_answers([params["answer"]], params["values"], where, "answer"),
     answer=Param("str"),
     values=Param("str_list"),
 )
@@ -170,6 +226,7 @@ def _answer_in(ctx, params):
 @kind(
     "any_answer_in",
     "any of the listed intake answers has one of the listed values",
+    check=lambda params, where: _known_answers(params["answers"], params["values"], where, "answers"),
     answers=Param("str_list"),
     values=Param("str_list"),
 )
@@ -185,9 +242,6 @@ def _any_answer_in(ctx, params):
     if len(values) == 1:
         return Hit(f"{values.pop()}: " + ", ".join(label(n) for n, _ in matched))
     return Hit(", ".join(f"{label(n)}: {v}" for n, v in matched))
-
-
-NUMBER_FIELDS = ("failed_antidepressant_trials", "weight_kg", "height_cm")
 
 
 @kind(
@@ -242,22 +296,26 @@ DIAGNOSIS_SEVERITIES = ("mild", "moderate", "severe", "unspecified")
     "not with an excluded prefix, in the listed statuses and severities",
     prefixes=Param("str_list", required=False),
     exclude_prefixes=Param("str_list", required=False),
+    prepare=lambda params: {
+        "prefixes": tuple(p.replace(".", "").upper() for p in params.get("prefixes", ())),
+        "excluded": tuple(p.replace(".", "").upper() for p in params.get("exclude_prefixes", ())),
+        "statuses": frozenset(params.get("statuses", ("active",))),
+        "severities": frozenset(params["severities"]) if "severities" in params else None,
+    },
     statuses=Param("str_list", required=False, choices=DIAGNOSIS_STATUSES),
     severities=Param("str_list", required=False, choices=DIAGNOSIS_SEVERITIES),
 )
 def _diagnosis(ctx, params):
-    prefixes = [p.replace(".", "").upper() for p in params.get("prefixes", [])]
-    excluded = [p.replace(".", "").upper() for p in params.get("exclude_prefixes", [])]
-    statuses = params.get("statuses", ["active"])
-    severities = params.get("severities")
+    prefixes, excluded = params["prefixes"], params["excluded"]
+    statuses, severities = params["statuses"], params["severities"]
     found = []
     for dx in ctx.facts.diagnoses:
         code = dx.compact_code
         if dx.status not in statuses:
             continue
-        if prefixes and not any(code.startswith(p) for p in prefixes):
+        if prefixes and not code.startswith(prefixes):
             continue
-        if any(code.startswith(p) for p in excluded):
+        if excluded and code.startswith(excluded):
             continue
         if severities is not None and dx.severity not in severities:
             continue
@@ -331,8 +389,13 @@ def _bp_mean_above(ctx, params):
 MATCHER = {"atc_prefixes": Param("str_list", required=False), "classes": Param("str_list", required=False)}
 
 
+def _prepare_matcher(params):
+    match = (frozenset(params.get("atc_prefixes", ())), frozenset(params.get("classes", ())))
+    return {**params, "match": match}
+
+
 def _matching(ctx, params) -> list[int]:
-    return ctx.matching(frozenset(params.get("atc_prefixes", ())), frozenset(params.get("classes", ())))
+    return ctx.matching(*params["match"])
 
 
 def _med_label(med) -> str:
@@ -346,6 +409,7 @@ def _med_label(med) -> str:
 @kind(
     "medication",
     "a resolved medication whose ATC code starts with a listed prefix or that has a listed class",
+    prepare=_prepare_matcher,
     **MATCHER,
 )
 def _medication(ctx, params):
@@ -367,6 +431,7 @@ def _medication_unresolved(ctx, params):
 @kind(
     "diazepam_equivalent_unknown",
     "a matching medication whose diazepam equivalent cannot be computed (dose, frequency or factor missing)",
+    prepare=_prepare_matcher,
     **MATCHER,
 )
 def _diazepam_unknown(ctx, params):
@@ -418,6 +483,7 @@ def _diazepam_evidence(ctx, idx, total, limit) -> str:
     "diazepam_equivalent_above",
     "total diazepam-equivalent of the matching medications is above mg per day",
     mg=Param("number"),
+    prepare=_prepare_matcher,
     **MATCHER,
 )
 def _diazepam_above(ctx, params):
@@ -432,6 +498,7 @@ def _diazepam_above(ctx, params):
     "diazepam_equivalent_at_most",
     "matching medications present, every one with a known diazepam equivalent, total at most mg per day",
     mg=Param("number"),
+    prepare=_prepare_matcher,
     **MATCHER,
 )
 def _diazepam_at_most(ctx, params):

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .predicates import validate_predicate
+from .predicates import Compiled, compile_predicate, validate_predicate
+from .protocol import ChecklistItem, Protocol
 from .severity import SEVERITIES
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
@@ -23,22 +24,6 @@ class RuleSetInvalid(ValueError):
 
 
 @dataclass(frozen=True)
-class ChecklistItem:
-    text: str
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Protocol:
-    dose_mg_per_kg_low: float = 0.5
-    dose_mg_per_kg_high: float = 1.0
-    infusion_minutes: tuple[int, int] = (40, 60)
-    dose_sources: tuple[str, ...] = ()
-    bp_window_days: int = 30
-    checklist: tuple[ChecklistItem, ...] = ()
-
-
-@dataclass(frozen=True)
 class Rule:
     code: str
     severity: str
@@ -47,6 +32,8 @@ class Rule:
     sources: tuple[str, ...]
     predicate: dict[str, Any]
     enabled: bool = True
+    # the predicate compiled when the rule set is parsed (None: compiled on each evaluation)
+    test: Compiled | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -232,6 +219,7 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
             sources=tuple(r["sources"]),
             predicate=r["predicate"],
             enabled=r.get("enabled", True),
+            test=compile_predicate(r["predicate"]),
         )
         for r in data["rules"]
     )

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -57,7 +58,7 @@ class ApiClient:
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_defaults", stdout=StringIO())
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import hashlib
 import re
 
 import pytest
+from django.urls import reverse
 
 from screening import pdf as pdf_module
 from screening.models import ReportPdf
@@ -133,6 +134,24 @@ def test_an_outdated_pdf_is_not_downloadable(staff_api, requested, clinician, de
     requested(staff_api)
     screening_sign(screening=deferred_screening, user=clinician)
     assert download(staff_api, deferred_screening).status_code == 409
+
+
+def test_the_page_refuses_an_outdated_pdf_as_the_api_does(
+    staff_api, requested, clinician, report_staff, deferred_screening, client
+):
+    requested(staff_api)
+    screening_sign(screening=deferred_screening, user=clinician)
+    client.force_login(report_staff)
+
+    response = client.get(reverse("screening:pdf_download", args=[deferred_screening.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("screening:detail", args=[deferred_screening.pk])
+    assert "The PDF is not ready (status: outdated)" in response.content.decode()
+    assert (
+        download(staff_api, deferred_screening)
+        .json()["error"]
+        .startswith("The PDF is not ready (status: outdated)")
+    )
 
 
 def test_an_outdated_pdf_is_made_again_on_request(staff_api, requested, clinician, deferred_screening):

@@ -125,6 +125,27 @@ def test_an_invalid_file_is_rejected_with_exit_code_2_and_creates_nothing(defaul
     assert RuleSet.objects.count() == 1
 
 
+def test_a_rule_on_a_misspelt_answer_is_refused_naming_rule_and_field_and_creates_nothing(
+    defaults, tmp_path, capsys
+):
+    data = json.loads(json.dumps(DEFAULT))
+    rule = next(r for r in data["rules"] if r["code"] == "PSY-SUICIDE-IMMINENT")
+    rule["predicate"]["params"]["answer"] = "psychosis_histroy"
+    path = tmp_path / "misspelt.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    err = StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("rules", "import", str(path), stdout=StringIO(), stderr=err)
+
+    assert raised.value.returncode == 2
+    assert (
+        "(PSY-SUICIDE-IMMINENT).predicate.params.answer: 'psychosis_histroy' is not an intake answer"
+        in err.getvalue()
+    )
+    assert RuleSet.objects.count() == 1
+
+
 def test_a_file_that_is_not_json_is_refused(db, tmp_path):
     path = tmp_path / "not.json"
     path.write_text("{not json", encoding="utf-8")

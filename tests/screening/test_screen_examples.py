@@ -107,7 +107,7 @@ def test_an_expected_example_without_its_document_fails(defaults, folder):
     expect(folder, "no-such-example", {"verdict": "eligible"})
     error, out = failing("--folder", str(folder))
     assert error.returncode == 1
-    assert "FAIL no-such-example: cannot read no-such-example.json" in out
+    assert "FAIL no-such-example: no-such-example.json: cannot read" in out
     assert out.splitlines()[-1] == f"{len(EXPECTED)} passed, 1 failed"
 
 
@@ -125,3 +125,12 @@ def test_an_expected_json_that_is_not_json_is_an_error(defaults, folder):
 def test_without_an_active_rule_set_it_is_an_error(db):
     with pytest.raises(CommandError, match="No active rule set"):
         screen_examples()
+
+
+def test_an_example_without_an_entry_in_expected_json_is_an_error(db, tmp_path):
+    call_command("load_defaults", stdout=StringIO())
+    (tmp_path / "expected.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "stray.json").write_text("{}", encoding="utf-8")
+
+    with pytest.raises(CommandError, match="stray"):
+        call_command("screen_examples", "--folder", str(tmp_path), stdout=StringIO())

@@ -1,9 +1,9 @@
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from screening.documents import DocumentUnreadable, read_json
 from screening.intake import IntakeInvalid
 from screening.rulesets import NoActiveRuleSet
 from screening.services import intake_evaluate
@@ -24,15 +24,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         folder = Path(options["folder"])
         try:
-            expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CommandError(f"cannot read {folder / 'expected.json'}: {exc}") from exc
+            expected = read_json(str(folder / "expected.json"))
+        except DocumentUnreadable as exc:
+            raise CommandError(f"{folder / 'expected.json'}: {exc}") from exc
         if not isinstance(expected, dict) or not all(
             isinstance(w, dict) and ("verdict" in w or "reject" in w) for w in expected.values()
         ):
             raise CommandError(
                 'expected.json must map each example name to {"verdict", "has"} or {"reject": PATH}'
             )
+        unlisted = sorted(
+            p.stem for p in folder.glob("*.json") if p.stem not in expected and p.name != "expected.json"
+        )
+        if unlisted:
+            raise CommandError(f"examples without an entry in expected.json: {', '.join(unlisted)}")
         mismatches = 0
         for name, wanted in sorted(expected.items()):
             problem = self._check(folder / f"{name}.json", wanted)
@@ -52,9 +57,9 @@ class Command(BaseCommand):
     def _check(path: Path, wanted: dict) -> str | None:
         """None when the example screens as expected; otherwise what differs."""
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            return f"cannot read {path.name}: {exc}"
+            doc = read_json(str(path))
+        except DocumentUnreadable as exc:
+            return f"{path.name}: {exc}"
         try:
             report = intake_evaluate(intake=doc)
         except NoActiveRuleSet as exc:

@@ -2,10 +2,18 @@
 
 import dataclasses
 
-from screening.engine import REGISTRY, RuleSet
+from screening.engine import REGISTRY, RuleSet, ruleset_from_data
 from screening.engine.ruleset import Rule
 
-from .builders import baseline_facts, default_ruleset, reading, screen, with_answers, with_bp
+from .builders import (
+    baseline_facts,
+    default_ruleset,
+    default_ruleset_data,
+    reading,
+    screen,
+    with_answers,
+    with_bp,
+)
 
 CRASH_TITLE = "Rule could not be evaluated"
 
@@ -31,8 +39,10 @@ def raise_runtime_error(ctx, params):
     raise RuntimeError("boom")
 
 
-def break_kind(monkeypatch, name: str) -> None:
+def break_kind(monkeypatch, name: str) -> RuleSet:
+    """The default rule set compiled after every predicate of this kind was made to crash."""
     monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], evaluate=raise_runtime_error))
+    return ruleset_from_data(default_ruleset_data())
 
 
 def test_rule_whose_params_break_at_evaluation_is_a_missing_finding():
@@ -65,9 +75,9 @@ def test_crash_in_one_rule_does_not_stop_the_others():
 
 
 def test_a_crashing_bp_predicate_is_reported_under_each_rule_that_reaches_it(monkeypatch):
-    break_kind(monkeypatch, "bp_mean_at_least")
+    broken = break_kind(monkeypatch, "bp_mean_at_least")
 
-    report = screen(with_bp(reading(145, 85)))
+    report = screen(with_bp(reading(145, 85)), ruleset=broken)
 
     assert report.rule_codes == ("BP-STAGE2", "BP-ELEVATED")
     assert {f.severity for f in report.findings} == {"missing"}
@@ -75,9 +85,9 @@ def test_a_crashing_bp_predicate_is_reported_under_each_rule_that_reaches_it(mon
 
 
 def test_a_crash_under_not_is_never_read_as_does_not_hold(monkeypatch):
-    break_kind(monkeypatch, "diagnosis")
+    broken = break_kind(monkeypatch, "diagnosis")
 
-    report = screen(baseline_facts())
+    report = screen(baseline_facts(), ruleset=broken)
 
     assert "DATA-NO-DIAGNOSIS" in report.rule_codes
     assert "IND-NO-QUALIFYING" in report.rule_codes
@@ -85,9 +95,9 @@ def test_a_crash_under_not_is_never_read_as_does_not_hold(monkeypatch):
 
 
 def test_a_crash_cannot_hide_a_worse_finding(monkeypatch):
-    break_kind(monkeypatch, "medication")
+    broken = break_kind(monkeypatch, "medication")
 
-    report = screen(with_answers(ketamine_hypersensitivity="yes"))
+    report = screen(with_answers(ketamine_hypersensitivity="yes"), ruleset=broken)
 
     assert report.verdict == "contraindicated"
     assert report.findings[0].rule == "MED-KETAMINE-ALLERGY"

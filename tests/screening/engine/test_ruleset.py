@@ -51,6 +51,59 @@ def test_unknown_predicate_kind_names_rule_and_field():
     )
 
 
+def test_a_misspelt_answer_name_is_refused_naming_rule_and_field():
+    def change(data):
+        rule_data(data, "PSY-SUICIDE-IMMINENT")["predicate"]["params"]["answer"] = "suicidal_intent_or_plna"
+
+    assert errors_after(change) == [
+        f"{where('PSY-SUICIDE-IMMINENT')}.predicate.params.answer: 'suicidal_intent_or_plna' is not an intake answer"
+    ]
+
+
+def test_a_value_the_answer_cannot_take_is_refused_naming_rule_and_field():
+    def change(data):
+        rule_data(data, "PSY-SUD-CURRENT")["predicate"]["params"]["values"] = ["yes"]
+
+    [error] = errors_after(change)
+
+    assert error.startswith(
+        f"{where('PSY-SUD-CURRENT')}.predicate.params.values: 'yes' is not a value of substance_use_disorder"
+    )
+
+
+def test_an_unknown_answer_among_several_is_refused():
+    def change(data):
+        rule_data(data, "SUP-UNKNOWN")["predicate"]["params"]["answers"] = [
+            "escort_available",
+            "suport_person",
+        ]
+
+    assert errors_after(change) == [
+        f"{where('SUP-UNKNOWN')}.predicate.params.answers: 'suport_person' is not an intake answer"
+    ]
+
+
+def test_a_value_that_none_of_several_answers_can_take_is_refused():
+    def change(data):
+        rule_data(data, "SUP-UNKNOWN")["predicate"]["params"]["values"] = ["maybe"]
+
+    [error] = errors_after(change)
+
+    assert error.startswith(f"{where('SUP-UNKNOWN')}.predicate.params.values: 'maybe' is not a value of")
+
+
+def test_every_answer_of_the_vocabulary_is_accepted_with_each_of_its_values():
+    from screening.engine.predicates import validate_predicate
+    from screening.engine.vocabulary import ANSWERS
+
+    problems = [
+        validate_predicate({"kind": "answer_in", "params": {"answer": name, "values": list(values)}})
+        for name, values in ANSWERS.items()
+    ]
+
+    assert problems == [[]] * len(ANSWERS)
+
+
 def test_unknown_parameter_names_rule_and_field():
     def change(data):
         rule_data(data, "BP-STAGE2")["predicate"]["params"]["mmHg"] = 1

@@ -1,0 +1,21 @@
+"""A rule set's protocol numbers and day-of-infusion checklist: data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    text: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Protocol:
+    dose_mg_per_kg_low: float = 0.5
+    dose_mg_per_kg_high: float = 1.0
+    infusion_minutes: tuple[int, int] = (40, 60)
+    dose_sources: tuple[str, ...] = ()
+    bp_window_days: int = 30
+    checklist: tuple[ChecklistItem, ...] = ()

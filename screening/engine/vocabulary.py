@@ -1,0 +1,69 @@
+"""The intake vocabulary the engine reads: every categorical answer, its allowed values, and the numbers a
+rule may name. Pure data. The intake validation (screening/intake.py), the patient record and the rule
+validation all take their names and values from here, so a rule cannot name an answer that does not exist.
+"""
+
+from __future__ import annotations
+
+UNKNOWN = "unknown"
+TRI = ("yes", "no", UNKNOWN)
+SEX_AT_BIRTH = ("female", "male", "intersex", UNKNOWN)
+PREGNANCY = ("not_pregnant", "pregnant", "breastfeeding", "not_applicable", UNKNOWN)
+DIAGNOSIS_STATUS = ("active", "in_remission", "history")
+DIAGNOSIS_SEVERITY = ("mild", "moderate", "severe", "unspecified")
+SUICIDAL_IDEATION = ("none", "passive", "active", UNKNOWN)
+SUBSTANCE_USE = ("none", "in_remission", "current", UNKNOWN)
+HEPATIC = ("none", "mild", "moderate", "severe", UNKNOWN)
+
+# Each categorical section of the intake: answer name -> allowed values. Absent means "unknown".
+SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "treatment_history": {"psychotherapy_current": TRI},
+    "psychiatric": {
+        "psychotic_symptoms_current": TRI,
+        "psychosis_history": TRI,
+        "mania_current": TRI,
+        "suicidal_ideation": SUICIDAL_IDEATION,
+        "suicidal_intent_or_plan": TRI,
+        "substance_use_disorder": SUBSTANCE_USE,
+    },
+    "cardiovascular": dict.fromkeys(
+        (
+            "aneurysmal_vascular_disease",
+            "arteriovenous_malformation",
+            "intracerebral_hemorrhage_history",
+            "recent_myocardial_infarction",
+            "unstable_angina",
+            "decompensated_heart_failure",
+            "uncontrolled_arrhythmia",
+            "stable_coronary_disease",
+            "heart_failure_compensated",
+            "valvular_disease",
+            "stroke_history",
+            "hypertensive_encephalopathy_history",
+        ),
+        TRI,
+    ),
+    "other_medical": {
+        "ketamine_hypersensitivity": TRI,
+        "raised_intracranial_pressure": TRI,
+        "hepatic_impairment": HEPATIC,
+        "glaucoma": TRI,
+        "hyperthyroidism_uncontrolled": TRI,
+        "porphyria": TRI,
+        "interstitial_cystitis": TRI,
+        "dementia_or_delirium": TRI,
+        "severe_sleep_apnea": TRI,
+    },
+    "support": {"escort_available": TRI, "support_person": TRI},
+}
+
+# Every answer a rule may test (Facts.answer), with the values it can take.
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "sex_at_birth": SEX_AT_BIRTH,
+    "pregnancy": PREGNANCY,
+    "medications_reconciled": ("yes", "no"),
+    **{name: values for fields in SECTIONS.values() for name, values in fields.items()},
+}
+
+# The numbers a rule may compare or find missing.
+NUMBER_FIELDS = ("failed_antidepressant_trials", "weight_kg", "height_cm")

@@ -1,0 +1,13 @@
+"""Any saved or deleted formulary entry renews the formulary stamp (bulk loads renew it themselves)."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .formulary_store import formulary_changed
+from .models import FormularyEntry
+
+
+@receiver(post_save, sender=FormularyEntry)
+@receiver(post_delete, sender=FormularyEntry)
+def formulary_entry_changed(sender, **kwargs):
+    formulary_changed()

@@ -1,0 +1,144 @@
+"""What never changes is built once per process: a published rule set is compiled once per version and
+content hash, and the formulary lookup is rebuilt only when a formulary change renews its stamp. "Screen
+now" therefore reads neither the rules nor the formulary entries on a warm process."""
+
+import json
+import statistics
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from patients.services import intake_import
+from screening import formulary_store, rulesets
+from screening.formulary_store import current_formulary, formulary_load
+from screening.models import FormularyEntry, RuleSet
+from screening.rulesets import active_ruleset, engine_ruleset, rule_update, ruleset_clone
+from screening.services import screening_run
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def defaults():
+    call_command("load_defaults", stdout=StringIO())
+
+
+@pytest.fixture
+def patient(defaults):
+    return intake_import(doc=json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text()))[0]
+
+
+def tables_read(queries) -> set[str]:
+    """The formulary and rule tables that a query reads as its main table (not a join of a medication
+    row to its formulary entry)."""
+    return {
+        table
+        for query in queries
+        for table in ("screening_formularyentry", "screening_rule")
+        if f'FROM "{table}"' in query["sql"]
+    }
+
+
+def test_a_warm_screen_now_reads_no_formulary_entry_and_no_rule(patient, clinician):
+    screening_run(patient=patient, requested_by=clinician)  # warms this process
+
+    with CaptureQueriesContext(connection) as queries:
+        screening_run(patient=patient, requested_by=clinician)
+
+    assert tables_read(queries.captured_queries) == set()
+
+
+def test_a_cold_process_reads_both_once(patient, clinician, monkeypatch):
+    monkeypatch.setattr(rulesets, "_COMPILED", {})
+    monkeypatch.setattr(formulary_store, "_cached", None)
+
+    with CaptureQueriesContext(connection) as queries:
+        screening_run(patient=patient, requested_by=clinician)
+
+    assert tables_read(queries.captured_queries) == {"screening_formularyentry", "screening_rule"}
+
+
+def test_a_warm_screening_gives_the_same_report_as_a_cold_one(patient, clinician, monkeypatch):
+    warm = screening_run(patient=patient, requested_by=clinician)
+    monkeypatch.setattr(rulesets, "_COMPILED", {})
+    monkeypatch.setattr(formulary_store, "_cached", None)
+
+    cold = screening_run(patient=patient, requested_by=clinician)
+
+    assert cold.report == warm.report
+
+
+def test_a_saved_formulary_entry_is_seen_at_once(defaults):
+    assert current_formulary().lookup("Zzyzxol") is None
+
+    FormularyEntry.objects.create(generic="zzyzxol", atc=["N06AX99"])
+
+    assert current_formulary().lookup("Zzyzxol").drug.generic == "zzyzxol"
+
+
+def test_a_deleted_formulary_entry_is_gone_at_once(defaults):
+    current_formulary()
+    FormularyEntry.objects.get(generic="lamotrigine").delete()
+
+    assert current_formulary().lookup("lamotrigine") is None
+
+
+def test_a_formulary_load_is_seen_at_once(defaults):
+    current_formulary()
+    formulary_load(
+        data={"format": "ketamine-formulary/1", "entries": [{"generic": "zzyzxol", "atc": ["N06AX99"]}]}
+    )
+
+    assert current_formulary().lookup("zzyzxol") is not None
+
+
+def test_a_draft_is_compiled_again_after_each_edit(defaults, rules_admin):
+    draft = ruleset_clone(source=active_ruleset(), version="2026.1-draft", created_by=rules_admin)
+    before = engine_ruleset(draft)
+    rule = draft.rules.get(code="BP-STAGE2")
+
+    rule_update(rule=rule, values={"title": "Blood pressure far too high"}, user=rules_admin)
+    draft = RuleSet.objects.get(pk=draft.pk)
+
+    after = engine_ruleset(draft)
+    assert next(r.title for r in before.rules if r.code == "BP-STAGE2") != "Blood pressure far too high"
+    assert next(r.title for r in after.rules if r.code == "BP-STAGE2") == "Blood pressure far too high"
+
+
+def median_seconds(action, runs: int = 7) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def test_the_cached_rule_set_costs_a_fraction_of_compiling_it(defaults, monkeypatch):
+    row = active_ruleset()
+    engine_ruleset(row)
+
+    def cold():
+        monkeypatch.setattr(rulesets, "_COMPILED", {})
+        engine_ruleset(RuleSet.objects.get(pk=row.pk))
+
+    warm = median_seconds(lambda: engine_ruleset(RuleSet.objects.get(pk=row.pk)))
+
+    assert warm < median_seconds(cold) / 5
+
+
+def test_the_cached_formulary_costs_a_fraction_of_building_it(defaults, monkeypatch):
+    current_formulary()
+
+    def cold():
+        monkeypatch.setattr(formulary_store, "_cached", None)
+        current_formulary()
+
+    warm = median_seconds(current_formulary)
+
+    assert warm < median_seconds(cold) / 5
