@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from .engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
+from .engine.problems import Problem
 from .engine.vocabulary import (  # noqa: F401 (re-exported: the record and the forms read them here)
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
@@ -44,20 +44,6 @@ TOP_LEVEL = (
     "other_medical",
     "support",
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a document: where (its JSON path) and what, for the CLI, forms and the API."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
 
 
 class IntakeInvalid(ValueError):

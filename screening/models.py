@@ -5,6 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .engine import validate_predicate
+from .engine.problems import Problem
 from .engine.ruleset import validate_rule
 from .engine.severity import SEVERITIES
 
@@ -174,20 +175,13 @@ class Rule(models.Model):
         return doc
 
     def clean(self) -> None:
-        errors = {}
-        for message in validate_predicate(self.predicate, "predicate"):
-            errors.setdefault("predicate", []).append(message)
-        for message in validate_rule(self.as_document(), "rule"):
-            field = message.split(":", 1)[0].removeprefix("rule.").split(".", 1)[0]
-            if field != "predicate" and field in {
-                "code",
-                "severity",
-                "title",
-                "action",
-                "sources",
-                "enabled",
-            }:
-                errors.setdefault(field, []).append(message.split(": ", 1)[1])
+        errors: dict[str, list[str]] = {}
+        for problem in validate_predicate(self.predicate, "predicate"):
+            errors.setdefault("predicate", []).append(str(problem))
+        for problem in validate_rule(self.as_document(), "rule"):
+            field = Problem(problem.under("rule"), problem.message).head
+            if field in {"code", "severity", "title", "action", "sources", "enabled"}:
+                errors.setdefault(field, []).append(problem.message)
         if errors:
             raise ValidationError(errors)
 

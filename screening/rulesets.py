@@ -11,8 +11,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from .engine import RuleSet as EngineRuleSet
-from .engine import RuleSetInvalid, content_sha256, ruleset_from_data, validate_ruleset_data
-from .engine.ruleset import validate_rule
+from .engine import RuleSetInvalid, content_sha256, ruleset_from_data
+from .engine.problems import Problem
+from .engine.ruleset import ruleset_problems, validate_rule
 from .engine.testbench import CaseResult, run_cases
 from .formulary_store import current_formulary
 from .intake import facts_from_intake, validate_intake
@@ -85,9 +86,9 @@ def ruleset_import(
     *, data: dict[str, Any], created_by=None, publish: bool = False, note: str = ""
 ) -> RuleSet:
     """Create a rule set from a document, all or nothing. With publish, it also becomes the active set."""
-    errors = validate_ruleset_data(data)
-    if errors:
-        raise RuleSetInvalid(errors)
+    problems = ruleset_problems(data)
+    if problems:
+        raise RuleSetInvalid(problems)
     ruleset = RuleSet.objects.create(
         version=data["version"],
         protocol=data["protocol"],
@@ -137,9 +138,9 @@ def ruleset_publish(*, ruleset: RuleSet, note: str, require_tests: bool = True) 
     if not note or not note.strip():
         reasons.append("a change note is required")
     document = ruleset_document(ruleset)
-    errors = validate_ruleset_data(document)
-    reasons += errors
-    if require_tests and not errors:
+    problems = ruleset_problems(document)
+    reasons += [str(problem) for problem in problems]
+    if require_tests and not problems:
         failed = [r for r in ruleset_test_results(document) if not r.passed]
         reasons += [f"test case fails: {r.rule} [{r.name}]" for r in failed]
     if reasons:
@@ -174,7 +175,7 @@ def rule_update(*, rule: Rule, values: dict[str, Any], user=None) -> Rule:
     """Change one rule of a draft after validating it as the engine would. Raises RuleSetInvalid."""
     rule = Rule.objects.select_for_update().select_related("ruleset").get(pk=rule.pk)
     if not rule.ruleset.is_draft:
-        raise RuleSetInvalid([f"{rule.code}: rule set {rule.ruleset.version} is not a draft"])
+        raise RuleSetInvalid([Problem(rule.code, f"rule set {rule.ruleset.version} is not a draft")])
     candidate = {**rule.as_document(), **values}
     errors = validate_rule(candidate, rule.code)
     if errors:
@@ -195,11 +196,11 @@ def ruleset_settings_update(
     """Change a draft's protocol numbers and test baseline, validated as a whole. Raises RuleSetInvalid."""
     ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
     if not ruleset.is_draft:
-        raise RuleSetInvalid([f"rule set {ruleset.version} is not a draft"])
+        raise RuleSetInvalid([Problem("rule set", f"{ruleset.version} is not a draft")])
     document = {**ruleset_document(ruleset), "protocol": protocol, "test_baseline": test_baseline}
-    errors = validate_ruleset_data(document)
-    if errors:
-        raise RuleSetInvalid(errors)
+    problems = ruleset_problems(document)
+    if problems:
+        raise RuleSetInvalid(problems)
     ruleset.protocol = protocol
     ruleset.test_baseline = test_baseline
     ruleset.sha256 = content_sha256(document)
@@ -213,10 +214,10 @@ def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
     ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
     code = values.get("code", "")
     if not ruleset.is_draft:
-        raise RuleSetInvalid([f"{code}: rule set {ruleset.version} is not a draft"])
+        raise RuleSetInvalid([Problem(code or "rule", f"rule set {ruleset.version} is not a draft")])
     errors = validate_rule(values, code or "rule")
     if ruleset.rules.filter(code=code).exists():
-        errors.append(f"{code}.code: this draft already has a rule {code}")
+        errors.append(Problem(f"{code}.code", f"this draft already has a rule {code}"))
     if errors:
         raise RuleSetInvalid(errors)
     position = (ruleset.rules.order_by("-position").values_list("position", flat=True).first() or 0) + 1
@@ -243,7 +244,7 @@ def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
 def rule_remove(*, rule: Rule, user=None) -> None:
     rule = Rule.objects.select_related("ruleset").get(pk=rule.pk)
     if not rule.ruleset.is_draft:
-        raise RuleSetInvalid([f"{rule.code}: rule set {rule.ruleset.version} is not a draft"])
+        raise RuleSetInvalid([Problem(rule.code, f"rule set {rule.ruleset.version} is not a draft")])
     if user is not None:
         rule._history_user = user
     rule.delete()
@@ -253,7 +254,7 @@ def rule_remove(*, rule: Rule, user=None) -> None:
 @transaction.atomic
 def ruleset_delete_draft(*, ruleset: RuleSet) -> None:
     if not ruleset.is_draft:
-        raise RuleSetInvalid([f"{ruleset.version} is {ruleset.status}: only drafts can be deleted"])
+        raise RuleSetInvalid([Problem(ruleset.version, f"{ruleset.status}: only drafts can be deleted")])
     ruleset.rules.all().delete()
     ruleset.delete()
 

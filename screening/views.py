@@ -14,6 +14,7 @@ from django.views.generic import ListView
 from config.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
 
 from .engine import SEVERITIES, RuleSetInvalid
+from .engine.problems import Problem
 from .impact import impact_preview_start
 from .models import ImpactPreview, Rule, RuleSet
 from .rulesets import (
@@ -161,12 +162,11 @@ class RuleForm(forms.Form):
     def clean_sources(self):
         return [s.strip() for s in self.cleaned_data["sources"].split(",") if s.strip()]
 
-    def add_engine_errors(self, errors, code):
-        """Put each engine validation message on the field it names."""
-        for message in errors:
-            path = message.split(":", 1)[0].removeprefix(code).lstrip(".")
-            field = path.split(".", 1)[0].split("[", 1)[0]
-            self.add_error(field if field in self.FIELDS else None, message)
+    def add_engine_errors(self, problems, code):
+        """Put each engine problem on the field its path names (the rest on the form)."""
+        for problem in problems:
+            field = Problem(problem.under(code), problem.message).head
+            self.add_error(field if field in self.FIELDS else None, str(problem))
 
 
 class RuleSetSettingsForm(forms.Form):
@@ -178,10 +178,9 @@ class RuleSetSettingsForm(forms.Form):
         help_text="The ketamine-intake/1 document each rule's test cases are merged onto."
     )
 
-    def add_engine_errors(self, errors):
-        for message in errors:
-            field = message.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
-            self.add_error(field if field in self.fields else None, message)
+    def add_engine_errors(self, problems):
+        for problem in problems:
+            self.add_error(problem.head if problem.head in self.fields else None, str(problem))
 
 
 class RuleSetSettingsView(RulesAdminView):
@@ -214,7 +213,7 @@ class RuleSetSettingsView(RulesAdminView):
                     test_baseline=form.cleaned_data["test_baseline"] or {},
                 )
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.errors)
+                form.add_engine_errors(exc.problems)
             else:
                 messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
                 return redirect("screening:ruleset_detail", pk=pk)
@@ -252,7 +251,7 @@ class RuleAddView(RulesAdminView):
             try:
                 rule_add(ruleset=ruleset, values={**form.cleaned_data, "code": code}, user=request.user)
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.errors, code)
+                form.add_engine_errors(exc.problems, code)
             else:
                 messages.success(request, f"{code} added to draft {ruleset.version}.")
                 return redirect("screening:ruleset_detail", pk=pk)
@@ -322,7 +321,7 @@ class RuleEditView(RulesAdminView):
             try:
                 rule_update(rule=rule, values=values, user=request.user)
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.errors, rule.code)
+                form.add_engine_errors(exc.problems, rule.code)
             else:
                 failing = [
                     r

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .problems import Problem
 from .vocabulary import ANSWERS, NUMBER_FIELDS
 
 if TYPE_CHECKING:
@@ -85,32 +86,32 @@ def fmt_number(value: float) -> str:
 # ---------------------------------------------------------------------------------------------- validation
 
 
-def _check_param(value: Any, spec: Param, where: str) -> list[str]:
+def _check_param(value: Any, spec: Param, where: str) -> list[Problem]:
     t = spec.type
     if t == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return [] if ok else [f"{where}: expected a whole number, got {value!r}"]
+        return [] if ok else [Problem(where, f"expected a whole number, got {value!r}")]
     if t == "number":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return [] if ok else [f"{where}: expected a number, got {value!r}"]
+        return [] if ok else [Problem(where, f"expected a number, got {value!r}")]
     if t == "bool":
-        return [] if isinstance(value, bool) else [f"{where}: expected true or false, got {value!r}"]
+        return [] if isinstance(value, bool) else [Problem(where, f"expected true or false, got {value!r}")]
     if t == "str":
         if not isinstance(value, str) or not value:
-            return [f"{where}: expected text, got {value!r}"]
+            return [Problem(where, f"expected text, got {value!r}")]
         if spec.choices and value not in spec.choices:
-            return [f"{where}: {value!r} is not one of {', '.join(spec.choices)}"]
+            return [Problem(where, f"{value!r} is not one of {', '.join(spec.choices)}")]
         return []
     if t == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            return [f"{where}: expected a list of text values, got {value!r}"]
+            return [Problem(where, f"expected a list of text values, got {value!r}")]
         bad = [v for v in value if spec.choices and v not in spec.choices]
-        return [f"{where}: {v!r} is not one of {', '.join(spec.choices)}" for v in bad]
+        return [Problem(where, f"{v!r} is not one of {', '.join(spec.choices)}") for v in bad]
     if t == "predicate":
         return validate_predicate(value, where)
     if t == "predicate_list":
         if not isinstance(value, list) or not value:
-            return [f"{where}: expected a non-empty list of predicates"]
+            return [Problem(where, "expected a non-empty list of predicates")]
         errors: list[str] = []
         for i, item in enumerate(value):
             errors += validate_predicate(item, f"{where}[{i}]")
@@ -118,25 +119,29 @@ def _check_param(value: Any, spec: Param, where: str) -> list[str]:
     raise AssertionError(f"unknown parameter type {t}")  # a bug in the registry, not in data
 
 
-def validate_predicate(predicate: Any, where: str = "predicate") -> list[str]:
+def validate_predicate(predicate: Any, where: str = "predicate") -> list[Problem]:
     if not isinstance(predicate, dict):
-        return [f"{where}: must be an object with 'kind' and 'params'"]
-    errors = [f"{where}.{key}: unknown field" for key in sorted(set(predicate) - {"kind", "params"})]
+        return [Problem(where, "must be an object with 'kind' and 'params'")]
+    errors = [
+        Problem(f"{where}.{key}", "unknown field") for key in sorted(set(predicate) - {"kind", "params"})
+    ]
     name = predicate.get("kind")
     spec = REGISTRY.get(name) if isinstance(name, str) else None
     if spec is None:
         return errors + [
-            f"{where}.kind: {name!r} is not a known predicate kind ({', '.join(sorted(REGISTRY))})"
+            Problem(
+                f"{where}.kind", f"{name!r} is not a known predicate kind ({', '.join(sorted(REGISTRY))})"
+            )
         ]
     params = predicate.get("params", {})
     if not isinstance(params, dict):
-        return errors + [f"{where}.params: must be an object"]
+        return errors + [Problem(f"{where}.params", "must be an object")]
     for key in sorted(set(params) - set(spec.params)):
-        errors.append(f"{where}.params.{key}: not a parameter of {name}")
+        errors.append(Problem(f"{where}.params.{key}", f"not a parameter of {name}"))
     for key, pspec in spec.params.items():
         if key not in params:
             if pspec.required:
-                errors.append(f"{where}.params.{key}: required by {name}")
+                errors.append(Problem(f"{where}.params.{key}", f"required by {name}"))
             continue
         errors += _check_param(params[key], pspec, f"{where}.params.{key}")
     if not errors and spec.check is not None:
@@ -192,17 +197,21 @@ def _merge(hits: list[Hit]) -> Hit:
 # ---------------------------------------------------------------------------------------------- answers
 
 
-def _known_answers(names: list[str], values: list[str], where: str, field: str) -> list[str]:
+def _known_answers(names: list[str], values: list[str], where: str, field: str) -> list[Problem]:
     """Every named answer exists in the intake vocabulary, and every value is one that (one of) them can
     take: a rule on a misspelt answer or value could never fire, so it is refused."""
     errors = [
-        f"{where}.params.{field}: {name!r} is not an intake answer" for name in names if name not in ANSWERS
+        Problem(f"{where}.params.{field}", f"{name!r} is not an intake answer")
+        for name in names
+        if name not in ANSWERS
     ]
     allowed = {v for name in names if name in ANSWERS for v in ANSWERS[name]}
     if not errors:
         errors += [
-            f"{where}.params.values: {value!r} is not a value of {', '.join(names)} "
-            f"({', '.join(sorted(allowed))})"
+            Problem(
+                f"{where}.params.values",
+                f"{value!r} is not a value of {', '.join(names)} ({', '.join(sorted(allowed))})",
+            )
             for value in values
             if value not in allowed
         ]

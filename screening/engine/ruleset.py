@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .predicates import Compiled, compile_predicate, validate_predicate
+from .problems import Problem
 from .protocol import ChecklistItem, Protocol
 from .severity import SEVERITIES
 
@@ -18,9 +19,14 @@ SOURCE_ID = re.compile(r"^(?:S[1-5]|A(?:[1-9]|1[0-4]))$")
 
 
 class RuleSetInvalid(ValueError):
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.errors))
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Each problem as one line, "path: message"."""
+        return [str(problem) for problem in self.problems]
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _validate_protocol(protocol: Any) -> list[str]:
+def _validate_protocol(protocol: Any) -> list[Problem]:
     if not isinstance(protocol, dict):
-        return ["protocol: must be an object"]
+        return [Problem("protocol", "must be an object")]
     errors = []
     allowed = {"dose_mg_per_kg", "infusion_minutes", "dose_sources", "bp_window_days", "checklist"}
     for key in sorted(set(protocol) - allowed):
-        errors.append(f"protocol.{key}: unknown field")
+        errors.append(Problem(f"protocol.{key}", "unknown field"))
     dose = protocol.get("dose_mg_per_kg")
     if not (
         isinstance(dose, list)
@@ -77,7 +83,9 @@ def _validate_protocol(protocol: Any) -> list[str]:
         and all(_is_number(v) and v > 0 for v in dose)
         and dose[0] <= dose[1]
     ):
-        errors.append("protocol.dose_mg_per_kg: must be [low, high], positive numbers, low <= high")
+        errors.append(
+            Problem("protocol.dose_mg_per_kg", "must be [low, high], positive numbers, low <= high")
+        )
     minutes = protocol.get("infusion_minutes")
     if not (
         isinstance(minutes, list)
@@ -85,14 +93,16 @@ def _validate_protocol(protocol: Any) -> list[str]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in minutes)
         and minutes[0] <= minutes[1]
     ):
-        errors.append("protocol.infusion_minutes: must be [shortest, longest], positive whole minutes")
+        errors.append(
+            Problem("protocol.infusion_minutes", "must be [shortest, longest], positive whole minutes")
+        )
     window = protocol.get("bp_window_days")
     if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
-        errors.append("protocol.bp_window_days: must be a whole number of days from 1 to 365")
+        errors.append(Problem("protocol.bp_window_days", "must be a whole number of days from 1 to 365"))
     errors += _validate_sources(protocol.get("dose_sources", []), "protocol.dose_sources")
     checklist = protocol.get("checklist", [])
     if not isinstance(checklist, list):
-        errors.append("protocol.checklist: must be a list")
+        errors.append(Problem("protocol.checklist", "must be a list"))
     else:
         for i, item in enumerate(checklist):
             where = f"protocol.checklist[{i}]"
@@ -101,86 +111,99 @@ def _validate_protocol(protocol: Any) -> list[str]:
                 or not isinstance(item.get("text"), str)
                 or not item["text"].strip()
             ):
-                errors.append(f"{where}.text: required")
+                errors.append(Problem(f"{where}.text", "required"))
                 continue
             errors += _validate_sources(item.get("sources", []), f"{where}.sources")
     return errors
 
 
-def _validate_sources(sources: Any, where: str) -> list[str]:
+def _validate_sources(sources: Any, where: str) -> list[Problem]:
     if not isinstance(sources, list):
-        return [f"{where}: must be a list of source ids such as S5 or A1"]
+        return [Problem(where, "must be a list of source ids such as S5 or A1")]
     return [
-        f"{where}[{i}]: {s!r} is not a source id (S1-S5, A1-A14)"
+        Problem(f"{where}[{i}]", f"{s!r} is not a source id (S1-S5, A1-A14)")
         for i, s in enumerate(sources)
         if not (isinstance(s, str) and SOURCE_ID.match(s))
     ]
 
 
-def _validate_tests(tests: Any, where: str) -> list[str]:
+def _validate_tests(tests: Any, where: str) -> list[Problem]:
     if not isinstance(tests, list):
-        return [f"{where}: must be a list of test cases"]
+        return [Problem(where, "must be a list of test cases")]
     errors = []
     for i, case in enumerate(tests):
         path = f"{where}[{i}]"
         if not isinstance(case, dict):
-            errors.append(f"{path}: must be an object with name, intake and fires")
+            errors.append(Problem(path, "must be an object with name, intake and fires"))
             continue
-        errors += [f"{path}.{key}: unknown field" for key in sorted(set(case) - {"name", "intake", "fires"})]
+        errors += [
+            Problem(f"{path}.{key}", "unknown field")
+            for key in sorted(set(case) - {"name", "intake", "fires"})
+        ]
         if not isinstance(case.get("fires"), bool):
-            errors.append(f"{path}.fires: must be true or false")
+            errors.append(Problem(f"{path}.fires", "must be true or false"))
         if not isinstance(case.get("intake", {}), dict):
-            errors.append(f"{path}.intake: must be an object (merged onto the rule set's test_baseline)")
+            errors.append(
+                Problem(f"{path}.intake", "must be an object (merged onto the rule set's test_baseline)")
+            )
         if not isinstance(case.get("name", ""), str):
-            errors.append(f"{path}.name: must be text")
+            errors.append(Problem(f"{path}.name", "must be text"))
     return errors
 
 
-def validate_rule(rule: Any, where: str) -> list[str]:
+def validate_rule(rule: Any, where: str) -> list[Problem]:
     if not isinstance(rule, dict):
-        return [f"{where}: must be an object"]
+        return [Problem(where, "must be an object")]
     errors = []
     allowed = {"code", "severity", "title", "action", "sources", "enabled", "predicate", "tests"}
     for key in sorted(set(rule) - allowed):
-        errors.append(f"{where}.{key}: unknown field")
+        errors.append(Problem(f"{where}.{key}", "unknown field"))
     code = rule.get("code")
     if not (isinstance(code, str) and RULE_CODE.match(code)):
-        errors.append(f"{where}.code: {code!r} is not a rule code like BP-STAGE2")
+        errors.append(Problem(f"{where}.code", f"{code!r} is not a rule code like BP-STAGE2"))
     if rule.get("severity") not in SEVERITIES:
-        errors.append(f"{where}.severity: {rule.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
+        errors.append(
+            Problem(f"{where}.severity", f"{rule.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
+        )
     for text_field in ("title", "action"):
         value = rule.get(text_field)
         if not (isinstance(value, str) and value.strip()):
-            errors.append(f"{where}.{text_field}: required text")
+            errors.append(Problem(f"{where}.{text_field}", "required text"))
     errors += _validate_sources(rule.get("sources"), f"{where}.sources")
     errors += _validate_tests(rule.get("tests", []), f"{where}.tests")
     if not isinstance(rule.get("enabled", True), bool):
-        errors.append(f"{where}.enabled: must be true or false")
+        errors.append(Problem(f"{where}.enabled", "must be true or false"))
     if "predicate" not in rule:
-        errors.append(f"{where}.predicate: required")
+        errors.append(Problem(f"{where}.predicate", "required"))
     else:
         errors += validate_predicate(rule["predicate"], f"{where}.predicate")
     return errors
 
 
 def validate_ruleset_data(data: Any) -> list[str]:
+    """Every problem of a rule-set document as one line, "path: message" (for messages and logs)."""
+    return [str(problem) for problem in ruleset_problems(data)]
+
+
+def ruleset_problems(data: Any) -> list[Problem]:
+    """Every problem of a rule-set document, each with its path (rules[3] (BP-STAGE2).predicate.kind)."""
     if not isinstance(data, dict):
-        return ["rule set: must be a JSON object"]
+        return [Problem("rule set", "must be a JSON object")]
     errors = []
     allowed = {"format", "version", "note", "protocol", "rules", "test_baseline"}
     for key in sorted(set(data) - allowed):
-        errors.append(f"{key}: unknown field")
+        errors.append(Problem(key, "unknown field"))
     if data.get("format", "ketamine-ruleset/1") != "ketamine-ruleset/1":
-        errors.append(f"format: {data.get('format')!r} is not ketamine-ruleset/1")
+        errors.append(Problem("format", f"{data.get('format')!r} is not ketamine-ruleset/1"))
     version = data.get("version")
     if not (isinstance(version, str) and 1 <= len(version) <= 40):
-        errors.append("version: required, 1-40 characters")
+        errors.append(Problem("version", "required, 1-40 characters"))
     errors += _validate_protocol(data.get("protocol"))
     if not isinstance(data.get("test_baseline", {}), dict):
-        errors.append("test_baseline: must be an intake object")
+        errors.append(Problem("test_baseline", "must be an intake object"))
     rules = data.get("rules")
     if not isinstance(rules, list) or not rules:
-        errors.append("rules: must be a non-empty list")
+        errors.append(Problem("rules", "must be a non-empty list"))
         return errors
     seen: set[str] = set()
     for i, rule in enumerate(rules):
@@ -189,16 +212,16 @@ def validate_ruleset_data(data: Any) -> list[str]:
         errors += validate_rule(rule, where)
         if isinstance(label, str):
             if label in seen:
-                errors.append(f"{where}.code: duplicate rule code")
+                errors.append(Problem(f"{where}.code", "duplicate rule code"))
             seen.add(label)
     return errors
 
 
 def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
     """Parse a validated rule set document into the engine's frozen form. Raises RuleSetInvalid."""
-    errors = validate_ruleset_data(data)
-    if errors:
-        raise RuleSetInvalid(errors)
+    problems = ruleset_problems(data)
+    if problems:
+        raise RuleSetInvalid(problems)
     p = data["protocol"]
     protocol = Protocol(
         dose_mg_per_kg_low=float(p["dose_mg_per_kg"][0]),
