@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from config.roles import has_any_role
-from config.tokens import api_token_user
+from core.roles import has_any_role
+from core.tokens import api_token_user
 
 FORBIDDEN = "Your role does not give access to this."
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from config.roles import EDIT_RECORDS, READ_REPORTS
+from core.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from patients.selectors import patient_record
 from patients.services import intake_export, intake_import

@@ -4,8 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from api.urls import api_urls
-
-from .views import HealthView, HomeView
+from core.views import HealthView, HomeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
-from config.roles import EDIT_RECORDS, RoleRequiredMixin
-from config.search import SessionSearchMixin
+from core.roles import EDIT_RECORDS, RoleRequiredMixin
+from core.search import SessionSearchMixin
 
 from .forms import (
     NONE_OF_THESE,

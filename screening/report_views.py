@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from config.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
-from config.search import SessionSearchMixin
+from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
+from core.search import SessionSearchMixin
 from patients.models import Patient
 
 from .intake import IntakeInvalid

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from config.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
+from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
 
 from .engine import SEVERITIES, RuleSetInvalid
 from .engine.problems import Problem

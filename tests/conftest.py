@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from config.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"  # in-repo copies of the contract examples (.ci/run compares them)

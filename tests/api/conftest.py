@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from config.roles import CLINICIAN
-from config.tokens import api_token_create
+from core.roles import CLINICIAN
+from core.tokens import api_token_create
 from patients.services import intake_import
 from screening.services import finding_override, screening_run
 from tests.conftest import EXAMPLES

@@ -9,8 +9,8 @@ from django.db import connection
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
-from config.models import ApiToken
-from config.tokens import api_token_create, api_token_revoke
+from core.models import ApiToken
+from core.tokens import api_token_create, api_token_revoke
 from patients.models import Patient
 
 from .conftest import API, example

@@ -75,7 +75,7 @@ def test_an_export_date_outside_1900_to_2100_is_400(clinician_api, import_exampl
 
 
 def test_a_content_length_that_is_not_a_number_is_400(client, clinician, defaults):
-    from config.tokens import api_token_create
+    from core.tokens import api_token_create
 
     _, secret = api_token_create(user=clinician)
     response = client.generic(

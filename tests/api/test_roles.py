@@ -1,4 +1,4 @@
-"""Every operation needs the role its web page needs (config.roles): EDIT_RECORDS (clinicians) for intake,
+"""Every operation needs the role its web page needs (core.roles): EDIT_RECORDS (clinicians) for intake,
 screening and review; READ_REPORTS (clinicians and report staff) to read a screening and export its PDF.
 A wrong role is 403 {"error"}, whatever ids it names."""
 

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from config.roles import CLINICIAN, REPORT_STAFF
-from config.tokens import api_token_create
+from core.roles import CLINICIAN, REPORT_STAFF
+from core.tokens import api_token_create
 from patients.services import intake_import
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, child_env, service_unavailable, venv_bin

@@ -52,8 +52,9 @@ def project_copy(tmp_path):
     copy = tmp_path / "project"
     copy.mkdir()
     shutil.copytree(ROOT / "config", copy / "config", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("api", "patients", "screening", "templates", "static", "fixtures", "manage.py"):
-        (copy / name).symlink_to(ROOT / name)
+    for entry in ROOT.iterdir():
+        if entry.name not in {"config", ".env", ".git", "db.sqlite3"}:
+            (copy / entry.name).symlink_to(entry)
     write_env(copy / ".env", "DJANGO_DEBUG=1\n")
     return copy
 

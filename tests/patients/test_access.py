@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from config.roles import REPORT_STAFF, RULES_ADMIN
+from core.roles import REPORT_STAFF, RULES_ADMIN
 from patients.models import BloodPressureReading, Diagnosis, MedicationEntry
 from patients.urls import urlpatterns
 

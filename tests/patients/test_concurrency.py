@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.roles import CLINICIAN
+from core.roles import CLINICIAN
 
 from .pages import input_value, shows
 

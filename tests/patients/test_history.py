@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.roles import CLINICIAN
+from core.roles import CLINICIAN
 from patients.models import MedicationEntry, Patient
 from patients.selectors import medication_list_fingerprint
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from config.roles import CLINICIAN
+from core.roles import CLINICIAN
 from patients.models import Patient
 from patients.services import intake_import
 from screening.models import FindingOverride, RuleSet, Screening, SignOff

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from config.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
 
 # Demo-only credentials, documented in the README. Never created outside DEBUG (`make run`).
 DEMO_ACCOUNTS = (

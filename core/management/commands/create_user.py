@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from config.roles import ROLE_SLUGS
+from core.roles import ROLE_SLUGS
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.models import ApiToken
-from config.tokens import api_token_create, api_token_revoke
-from config.users import user_named
+from core.models import ApiToken
+from core.tokens import api_token_create, api_token_revoke
+from core.users import user_named
 
 
 class Command(BaseCommand):

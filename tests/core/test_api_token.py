@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from config.models import ApiToken
-from config.roles import CLINICIAN
-from config.tokens import TOKEN_PREFIX, api_token_create, api_token_user
+from core.models import ApiToken
+from core.roles import CLINICIAN
+from core.tokens import TOKEN_PREFIX, api_token_create, api_token_user
 
 pytestmark = pytest.mark.django_db
 

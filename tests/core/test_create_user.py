@@ -3,11 +3,11 @@
 from io import StringIO
 
 import pytest
+from core.management.commands.create_user import Command
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from config.management.commands.create_user import Command
-from config.roles import ROLE_SLUGS
+from core.roles import ROLE_SLUGS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.tokens import api_tokens_revoke_all
-from config.users import user_named
+from core.tokens import api_tokens_revoke_all
+from core.users import user_named
 
 
 class Command(BaseCommand):

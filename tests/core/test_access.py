@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from config.roles import ALL_ROLES
+from core.roles import ALL_ROLES
 
 pytestmark = pytest.mark.django_db
 
