@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "ninja",
     "core.apps.CoreConfig",
+    "formulary",
     "patients",
     "screening",
     "api",

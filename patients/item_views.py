@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from screening.formulary_store import current_formulary
+from formulary.selectors import current_formulary
 
 from .forms import BloodPressureForm, DiagnosisForm, MedicationForm
 from .models import BloodPressureReading, Diagnosis, MedicationEntry, Patient

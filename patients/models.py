@@ -185,7 +185,7 @@ class MedicationEntry(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField("Medication (as typed)", max_length=100)
     formulary_entry = models.ForeignKey(
-        "screening.FormularyEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "formulary.FormularyEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     dose_mg = models.DecimalField("Dose (mg)", max_digits=9, decimal_places=3, null=True, blank=True)
     times_per_day = models.PositiveSmallIntegerField(

@@ -9,8 +9,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from formulary.lookup import Formulary
 from screening.engine import Facts
-from screening.formulary import Formulary
 from screening.intake import INTAKE_FORMAT, facts_from_intake, validate_intake
 
 from .models import ANSWER_SECTIONS, BloodPressureReading, MedicationEntry, Patient

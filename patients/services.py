@@ -10,10 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from screening.formulary import Formulary
-from screening.formulary_store import current_formulary
+from formulary.models import FormularyEntry
+from formulary.selectors import current_formulary, formulary_entry_for
 from screening.intake import IntakeInvalid, Problem, validate_intake
-from screening.models import FormularyEntry
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
@@ -45,13 +44,6 @@ def patient_section_update(
         patient._history_user = user
     patient.save()
     return patient
-
-
-def formulary_entry_for(name: str, formulary: Formulary | None = None) -> FormularyEntry | None:
-    hit = (formulary or current_formulary()).lookup(name)
-    if hit is None:
-        return None
-    return FormularyEntry.objects.filter(generic=hit.drug.generic).first()
 
 
 def _medication_list_changed(patient: Patient) -> None:

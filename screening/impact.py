@@ -9,10 +9,11 @@ from typing import Any
 
 from django.db import transaction
 
+from formulary.lookup import Formulary
+from formulary.selectors import current_formulary
+
 from .engine import RuleSet as EngineRuleSet
 from .engine import evaluate
-from .formulary import Formulary
-from .formulary_store import current_formulary
 from .intake import IntakeInvalid, facts_from_intake, validate_intake
 from .models import ImpactPreview, RuleSet, Screening
 from .rulesets import engine_ruleset

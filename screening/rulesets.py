@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from formulary.selectors import current_formulary
+
 from .engine import RuleSet as EngineRuleSet
 from .engine import RuleSetInvalid, content_sha256, ruleset_from_data
 from .engine.problems import Problem
 from .engine.ruleset import ruleset_problems, validate_rule
 from .engine.testbench import CaseResult, run_cases
-from .formulary_store import current_formulary
 from .intake import facts_from_intake, validate_intake
 from .models import Rule, RuleSet
 

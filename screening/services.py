@@ -11,11 +11,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from formulary.lookup import Formulary
+from formulary.selectors import current_formulary
+
 from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
-from .formulary import Formulary
-from .formulary_store import current_formulary
 from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
 from .rulesets import active_ruleset, engine_ruleset

@@ -11,10 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from formulary.lookup import Formulary  # noqa: E402
 from screening.engine import ruleset_from_data  # noqa: E402
 from screening.engine.evaluate import evaluate  # noqa: E402
 from screening.engine.facts import BloodPressureReading, Diagnosis, Facts, Medication  # noqa: E402
-from screening.formulary import Formulary  # noqa: E402
 
 MEDICATIONS = [
     "Klonopin",

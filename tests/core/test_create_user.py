@@ -3,10 +3,10 @@
 from io import StringIO
 
 import pytest
-from core.management.commands.create_user import Command
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from core.management.commands.create_user import Command
 from core.roles import ROLE_SLUGS
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from screening.models import FormularyEntry
+from formulary.models import FormularyEntry
 
 from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory, PatientFactory
 

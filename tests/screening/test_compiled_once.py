@@ -12,10 +12,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from formulary import selectors as formulary_selectors
+from formulary.models import FormularyEntry
+from formulary.selectors import current_formulary
+from formulary.services import formulary_load
 from patients.services import intake_import
-from screening import formulary_store, rulesets
-from screening.formulary_store import current_formulary, formulary_load
-from screening.models import FormularyEntry, RuleSet
+from screening import rulesets
+from screening.models import RuleSet
 from screening.rulesets import active_ruleset, engine_ruleset, rule_update, ruleset_clone
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
@@ -55,7 +58,7 @@ def test_a_warm_screen_now_reads_no_formulary_entry_and_no_rule(patient, clinici
 
 def test_a_cold_process_reads_both_once(patient, clinician, monkeypatch):
     monkeypatch.setattr(rulesets, "_COMPILED", {})
-    monkeypatch.setattr(formulary_store, "_cached", None)
+    monkeypatch.setattr(formulary_selectors, "_cached", None)
 
     with CaptureQueriesContext(connection) as queries:
         screening_run(patient=patient, requested_by=clinician)
@@ -66,7 +69,7 @@ def test_a_cold_process_reads_both_once(patient, clinician, monkeypatch):
 def test_a_warm_screening_gives_the_same_report_as_a_cold_one(patient, clinician, monkeypatch):
     warm = screening_run(patient=patient, requested_by=clinician)
     monkeypatch.setattr(rulesets, "_COMPILED", {})
-    monkeypatch.setattr(formulary_store, "_cached", None)
+    monkeypatch.setattr(formulary_selectors, "_cached", None)
 
     cold = screening_run(patient=patient, requested_by=clinician)
 
@@ -136,7 +139,7 @@ def test_the_cached_formulary_costs_a_fraction_of_building_it(defaults, monkeypa
     current_formulary()
 
     def cold():
-        monkeypatch.setattr(formulary_store, "_cached", None)
+        monkeypatch.setattr(formulary_selectors, "_cached", None)
         current_formulary()
 
     warm = median_seconds(current_formulary)

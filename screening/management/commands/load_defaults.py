@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from formulary.services import FormularyInvalid, formulary_load
 from screening.engine import RuleSetInvalid, content_sha256
-from screening.formulary_store import FormularyInvalid, formulary_load
 from screening.models import RuleSet
 from screening.rulesets import ruleset_import
 

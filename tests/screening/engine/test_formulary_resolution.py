@@ -5,8 +5,8 @@ from functools import cache
 
 import pytest
 
+from formulary.lookup import Formulary
 from screening.engine.facts import Medication
-from screening.formulary import Formulary
 
 from .builders import FORMULARY_PATH, screen, taking
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .engine.facts import Drug
+from screening.engine.facts import Drug
 
 # Words that name a salt, a release form or a dosage form: "sertraline HCl", "lithium carbonate ER".
 SALT_AND_FORM_WORDS = frozenset(

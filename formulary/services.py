@@ -1,4 +1,4 @@
-"""The formulary between its fixture, the database and the pure lookup."""
+"""Writes to the formulary: loading its fixture (validated whole) and renewing its stamp."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 
-from .formulary import Formulary
 from .models import FormularyEntry, FormularyStamp
 
 FORMULARY_FORMAT = "ketamine-formulary/1"
@@ -84,19 +83,3 @@ def formulary_changed() -> None:
     stamp = uuid.uuid4().hex
     if not FormularyStamp.objects.update(stamp=stamp):
         FormularyStamp.objects.create(stamp=stamp)
-
-
-_cached: tuple[str, Formulary] | None = None
-
-
-def current_formulary() -> Formulary:
-    """The formulary as a lookup: rebuilt (one query) only when the stamp changed since this process built
-    it, so a screening or an autocomplete keystroke reads one small row instead of every entry."""
-    global _cached
-    stamp = FormularyStamp.objects.values_list("stamp", flat=True).first()
-    if stamp and _cached is not None and _cached[0] == stamp:
-        return _cached[1]
-    formulary = Formulary(entry.as_entry() for entry in FormularyEntry.objects.all())
-    if stamp:
-        _cached = (stamp, formulary)
-    return formulary

@@ -9,9 +9,10 @@ from collections import defaultdict
 
 import pytest
 
-from screening.formulary import Formulary, name_key
-from screening.formulary_store import FormularyInvalid, current_formulary, formulary_load
-from screening.models import FormularyEntry
+from formulary.lookup import Formulary, name_key
+from formulary.models import FormularyEntry
+from formulary.selectors import current_formulary
+from formulary.services import FormularyInvalid, formulary_load
 from tests.conftest import ROOT
 
 FIXTURE = json.loads((ROOT / "fixtures" / "formulary.json").read_text(encoding="utf-8"))

@@ -3,8 +3,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .formulary_store import formulary_changed
 from .models import FormularyEntry
+from .services import formulary_changed
 
 
 @receiver(post_save, sender=FormularyEntry)
