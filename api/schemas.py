@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
-from screening.intake import EARLIEST, INTAKE_FORMAT, LATEST, SECTIONS, unstorable_text
+from screening.engine.vocabulary import SECTIONS
+from screening.intake import EARLIEST, INTAKE_FORMAT, LATEST, unstorable_text
 from screening.services import OVERRIDE_REASON_MAX
 
 # A database id in a URL: bounded so that no number reaches the database as an overflow.

@@ -15,11 +15,11 @@ from core.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from patients.selectors import patient_record
 from patients.services import intake_export, intake_import
+from rules.selectors import NoActiveRuleSet
 from screening.documents import DocumentUnreadable, parse_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid
 from screening.models import FindingOverride, Screening, SignOff
-from screening.rulesets import NoActiveRuleSet
 from screening.services import (
     ScreeningRefused,
     effective_verdict,

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "core.apps.CoreConfig",
     "formulary",
     "patients",
+    "rules",
     "screening",
     "api",
 ]

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
-from screening.intake import (
+from screening.engine.vocabulary import (
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
     HEPATIC,

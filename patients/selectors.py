@@ -149,34 +149,6 @@ def patient_facts(patient: Patient, assessed_on: date, formulary: Formulary) -> 
     return valid, facts_from_intake(valid, formulary.resolve)
 
 
-def screening_history(patient: Patient) -> list[dict[str, Any]]:
-    """The patient's screenings, newest first, each with the findings added and removed since the one before."""
-    from screening.models import Screening
-    from screening.presentation import verdict_display
-
-    screenings = list(
-        Screening.objects.filter(patient=patient)
-        .select_related("signoff")
-        .only("id", "created_at", "verdict", "rule_codes", "signoff__id")
-        .order_by("created_at", "pk")
-    )
-    rows, previous = [], None
-    for screening in screenings:
-        codes = set(screening.rule_codes)
-        rows.append(
-            {
-                "screening": screening,
-                "verdict": verdict_display(screening.verdict),
-                "first": previous is None,
-                "added": sorted(codes - previous) if previous is not None else [],
-                "removed": sorted(previous - codes) if previous is not None else [],
-                "signed": hasattr(screening, "signoff") and screening.signoff is not None,
-            }
-        )
-        previous = codes
-    return list(reversed(rows))
-
-
 def fingerprint(*values: Any) -> str:
     """A short digest of what a form showed, to refuse a save when someone changed it in between."""
     import hashlib

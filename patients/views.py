@@ -31,7 +31,6 @@ from .selectors import (
     medication_list_fingerprint,
     patient_record,
     patient_search,
-    screening_history,
     section_completeness,
 )
 from .services import StaleEdit, patient_section_update
@@ -156,7 +155,6 @@ def patient_page_context(patient, **overrides):
         "medication_form": MedicationForm(),
         "bp_form": BloodPressureForm(),
     }
-    context["screenings"] = screening_history(patient)
     context.update(overrides)
     return context
 

@@ -11,12 +11,14 @@ from django.db import transaction
 
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
+from rules.models import RuleSet
+from rules.selectors import engine_ruleset
 
 from .engine import RuleSet as EngineRuleSet
 from .engine import evaluate
 from .intake import IntakeInvalid, facts_from_intake, validate_intake
-from .models import ImpactPreview, RuleSet, Screening
-from .rulesets import engine_ruleset
+from .models import ImpactPreview, Screening
+from .tasks import impact_preview_task
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 25
@@ -73,8 +75,6 @@ def impact_compute(
 
 @transaction.atomic
 def impact_preview_start(*, ruleset: RuleSet, user, limit: int = 500) -> ImpactPreview:
-    from .tasks import impact_preview_task
-
     preview = ImpactPreview.objects.create(
         ruleset=ruleset, ruleset_sha256=ruleset.sha256, requested_by=user, limit=limit
     )

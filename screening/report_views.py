@@ -10,11 +10,11 @@ from django.views.generic import ListView
 from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
 from core.search import SessionSearchMixin
 from patients.models import Patient
+from rules.selectors import NoActiveRuleSet
 
 from .intake import IntakeInvalid
 from .models import FindingOverride, Screening, SignOff
 from .presentation import report_context, verdict_display
-from .rulesets import NoActiveRuleSet
 from .services import (
     OVERRIDE_REASON_MAX,
     ScreeningRefused,

@@ -13,13 +13,15 @@ from django.utils import timezone
 
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
+from patients.selectors import patient_facts, patient_record
+from rules.selectors import active_ruleset, engine_ruleset
 
 from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
 from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
-from .rulesets import active_ruleset, engine_ruleset
+from .tasks import render_report_pdf_task
 
 
 def intake_evaluate(
@@ -70,8 +72,6 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
 
     Raises IntakeInvalid when the stored record cannot be screened (each problem by path).
     """
-    from patients.selectors import patient_facts, patient_record
-
     as_of = as_of or timezone.localdate()
     record = patient_record(patient.pk)
     ruleset_row = active_ruleset()
@@ -223,8 +223,6 @@ def pdf_for_download(screening_id: int) -> tuple[ReportPdf, str]:
 @transaction.atomic
 def pdf_request(*, screening: Screening, user) -> ReportPdf:
     """Queue the PDF (or a retry after failure). The task is sent after commit, with the id only."""
-    from .tasks import render_report_pdf_task
-
     pdf, created = ReportPdf.objects.select_for_update().get_or_create(
         screening=screening, defaults={"requested_by": user}
     )

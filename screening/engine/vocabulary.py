@@ -1,5 +1,5 @@
 """The intake vocabulary the engine reads: every categorical answer, its allowed values, and the numbers a
-rule may name. Pure data. The intake validation (screening/intake.py), the patient record and the rule
+rule may name. Pure data. The intake validation (screening/intake/), the patient record and the rule
 validation all take their names and values from here, so a rule cannot name an answer that does not exist.
 """
 

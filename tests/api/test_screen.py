@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from patients.models import Patient
-from screening.models import RuleSet, Screening
+from rules.models import RuleSet
+from screening.models import Screening
 from tests.conftest import EXAMPLES
 
 from .conftest import example

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient
-from screening.models import RuleSet, Screening
+from rules.models import RuleSet
+from screening.models import Screening
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_assessment_day")]
 

@@ -47,12 +47,12 @@ def test_admin_site_requires_login(client):
 
 def test_rule_set_pages_refuse_a_user_without_a_role(client, make_user):
     client.force_login(make_user("nobody"))
-    assert client.get(reverse("screening:ruleset_list")).status_code == 403
+    assert client.get(reverse("rules:ruleset_list")).status_code == 403
 
 
 def test_rule_set_pages_open_for_rules_admin(client, rules_admin):
     client.force_login(rules_admin)
-    assert client.get(reverse("screening:ruleset_list")).status_code == 200
+    assert client.get(reverse("rules:ruleset_list")).status_code == 200
 
 
 def test_health_endpoint_is_public_and_says_nothing_else(client):

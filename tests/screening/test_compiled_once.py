@@ -17,9 +17,10 @@ from formulary.models import FormularyEntry
 from formulary.selectors import current_formulary
 from formulary.services import formulary_load
 from patients.services import intake_import
-from screening import rulesets
-from screening.models import RuleSet
-from screening.rulesets import active_ruleset, engine_ruleset, rule_update, ruleset_clone
+from rules import selectors as rule_selectors
+from rules.models import RuleSet
+from rules.selectors import active_ruleset, engine_ruleset
+from rules.services import rule_update, ruleset_clone
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
 
@@ -57,7 +58,7 @@ def test_a_warm_screen_now_reads_no_formulary_entry_and_no_rule(patient, clinici
 
 
 def test_a_cold_process_reads_both_once(patient, clinician, monkeypatch):
-    monkeypatch.setattr(rulesets, "_COMPILED", {})
+    monkeypatch.setattr(rule_selectors, "_COMPILED", {})
     monkeypatch.setattr(formulary_selectors, "_cached", None)
 
     with CaptureQueriesContext(connection) as queries:
@@ -68,7 +69,7 @@ def test_a_cold_process_reads_both_once(patient, clinician, monkeypatch):
 
 def test_a_warm_screening_gives_the_same_report_as_a_cold_one(patient, clinician, monkeypatch):
     warm = screening_run(patient=patient, requested_by=clinician)
-    monkeypatch.setattr(rulesets, "_COMPILED", {})
+    monkeypatch.setattr(rule_selectors, "_COMPILED", {})
     monkeypatch.setattr(formulary_selectors, "_cached", None)
 
     cold = screening_run(patient=patient, requested_by=clinician)
@@ -127,7 +128,7 @@ def test_the_cached_rule_set_costs_a_fraction_of_compiling_it(defaults, monkeypa
     engine_ruleset(row)
 
     def cold():
-        monkeypatch.setattr(rulesets, "_COMPILED", {})
+        monkeypatch.setattr(rule_selectors, "_COMPILED", {})
         engine_ruleset(RuleSet.objects.get(pk=row.pk))
 
     warm = median_seconds(lambda: engine_ruleset(RuleSet.objects.get(pk=row.pk)))

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from screening.engine.facts import Drug
-from screening.intake import SECTIONS, IntakeInvalid, facts_from_intake, validate_intake
+from screening.engine.vocabulary import SECTIONS
+from screening.intake import IntakeInvalid, facts_from_intake, validate_intake
 
 VALID = {
     "format": "ketamine-intake/1",

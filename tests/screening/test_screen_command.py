@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from formulary.models import FormularyEntry
-from screening.models import Rule, RuleSet
+from rules.models import Rule, RuleSet
 from tests.conftest import EXAMPLES, ROOT, child_env, database_url_for_test_db
 
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))

@@ -8,8 +8,10 @@ from django.urls import reverse
 from core.roles import CLINICIAN
 from patients.models import Patient
 from patients.services import intake_import
-from screening.models import FindingOverride, RuleSet, Screening, SignOff
-from screening.rulesets import ruleset_document, ruleset_import
+from rules.models import RuleSet
+from rules.selectors import ruleset_document
+from rules.services import ruleset_import
+from screening.models import FindingOverride, Screening, SignOff
 from screening.services import (
     ScreeningRefused,
     effective_verdict,

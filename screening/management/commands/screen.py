@@ -3,11 +3,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rules.selectors import NoActiveRuleSet
 from screening.documents import DocumentUnreadable, read_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid, validate_intake
 from screening.pdf import PdfUnavailable, render_report_pdf
-from screening.rulesets import NoActiveRuleSet
 from screening.services import intake_evaluate
 from screening.textreport import report_text
 

@@ -3,9 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from rules.selectors import NoActiveRuleSet
 from screening.documents import DocumentUnreadable, read_json
 from screening.intake import IntakeInvalid
-from screening.rulesets import NoActiveRuleSet
 from screening.services import intake_evaluate
 
 EXAMPLES = Path(settings.BASE_DIR) / "examples"

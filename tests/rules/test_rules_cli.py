@@ -7,8 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from screening.models import RuleSet
-from screening.rulesets import VERSION_MAX, free_version, ruleset_import
+from rules.models import RuleSet
+from rules.selectors import VERSION_MAX, free_version
+from rules.services import ruleset_import
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db

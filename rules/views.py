@@ -1,9 +1,8 @@
-"""Rule administration: rule sets, their rules, the test bench, publishing, diffs, history, impact."""
+"""Rule administration pages: rule sets, their rules, the test bench, publishing, diffs, history."""
 
 import json
 from collections import defaultdict
 
-from django import forms
 from django.contrib import messages
 from django.db import IntegrityError
 from django.http import Http404
@@ -12,23 +11,20 @@ from django.views import View
 from django.views.generic import ListView
 
 from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
+from screening.engine import REGISTRY, RuleSetInvalid
 
-from .engine import SEVERITIES, RuleSetInvalid
-from .engine.problems import Problem
-from .impact import impact_preview_start
-from .models import ImpactPreview, Rule, RuleSet
-from .rulesets import (
+from .forms import NewRuleForm, RuleForm, RuleSetSettingsForm
+from .models import Rule, RuleSet
+from .selectors import ruleset_diff, ruleset_document, ruleset_test_results
+from .services import (
     PublishRefused,
     rule_add,
     rule_remove,
     rule_update,
     ruleset_clone,
     ruleset_delete_draft,
-    ruleset_diff,
-    ruleset_document,
     ruleset_publish,
     ruleset_settings_update,
-    ruleset_test_results,
 )
 
 
@@ -40,7 +36,7 @@ class RuleSetListView(RoleRequiredMixin, ListView):
     required_roles = (RULES_ADMIN, CLINICIAN)
     model = RuleSet
     paginate_by = 25
-    template_name = "screening/ruleset_list.html"
+    template_name = "rules/ruleset_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -55,7 +51,7 @@ def _ruleset(pk):
 
 class RuleSetDetailView(RoleRequiredMixin, View):
     required_roles = (RULES_ADMIN, CLINICIAN)
-    template_name = "screening/ruleset_detail.html"
+    template_name = "rules/ruleset_detail.html"
 
     def get(self, request, pk):
         ruleset = _ruleset(pk)
@@ -72,7 +68,6 @@ class RuleSetDetailView(RoleRequiredMixin, View):
             }
             for rule in ruleset.rules.all()
         ]
-        preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
         return render(
             request,
             self.template_name,
@@ -84,8 +79,6 @@ class RuleSetDetailView(RoleRequiredMixin, View):
                 "case_count": len(results),
                 "untested": [row["rule"].code for row in rows if not row["results"]],
                 "can_admin": has_any_role(request.user, [RULES_ADMIN]),
-                "preview": preview,
-                "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
             },
         )
 
@@ -96,14 +89,14 @@ class RuleSetCloneView(RulesAdminView):
         version = request.POST.get("version", "").strip()
         if not version or len(version) > 40:
             messages.error(request, "Give the new draft a version label (1-40 characters).")
-            return redirect("screening:ruleset_list")
+            return redirect("rules:ruleset_list")
         try:
             draft = ruleset_clone(source=source, version=version, created_by=request.user)
         except IntegrityError:
             messages.error(request, f"A rule set with version {version!r} already exists.")
-            return redirect("screening:ruleset_list")
+            return redirect("rules:ruleset_list")
         messages.success(request, f"Draft {draft.version} created from {source.version}.")
-        return redirect("screening:ruleset_detail", pk=draft.pk)
+        return redirect("rules:ruleset_detail", pk=draft.pk)
 
 
 class RuleSetPublishView(RulesAdminView):
@@ -118,9 +111,9 @@ class RuleSetPublishView(RulesAdminView):
                 + "; ".join(exc.reasons[:10])
                 + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""),
             )
-            return redirect("screening:ruleset_detail", pk=pk)
+            return redirect("rules:ruleset_detail", pk=pk)
         messages.success(request, f"Rule set {ruleset.version} is published and active.")
-        return redirect("screening:ruleset_detail", pk=pk)
+        return redirect("rules:ruleset_detail", pk=pk)
 
 
 class RuleSetDeleteView(RulesAdminView):
@@ -130,61 +123,13 @@ class RuleSetDeleteView(RulesAdminView):
             ruleset_delete_draft(ruleset=ruleset)
         except RuleSetInvalid as exc:
             messages.error(request, "; ".join(exc.errors))
-            return redirect("screening:ruleset_detail", pk=pk)
+            return redirect("rules:ruleset_detail", pk=pk)
         messages.success(request, f"Draft {ruleset.version} deleted.")
-        return redirect("screening:ruleset_list")
-
-
-class JSONField(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 8, "class": "font-monospace", "spellcheck": "false"})
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        try:
-            return json.loads(value) if value.strip() else None
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            ) from exc
-
-
-class RuleForm(forms.Form):
-    severity = forms.ChoiceField(choices=[(s, s) for s in SEVERITIES])
-    title = forms.CharField(max_length=200)
-    action = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    sources = forms.CharField(help_text="Source ids separated by commas, e.g. S5, A1")
-    enabled = forms.BooleanField(required=False)
-    predicate = JSONField(help_text='{"kind": "...", "params": {...}}: see the predicate kinds below.')
-    tests = JSONField(required=False, help_text='[{"name": "...", "intake": {...}, "fires": true}, ...]')
-
-    FIELDS = ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
-
-    def clean_sources(self):
-        return [s.strip() for s in self.cleaned_data["sources"].split(",") if s.strip()]
-
-    def add_engine_errors(self, problems, code):
-        """Put each engine problem on the field its path names (the rest on the form)."""
-        for problem in problems:
-            field = Problem(problem.under(code), problem.message).head
-            self.add_error(field if field in self.FIELDS else None, str(problem))
-
-
-class RuleSetSettingsForm(forms.Form):
-    protocol = JSONField(
-        help_text="dose_mg_per_kg [low, high], infusion_minutes [shortest, longest], "
-        "bp_window_days, dose_sources, checklist"
-    )
-    test_baseline = JSONField(
-        help_text="The ketamine-intake/1 document each rule's test cases are merged onto."
-    )
-
-    def add_engine_errors(self, problems):
-        for problem in problems:
-            self.add_error(problem.head if problem.head in self.fields else None, str(problem))
+        return redirect("rules:ruleset_list")
 
 
 class RuleSetSettingsView(RulesAdminView):
-    template_name = "screening/ruleset_settings.html"
+    template_name = "rules/ruleset_settings.html"
 
     def _draft(self, pk):
         ruleset = get_object_or_404(RuleSet, pk=pk)
@@ -216,18 +161,12 @@ class RuleSetSettingsView(RulesAdminView):
                 form.add_engine_errors(exc.problems)
             else:
                 messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
-                return redirect("screening:ruleset_detail", pk=pk)
+                return redirect("rules:ruleset_detail", pk=pk)
         return render(request, self.template_name, {"ruleset": ruleset, "form": form}, status=400)
 
 
-class NewRuleForm(RuleForm):
-    code = forms.CharField(max_length=40, help_text="Upper-case words joined by '-', e.g. MEDS-NEW-CLASS")
-    FIELDS = ("code", *RuleForm.FIELDS)
-    field_order = ["code"]
-
-
 class RuleAddView(RulesAdminView):
-    template_name = "screening/rule_form.html"
+    template_name = "rules/rule_form.html"
 
     def _draft(self, pk):
         ruleset = get_object_or_404(RuleSet, pk=pk)
@@ -254,7 +193,7 @@ class RuleAddView(RulesAdminView):
                 form.add_engine_errors(exc.problems, code)
             else:
                 messages.success(request, f"{code} added to draft {ruleset.version}.")
-                return redirect("screening:ruleset_detail", pk=pk)
+                return redirect("rules:ruleset_detail", pk=pk)
         return render(
             request, self.template_name, {**_kinds_context(), "form": form, "ruleset": ruleset}, status=400
         )
@@ -269,12 +208,10 @@ class RuleRemoveView(RulesAdminView):
             messages.error(request, "; ".join(exc.errors))
         else:
             messages.success(request, f"{rule.code} removed from draft {rule.ruleset.version}.")
-        return redirect("screening:ruleset_detail", pk=pk)
+        return redirect("rules:ruleset_detail", pk=pk)
 
 
 def _kinds_context():
-    from .engine import REGISTRY
-
     kinds = [
         {
             "name": k.name,
@@ -287,7 +224,7 @@ def _kinds_context():
 
 
 class RuleEditView(RulesAdminView):
-    template_name = "screening/rule_form.html"
+    template_name = "rules/rule_form.html"
 
     def _rule(self, pk, rule_id):
         rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
@@ -334,13 +271,13 @@ class RuleEditView(RulesAdminView):
                     )
                 else:
                     messages.success(request, f"{rule.code} saved; its test cases pass.")
-                return redirect("screening:ruleset_detail", pk=pk)
+                return redirect("rules:ruleset_detail", pk=pk)
         return render(request, self.template_name, self._context(rule, form), status=400)
 
 
 class RuleHistoryView(RoleRequiredMixin, View):
     required_roles = (RULES_ADMIN, CLINICIAN)
-    template_name = "screening/rule_history.html"
+    template_name = "rules/rule_history.html"
 
     def get(self, request, pk, rule_id):
         rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
@@ -372,7 +309,7 @@ class RuleHistoryView(RoleRequiredMixin, View):
 
 class RuleSetDiffView(RoleRequiredMixin, View):
     required_roles = (RULES_ADMIN, CLINICIAN)
-    template_name = "screening/ruleset_diff.html"
+    template_name = "rules/ruleset_diff.html"
 
     def get(self, request):
         try:
@@ -384,31 +321,4 @@ class RuleSetDiffView(RoleRequiredMixin, View):
             request,
             self.template_name,
             {"old": old, "new": new, "diff": ruleset_diff(ruleset_document(old), ruleset_document(new))},
-        )
-
-
-class ImpactStartView(RulesAdminView):
-    def post(self, request, pk):
-        ruleset = get_object_or_404(RuleSet, pk=pk)
-        try:
-            limit = max(1, min(5000, int(request.POST.get("limit", 500))))
-        except ValueError:
-            limit = 500
-        impact_preview_start(ruleset=ruleset, user=request.user, limit=limit)
-        return redirect("screening:impact", pk=pk)
-
-
-class ImpactView(RulesAdminView):
-    def get(self, request, pk):
-        ruleset = get_object_or_404(RuleSet, pk=pk)
-        preview = ImpactPreview.objects.filter(ruleset=ruleset).first()
-        template = "screening/includes/impact.html" if request.htmx else "screening/impact.html"
-        return render(
-            request,
-            template,
-            {
-                "object": ruleset,
-                "preview": preview,
-                "preview_stale": preview is not None and preview.ruleset_sha256 != ruleset.sha256,
-            },
         )

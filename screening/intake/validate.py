@@ -1,36 +1,16 @@
-"""`ketamine-intake/1`: validation of the whole document (every problem named by its path) and the
-conversion of a valid document into engine facts. Pure Python: used by the CLI, import and the API.
-"""
+"""`ketamine-intake/1` validation: the whole document is checked and every problem named by its path."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
-from .engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
-from .engine.problems import Problem
-from .engine.vocabulary import (  # noqa: F401 (re-exported: the record and the forms read them here)
-    DIAGNOSIS_SEVERITY,
-    DIAGNOSIS_STATUS,
-    HEPATIC,
-    PREGNANCY,
-    SECTIONS,
-    SEX_AT_BIRTH,
-    SUBSTANCE_USE,
-    SUICIDAL_IDEATION,
-    TRI,
-)
+from ..engine.vocabulary import DIAGNOSIS_SEVERITY, DIAGNOSIS_STATUS, PREGNANCY, SECTIONS, SEX_AT_BIRTH, TRI
+from .checker import Checker, IntakeInvalid, Problem
 
 INTAKE_FORMAT = "ketamine-intake/1"
 MRN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Every date and time in a document: far from the limits of Python's and the database's calendars.
-EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
-
 TOP_LEVEL = (
     "format",
     "assessed_on",
@@ -44,174 +24,6 @@ TOP_LEVEL = (
     "other_medical",
     "support",
 )
-
-
-class IntakeInvalid(ValueError):
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s): " + "; ".join(self.errors))
-
-    @property
-    def errors(self) -> list[str]:
-        """Each problem as one line, "path: message"."""
-        return [str(problem) for problem in self.problems]
-
-
-class _Checker:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def error(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
-
-    def obj(self, value: Any, path: str, allowed: tuple[str, ...] | list[str]) -> dict | None:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.error(path, f"must be an object, got {type(value).__name__}")
-            return None
-        for key in value:
-            if key not in allowed:
-                shown = key if key.isprintable() and is_encodable(key) else ascii(key)
-                self.error(f"{path}.{shown}" if path else shown, "unknown field")
-        return value
-
-    def text(self, value: Any, path: str, *, required: bool, max_len: int = 100) -> str | None:
-        if value is None:
-            if required:
-                self.error(path, "required")
-            return None
-        if not isinstance(value, str):
-            self.error(path, f"must be text, got {type(value).__name__}")
-            return None
-        problem = unstorable_text(value)
-        if problem:
-            self.error(path, problem)
-            return None
-        value = value.strip()
-        if required and not value:
-            self.error(path, "required")
-            return None
-        if len(value) > max_len:
-            self.error(path, f"is longer than {max_len} characters")
-            return None
-        return value
-
-    def choice(
-        self, value: Any, path: str, choices: tuple[str, ...], default: str | None = "unknown"
-    ) -> str | None:
-        if value is None:
-            if default is None:
-                self.error(path, "required")
-            return default
-        if value not in choices:
-            self.error(path, f"{value!r} is not one of {', '.join(choices)}")
-            return None
-        return value
-
-    def number(
-        self,
-        value: Any,
-        path: str,
-        *,
-        low: float,
-        high: float,
-        integer: bool,
-        required: bool = False,
-        exclusive_low: bool = False,
-    ) -> float | int | None:
-        if value is None:
-            if required:
-                self.error(path, "required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(path, f"must be a number, got {value!r}")
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
-            self.error(path, f"{value!r} is not a finite number")
-            return None
-        if integer and value != int(value):
-            self.error(path, f"{value!r} must be a whole number")
-            return None
-        if exclusive_low and value <= low:
-            self.error(path, f"{value!r} must be greater than {low:g}")
-            return None
-        if not exclusive_low and value < low:
-            self.error(path, f"{_show(value)} is below {low:g}")
-            return None
-        if value > high:
-            self.error(path, f"{_show(value)} is above {high:g}")
-            return None
-        return int(value) if integer else float(value)
-
-    def day(self, value: Any, path: str, *, required: bool = True) -> date | None:
-        if value is None:
-            if required:
-                self.error(path, "required")
-            return None
-        try:
-            if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
-                raise ValueError
-            day = date.fromisoformat(value)
-        except ValueError:
-            self.error(path, f"{value!r} is not a date (YYYY-MM-DD)")
-            return None
-        return day if self.in_range(day, path) else None
-
-    def in_range(self, value: date, path: str) -> bool:
-        """Dates and times of a clinical record fall between EARLIEST and LATEST (both storable anywhere)."""
-        if EARLIEST <= value <= LATEST:
-            return True
-        self.error(path, f"{value.isoformat()} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}")
-        return False
-
-    def moment(self, value: Any, path: str) -> datetime | None:
-        if value is None:
-            self.error(path, "required")
-            return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.error(path, f"{value!r} is not a date and time (ISO 8601 with UTC offset)")
-            return None
-        if parsed.tzinfo is None:
-            self.error(path, f"{value!r} needs a UTC offset, e.g. 2026-11-20T09:10:00-07:00")
-            return None
-        return parsed if self.in_range(parsed.date(), path) else None
-
-    def boolean(self, value: Any, path: str, default: bool) -> bool | None:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.error(path, f"must be true or false, got {value!r}")
-            return None
-        return value
-
-
-def is_encodable(text: str) -> bool:
-    """False for text that cannot be stored or sent as UTF-8 (lone surrogates from a JSON "\\ud800")."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def unstorable_text(text: str) -> str | None:
-    """Why no database could store this text (a NUL character, a lone surrogate), or None. Used by the
-    document validation, the API's bodies and the services, so every entry point refuses the same."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    if not is_encodable(text):
-        return "contains an invalid character (a lone UTF-16 surrogate)"
-    return None
-
-
-def _show(number: float | int) -> str:
-    # ints as they are: "{:g}" would turn 1234567 into 1.23457e+06 and overflow on very long ones
-    return str(number) if isinstance(number, int) else f"{number:g}"
 
 
 def normalize_icd10(code: str) -> str | None:
@@ -229,7 +41,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     """
     if not isinstance(doc, dict):
         raise IntakeInvalid([Problem("document", "must be a JSON object")])
-    c = _Checker()
+    c = Checker()
     root = c.obj(doc, "", TOP_LEVEL)
     out: dict[str, Any] = {"format": INTAKE_FORMAT}
     if root.get("format") != INTAKE_FORMAT:
@@ -411,42 +223,3 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     if c.problems:
         raise IntakeInvalid(c.problems)
     return out
-
-
-def facts_from_intake(intake: dict[str, Any], resolve: Callable[[str], Drug | None]) -> Facts:
-    """Build engine facts from a *validated* intake. `resolve` maps a typed medication name to a Drug."""
-    p = intake["patient"]
-    answers: dict[str, str] = {"pregnancy": p.get("pregnancy", "unknown")}
-    answers["psychotherapy_current"] = intake["treatment_history"].get("psychotherapy_current", "unknown")
-    for section in ("psychiatric", "cardiovascular", "other_medical", "support"):
-        for name in SECTIONS[section]:
-            answers[name] = intake[section].get(name, "unknown")
-    return Facts(
-        mrn=p["mrn"],
-        name=f"{p['given_name']} {p['family_name']}",
-        date_of_birth=date.fromisoformat(p["date_of_birth"]),
-        sex_at_birth=p.get("sex_at_birth", "unknown"),
-        weight_kg=p.get("weight_kg"),
-        height_cm=p.get("height_cm"),
-        diagnoses=tuple(Diagnosis(d["icd10"], d["status"], d["severity"]) for d in intake["diagnoses"]),
-        failed_antidepressant_trials=intake["treatment_history"].get("failed_antidepressant_trials"),
-        medications_reconciled=intake["medications"]["reconciled"],
-        medications=tuple(
-            Medication(
-                name=m["name"],
-                dose_mg=m["dose_mg"],
-                times_per_day=m["times_per_day"],
-                as_needed=m["as_needed"],
-                max_doses_per_day=m["max_doses_per_day"],
-                drug=resolve(m["name"]),
-            )
-            for m in intake["medications"]["items"]
-        ),
-        blood_pressure=tuple(
-            BloodPressureReading(
-                datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"]
-            )
-            for r in intake["blood_pressure"]
-        ),
-        answers=answers,
-    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .engine import content_sha256
-from .engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
-from .sources import cited, references
+from screening.engine import content_sha256
+from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
+from screening.sources import cited, references
 
 GROUPS = {
     "DATA": "Missing data",

@@ -9,18 +9,12 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from patients.services import intake_import
+from rules.models import Rule, RuleSet
+from rules.selectors import ruleset_diff, ruleset_document, ruleset_test_results
+from rules.services import PublishRefused, rule_update, ruleset_clone, ruleset_publish
 from screening.engine import RuleSetInvalid, content_sha256
 from screening.impact import impact_preview_run, impact_preview_start
-from screening.models import ImpactPreview, Rule, RuleSet
-from screening.rulesets import (
-    PublishRefused,
-    rule_update,
-    ruleset_clone,
-    ruleset_diff,
-    ruleset_document,
-    ruleset_publish,
-    ruleset_test_results,
-)
+from screening.models import ImpactPreview
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, ROOT
 
@@ -127,7 +121,7 @@ def test_rule_edit_page_shows_the_error_on_the_field_and_keeps_the_input(draft, 
     client.force_login(rules_admin)
     stage2 = rule(draft, "BP-STAGE2")
     response = client.post(
-        reverse("screening:rule_edit", args=[draft.pk, stage2.pk]),
+        reverse("rules:rule_edit", args=[draft.pk, stage2.pk]),
         {
             "severity": "defer",
             "title": "Stage 2",
@@ -148,7 +142,7 @@ def test_rule_edit_page_rejects_broken_json_with_a_message(draft, rules_admin, c
     client.force_login(rules_admin)
     stage2 = rule(draft, "BP-STAGE2")
     response = client.post(
-        reverse("screening:rule_edit", args=[draft.pk, stage2.pk]),
+        reverse("rules:rule_edit", args=[draft.pk, stage2.pk]),
         {
             "severity": "defer",
             "title": "Stage 2",
@@ -243,7 +237,7 @@ def test_diff_lists_added_removed_and_changed_rules_with_old_and_new_values(acti
 def test_diff_page_shows_the_change(active, draft, rules_admin, client):
     rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "BP over 140/90 (reworded)"})
     client.force_login(rules_admin)
-    page = client.get(reverse("screening:ruleset_diff"), {"a": active.pk, "b": draft.pk}).content.decode()
+    page = client.get(reverse("rules:ruleset_diff"), {"a": active.pk, "b": draft.pk}).content.decode()
     assert (
         "BP-ELEVATED" in page
         and "BP over 140/90 (reworded)" in page
@@ -313,18 +307,18 @@ def test_rule_history_page_shows_editor_and_before_after(draft, rules_admin, cli
     rule_update(rule=rule(draft, "BP-ELEVATED"), values={"title": "Reworded title"}, user=rules_admin)
     client.force_login(rules_admin)
     page = client.get(
-        reverse("screening:rule_history", args=[draft.pk, rule(draft, "BP-ELEVATED").pk])
+        reverse("rules:rule_history", args=[draft.pk, rule(draft, "BP-ELEVATED").pk])
     ).content.decode()
     assert "Robin" in page or rules_admin.username in page
     assert "Blood pressure above 140/90" in page and "Reworded title" in page
 
 
-@pytest.mark.parametrize("name", ["ruleset_clone", "ruleset_publish", "ruleset_delete", "impact_start"])
+@pytest.mark.parametrize(
+    "name", ["rules:ruleset_clone", "rules:ruleset_publish", "rules:ruleset_delete", "screening:impact_start"]
+)
 def test_rule_changing_pages_are_for_rules_admins_only(draft, clinician_client, name):
     assert (
-        clinician_client.post(
-            reverse(f"screening:{name}", args=[draft.pk]), {"version": "x", "note": "x"}
-        ).status_code
+        clinician_client.post(reverse(name, args=[draft.pk]), {"version": "x", "note": "x"}).status_code
         == 403
     )
     draft.refresh_from_db()
@@ -333,8 +327,8 @@ def test_rule_changing_pages_are_for_rules_admins_only(draft, clinician_client, 
 
 def test_rule_admin_pages_require_login(draft, client):
     for url in (
-        reverse("screening:ruleset_list"),
-        reverse("screening:ruleset_detail", args=[draft.pk]),
+        reverse("rules:ruleset_list"),
+        reverse("rules:ruleset_detail", args=[draft.pk]),
         reverse("screening:impact", args=[draft.pk]),
     ):
         assert client.get(url).status_code == 302
@@ -342,7 +336,7 @@ def test_rule_admin_pages_require_login(draft, client):
 
 def test_draft_page_shows_the_test_bench_summary(draft, rules_admin, client):
     client.force_login(rules_admin)
-    page = client.get(reverse("screening:ruleset_detail", args=[draft.pk])).content.decode()
+    page = client.get(reverse("rules:ruleset_detail", args=[draft.pk])).content.decode()
     assert "test cases pass" in page
     assert "Publish and make active" in page
 
@@ -362,7 +356,7 @@ NEW_RULE = {
 def test_a_rules_admin_adds_a_rule_to_a_draft(draft, rules_admin, client):
     client.force_login(rules_admin)
     before = draft.sha256
-    response = client.post(reverse("screening:rule_add", args=[draft.pk]), NEW_RULE)
+    response = client.post(reverse("rules:rule_add", args=[draft.pk]), NEW_RULE)
     assert response.status_code == 302
     added = rule(draft, "MEDS-KETAMINE-ORAL")
     assert added.sources == ["A1"] and added.position > rule(draft, "SUP-UNKNOWN").position
@@ -383,7 +377,7 @@ def test_a_rules_admin_adds_a_rule_to_a_draft(draft, rules_admin, client):
 )
 def test_adding_an_invalid_rule_shows_why_and_adds_nothing(draft, rules_admin, client, change, message):
     client.force_login(rules_admin)
-    response = client.post(reverse("screening:rule_add", args=[draft.pk]), {**NEW_RULE, **change})
+    response = client.post(reverse("rules:rule_add", args=[draft.pk]), {**NEW_RULE, **change})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert draft.rules.count() == 54
@@ -391,11 +385,11 @@ def test_adding_an_invalid_rule_shows_why_and_adds_nothing(draft, rules_admin, c
 
 def test_a_rule_is_removed_from_a_draft_but_never_from_a_published_set(active, draft, rules_admin, client):
     client.force_login(rules_admin)
-    client.post(reverse("screening:rule_remove", args=[draft.pk, rule(draft, "SUP-UNKNOWN").pk]))
+    client.post(reverse("rules:rule_remove", args=[draft.pk, rule(draft, "SUP-UNKNOWN").pk]))
     assert not draft.rules.filter(code="SUP-UNKNOWN").exists()
-    client.post(reverse("screening:rule_remove", args=[active.pk, rule(active, "SUP-UNKNOWN").pk]))
+    client.post(reverse("rules:rule_remove", args=[active.pk, rule(active, "SUP-UNKNOWN").pk]))
     assert active.rules.filter(code="SUP-UNKNOWN").exists()
-    assert client.get(reverse("screening:rule_add", args=[active.pk])).status_code == 404
+    assert client.get(reverse("rules:rule_add", args=[active.pk])).status_code == 404
 
 
 def test_a_rule_cannot_be_moved_out_of_a_published_set(active, draft):
@@ -416,14 +410,14 @@ def test_a_published_sets_note_and_date_are_frozen_too(active):
 def test_rule_pages_for_one_rule_are_for_rules_admins_only(draft, clinician_client, name):
     stage2 = rule(draft, "BP-STAGE2")
     assert (
-        clinician_client.post(reverse(f"screening:{name}", args=[draft.pk, stage2.pk]), NEW_RULE).status_code
+        clinician_client.post(reverse(f"rules:{name}", args=[draft.pk, stage2.pk]), NEW_RULE).status_code
         == 403
     )
     assert rule(draft, "BP-STAGE2").as_document() == stage2.as_document()
 
 
 def test_adding_a_rule_is_for_rules_admins_only(draft, clinician_client):
-    assert clinician_client.post(reverse("screening:rule_add", args=[draft.pk]), NEW_RULE).status_code == 403
+    assert clinician_client.post(reverse("rules:rule_add", args=[draft.pk]), NEW_RULE).status_code == 403
     assert not draft.rules.filter(code="MEDS-KETAMINE-ORAL").exists()
 
 
@@ -431,7 +425,7 @@ def test_a_drafts_protocol_numbers_are_data_an_admin_changes(draft, rules_admin,
     client.force_login(rules_admin)
     protocol = {**draft.protocol, "bp_window_days": 14, "dose_mg_per_kg": [0.5, 0.75]}
     response = client.post(
-        reverse("screening:ruleset_settings", args=[draft.pk]),
+        reverse("rules:ruleset_settings", args=[draft.pk]),
         {"protocol": json.dumps(protocol), "test_baseline": json.dumps(draft.test_baseline)},
     )
     assert response.status_code == 302
@@ -444,7 +438,7 @@ def test_an_invalid_protocol_is_refused_naming_the_field(draft, rules_admin, cli
     client.force_login(rules_admin)
     protocol = {**draft.protocol, "bp_window_days": 0}
     response = client.post(
-        reverse("screening:ruleset_settings", args=[draft.pk]),
+        reverse("rules:ruleset_settings", args=[draft.pk]),
         {"protocol": json.dumps(protocol), "test_baseline": json.dumps(draft.test_baseline)},
     )
     assert response.status_code == 400
@@ -457,4 +451,4 @@ def test_an_invalid_protocol_is_refused_naming_the_field(draft, rules_admin, cli
 
 def test_a_published_sets_protocol_page_does_not_exist(active, rules_admin, client):
     client.force_login(rules_admin)
-    assert client.get(reverse("screening:ruleset_settings", args=[active.pk])).status_code == 404
+    assert client.get(reverse("rules:ruleset_settings", args=[active.pk])).status_code == 404

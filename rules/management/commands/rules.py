@@ -5,17 +5,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.catalogue import catalogue_markdown
+from rules.catalogue import catalogue_markdown
+from rules.models import RuleSet
+from rules.selectors import DEFAULT_FIXTURE, free_version, ruleset_document, ruleset_test_results
+from rules.services import ruleset_import
 from screening.documents import DocumentUnreadable, read_json
 from screening.engine import RuleSetInvalid, ruleset_from_data
-from screening.models import RuleSet
-from screening.rulesets import (
-    DEFAULT_FIXTURE,
-    free_version,
-    ruleset_document,
-    ruleset_import,
-    ruleset_test_results,
-)
 
 
 def _read(path: str) -> dict:

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from formulary.services import FormularyInvalid, formulary_load
+from rules.models import RuleSet
+from rules.services import ruleset_import
 from screening.engine import RuleSetInvalid, content_sha256
-from screening.models import RuleSet
-from screening.rulesets import ruleset_import
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 

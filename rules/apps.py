@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RulesConfig(AppConfig):
+    """Rule sets as versioned data: drafts, publishing, diffs, history, the rules admin pages and CLI."""
+
+    name = "rules"
+    verbose_name = "Rules"

@@ -1,0 +1,139 @@
+"""Rule sets and their rules: versioned data, drafts edited, published sets immutable."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from screening.engine import validate_predicate
+from screening.engine.problems import Problem
+from screening.engine.ruleset import validate_rule
+from screening.engine.severity import SEVERITIES
+
+
+class RuleSet(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    version = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_active = models.BooleanField(default=False)
+    protocol = models.JSONField()
+    test_baseline = models.JSONField(
+        default=dict, blank=True, help_text="The intake that each rule's test cases are merged onto."
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "screening_ruleset"  # moved from the screening app; the table kept its name
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_ruleset"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="published"), name="active_ruleset_is_published"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.get_status_display()})"
+
+    CONTENT_FIELDS = ("version", "protocol", "test_baseline", "sha256", "note", "published_at")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = RuleSet.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
+            if stored and stored["status"] != self.Status.DRAFT:
+                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
+                if changed or self.status == self.Status.DRAFT:
+                    raise ValidationError(
+                        f"Rule set {stored['version']} is {stored['status']}: it can never be "
+                        "edited. Clone it into a new draft instead."
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.is_draft:
+            raise ValidationError("Only a draft rule set can be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Rule(models.Model):
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField()
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=16, choices=[(s, s) for s in SEVERITIES])
+    title = models.CharField(max_length=200)
+    action = models.TextField()
+    sources = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    predicate = models.JSONField()
+    tests = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords(table_name="screening_historicalrule")
+
+    class Meta:
+        db_table = "screening_rule"  # moved from the screening app; the table kept its name
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "code"], name="unique_rule_code_per_set"),
+            models.CheckConstraint(condition=Q(severity__in=SEVERITIES), name="rule_severity_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        stored_set = (
+            Rule.objects.filter(pk=self.pk).values_list("ruleset_id", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        if stored_set is not None and stored_set != self.ruleset_id:
+            raise ValidationError("A rule cannot be moved to another rule set.")
+        if RuleSet.objects.filter(pk=self.ruleset_id).exclude(status=RuleSet.Status.DRAFT).exists():
+            raise ValidationError("Rules of a published or retired rule set can never be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.ruleset.is_draft:
+            raise ValidationError("Rules of a published or retired rule set can never be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def as_document(self) -> dict:
+        doc = {
+            "code": self.code,
+            "severity": self.severity,
+            "title": self.title,
+            "action": self.action,
+            "sources": self.sources,
+            "enabled": self.enabled,
+            "predicate": self.predicate,
+        }
+        if self.tests:
+            doc["tests"] = self.tests
+        return doc
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for problem in validate_predicate(self.predicate, "predicate"):
+            errors.setdefault("predicate", []).append(str(problem))
+        for problem in validate_rule(self.as_document(), "rule"):
+            field = Problem(problem.under("rule"), problem.message).head
+            if field in {"code", "severity", "title", "action", "sources", "enabled"}:
+                errors.setdefault(field, []).append(problem.message)
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,205 @@
+"""Predicate kinds over the record: answers, numbers, age, diagnoses, blood pressure."""
+
+from __future__ import annotations
+
+from .problems import Problem
+from .registry import Hit, Param, fmt_number, kind, label
+from .vocabulary import ANSWERS, NUMBER_FIELDS
+
+# ---------------------------------------------------------------------------------------------- answers
+
+
+def _known_answers(names: list[str], values: list[str], where: str, field: str) -> list[Problem]:
+    """Every named answer exists in the intake vocabulary, and every value is one that (one of) them can
+    take: a rule on a misspelt answer or value could never fire, so it is refused."""
+    errors = [
+        Problem(f"{where}.params.{field}", f"{name!r} is not an intake answer")
+        for name in names
+        if name not in ANSWERS
+    ]
+    allowed = {v for name in names if name in ANSWERS for v in ANSWERS[name]}
+    if not errors:
+        errors += [
+            Problem(
+                f"{where}.params.values",
+                f"{value!r} is not a value of {', '.join(names)} ({', '.join(sorted(allowed))})",
+            )
+            for value in values
+            if value not in allowed
+        ]
+    return errors
+
+
+@kind(
+    "answer_in",
+    "an intake answer has one of the listed values (absent reads as unknown)",
+    check=lambda params, where: _known_answers([params["answer"]], params["values"], where, "answer"),
+    answer=Param("str"),
+    values=Param("str_list"),
+)
+def _answer_in(ctx, params):
+    value = ctx.facts.answer(params["answer"])
+    if value in params["values"]:
+        return Hit(f"{label(params['answer'])}: {value}")
+    return None
+
+
+@kind(
+    "any_answer_in",
+    "any of the listed intake answers has one of the listed values",
+    check=lambda params, where: _known_answers(params["answers"], params["values"], where, "answers"),
+    answers=Param("str_list"),
+    values=Param("str_list"),
+)
+def _any_answer_in(ctx, params):
+    matched = [
+        (name, ctx.facts.answer(name))
+        for name in params["answers"]
+        if ctx.facts.answer(name) in params["values"]
+    ]
+    if not matched:
+        return None
+    values = {v for _, v in matched}
+    if len(values) == 1:
+        return Hit(f"{values.pop()}: " + ", ".join(label(n) for n, _ in matched))
+    return Hit(", ".join(f"{label(n)}: {v}" for n, v in matched))
+
+
+@kind(
+    "number_below",
+    "a number is below a limit (or unknown, when unknown_fires)",
+    field=Param("str", choices=NUMBER_FIELDS),
+    below=Param("number"),
+    unknown_fires=Param("bool"),
+)
+def _number_below(ctx, params):
+    value = getattr(ctx.facts, params["field"])
+    if value is None:
+        return Hit(f"{label(params['field'])}: unknown") if params["unknown_fires"] else None
+    if value < params["below"]:
+        return Hit(f"{label(params['field'])}: {fmt_number(value)}")
+    return None
+
+
+@kind("value_missing", "a value is not recorded", field=Param("str", choices=NUMBER_FIELDS))
+def _value_missing(ctx, params):
+    if getattr(ctx.facts, params["field"]) is None:
+        return Hit(f"{label(params['field'])}: not recorded")
+    return None
+
+
+@kind(
+    "age",
+    "age on the assessment date within [min, max] (inclusive; either may be left out)",
+    min=Param("int", required=False),
+    max=Param("int", required=False),
+)
+def _age(ctx, params):
+    age = ctx.age
+    if age is None:
+        return None
+    if "min" in params and age < params["min"]:
+        return None
+    if "max" in params and age > params["max"]:
+        return None
+    return Hit(f"age {age} on {ctx.as_of.isoformat()}")
+
+
+# ---------------------------------------------------------------------------------------------- diagnoses
+
+DIAGNOSIS_STATUSES = ("active", "in_remission", "history")
+DIAGNOSIS_SEVERITIES = ("mild", "moderate", "severe", "unspecified")
+
+
+@kind(
+    "diagnosis",
+    "a diagnosis whose ICD-10-CM code starts with a listed prefix (any code when none given), "
+    "not with an excluded prefix, in the listed statuses and severities",
+    prefixes=Param("str_list", required=False),
+    exclude_prefixes=Param("str_list", required=False),
+    prepare=lambda params: {
+        "prefixes": tuple(p.replace(".", "").upper() for p in params.get("prefixes", ())),
+        "excluded": tuple(p.replace(".", "").upper() for p in params.get("exclude_prefixes", ())),
+        "statuses": frozenset(params.get("statuses", ("active",))),
+        "severities": frozenset(params["severities"]) if "severities" in params else None,
+    },
+    statuses=Param("str_list", required=False, choices=DIAGNOSIS_STATUSES),
+    severities=Param("str_list", required=False, choices=DIAGNOSIS_SEVERITIES),
+)
+def _diagnosis(ctx, params):
+    prefixes, excluded = params["prefixes"], params["excluded"]
+    statuses, severities = params["statuses"], params["severities"]
+    found = []
+    for dx in ctx.facts.diagnoses:
+        code = dx.compact_code
+        if dx.status not in statuses:
+            continue
+        if prefixes and not code.startswith(prefixes):
+            continue
+        if excluded and code.startswith(excluded):
+            continue
+        if severities is not None and dx.severity not in severities:
+            continue
+        found.append(dx)
+    if not found:
+        return None
+    return Hit(
+        ", ".join(f"{dx.status.replace('_', ' ')} diagnosis {dx.icd10} ({dx.severity})" for dx in found)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- blood pressure
+
+
+def _bp_text(ctx) -> str:
+    bp = ctx.bp_summary
+    return (
+        f"BP {fmt_number(bp.shown_systolic)}/{fmt_number(bp.shown_diastolic)} mmHg "
+        f"(mean of {bp.readings} on {bp.day.isoformat()})"
+    )
+
+
+@kind("bp_none_recent", "no blood pressure reading within the protocol's window before the assessment date")
+def _bp_none_recent(ctx, params):
+    if ctx.bp_summary is not None:
+        return None
+    days = ctx.protocol.bp_window_days
+    older = [r.day for r in ctx.facts.blood_pressure if r.day <= ctx.as_of]
+    if older:
+        return Hit(
+            f"latest reading {max(older).isoformat()} is more than {days} days before {ctx.as_of.isoformat()}"
+        )
+    return Hit(f"no reading recorded within {days} days of {ctx.as_of.isoformat()}")
+
+
+def _bp_compare(ctx, params, strict: bool):
+    bp = ctx.bp_summary
+    if bp is None:
+        return None
+
+    def over(value, limit):
+        return value > limit if strict else value >= limit
+
+    if over(bp.systolic, params["systolic"]) or over(bp.diastolic, params["diastolic"]):
+        return Hit(_bp_text(ctx))
+    return None
+
+
+@kind(
+    "bp_mean_at_least",
+    "mean BP of the latest reading day has systolic >= limit or diastolic >= limit",
+    systolic=Param("number"),
+    diastolic=Param("number"),
+)
+def _bp_mean_at_least(ctx, params):
+    return _bp_compare(ctx, params, strict=False)
+
+
+@kind(
+    "bp_mean_above",
+    "mean BP of the latest reading day has systolic > limit or diastolic > limit",
+    systolic=Param("number"),
+    diastolic=Param("number"),
+)
+def _bp_mean_above(ctx, params):
+    return _bp_compare(ctx, params, strict=True)

@@ -1,0 +1,49 @@
+"""Engine facts from a validated intake document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from ..engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
+from ..engine.vocabulary import SECTIONS
+
+
+def facts_from_intake(intake: dict[str, Any], resolve: Callable[[str], Drug | None]) -> Facts:
+    """Build engine facts from a *validated* intake. `resolve` maps a typed medication name to a Drug."""
+    p = intake["patient"]
+    answers: dict[str, str] = {"pregnancy": p.get("pregnancy", "unknown")}
+    answers["psychotherapy_current"] = intake["treatment_history"].get("psychotherapy_current", "unknown")
+    for section in ("psychiatric", "cardiovascular", "other_medical", "support"):
+        for name in SECTIONS[section]:
+            answers[name] = intake[section].get(name, "unknown")
+    return Facts(
+        mrn=p["mrn"],
+        name=f"{p['given_name']} {p['family_name']}",
+        date_of_birth=date.fromisoformat(p["date_of_birth"]),
+        sex_at_birth=p.get("sex_at_birth", "unknown"),
+        weight_kg=p.get("weight_kg"),
+        height_cm=p.get("height_cm"),
+        diagnoses=tuple(Diagnosis(d["icd10"], d["status"], d["severity"]) for d in intake["diagnoses"]),
+        failed_antidepressant_trials=intake["treatment_history"].get("failed_antidepressant_trials"),
+        medications_reconciled=intake["medications"]["reconciled"],
+        medications=tuple(
+            Medication(
+                name=m["name"],
+                dose_mg=m["dose_mg"],
+                times_per_day=m["times_per_day"],
+                as_needed=m["as_needed"],
+                max_doses_per_day=m["max_doses_per_day"],
+                drug=resolve(m["name"]),
+            )
+            for m in intake["medications"]["items"]
+        ),
+        blood_pressure=tuple(
+            BloodPressureReading(
+                datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"]
+            )
+            for r in intake["blood_pressure"]
+        ),
+        answers=answers,
+    )
