@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Status
 
+from core.documents import DocumentUnreadable, parse_json
 from core.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from patients.selectors import patient_record
 from patients.services import intake_export, intake_import
 from rules.selectors import NoActiveRuleSet
-from screening.documents import DocumentUnreadable, parse_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid
 from screening.models import FindingOverride, Screening, SignOff

@@ -6,12 +6,13 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.utils import timezone
 
+from screening.engine.vocabulary import NUMBERS
 from screening.intake import normalize_icd10
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
 
-MAX_DOSE_MG = 100000  # the same limit as ketamine-intake/1
+MAX_DOSE_MG = NUMBERS["dose_mg"].high  # the field table's limit, as in ketamine-intake/1
 
 # How far in the future a reading's time may be (clock skew between devices) before it is refused.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,7 +41,11 @@ def _no_form_tag_helper(*rows) -> FormHelper:
     return helper
 
 
-def plausible_range(field: str, low, high, unit: str):
+def plausible_range(field: str):
+    """The field table's bound of a number (engine/vocabulary.NUMBERS) as a form check with its unit."""
+    bound = NUMBERS[field]
+    low, high, unit = bound.low, bound.high, bound.unit
+
     def check(value):
         if value is None:
             return value
@@ -116,10 +121,10 @@ class PatientForm(forms.ModelForm):
         return dob
 
     def clean_weight_kg(self):
-        return plausible_range("weight_kg", 25, 350, "kg")(self.cleaned_data.get("weight_kg"))
+        return plausible_range("weight_kg")(self.cleaned_data.get("weight_kg"))
 
     def clean_height_cm(self):
-        return plausible_range("height_cm", 100, 250, "cm")(self.cleaned_data.get("height_cm"))
+        return plausible_range("height_cm")(self.cleaned_data.get("height_cm"))
 
 
 # Sections with a "none of these" action, and the value that means "no" for each answer in them.
@@ -271,13 +276,13 @@ class BloodPressureForm(forms.ModelForm):
         return taken_at
 
     def clean_systolic(self):
-        return plausible_range("systolic", 60, 300, "mmHg")(self.cleaned_data.get("systolic"))
+        return plausible_range("systolic")(self.cleaned_data.get("systolic"))
 
     def clean_diastolic(self):
-        return plausible_range("diastolic", 30, 200, "mmHg")(self.cleaned_data.get("diastolic"))
+        return plausible_range("diastolic")(self.cleaned_data.get("diastolic"))
 
     def clean_heart_rate(self):
-        return plausible_range("heart_rate", 20, 250, "bpm")(self.cleaned_data.get("heart_rate"))
+        return plausible_range("heart_rate")(self.cleaned_data.get("heart_rate"))
 
     def clean(self):
         data = super().clean()

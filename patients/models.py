@@ -1,21 +1,25 @@
 """The clinical record. Field names follow `ketamine-intake/1`, so export and import are one mapping."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
 from screening.engine.vocabulary import (
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
     HEPATIC,
+    MRN_PATTERN,
+    NUMBERS,
     PREGNANCY,
     SECTIONS,
     SEX_AT_BIRTH,
     SUBSTANCE_USE,
     SUICIDAL_IDEATION,
+    TEXT_MAX,
     TRI,
 )
 
@@ -32,13 +36,39 @@ def answer_field(values: tuple[str, ...] = TRI) -> models.CharField:
     return models.CharField(max_length=16, choices=choices(values), default="unknown")
 
 
-mrn_validator = RegexValidator(r"^[A-Za-z0-9-]{1,32}$", "Use 1-32 letters, digits or '-'.")
+mrn_validator = RegexValidator(MRN_PATTERN, "Use 1-32 letters, digits or '-'.")
+
+
+@deconstructible
+class AboveValueValidator(BaseValidator):
+    """Ensure the value is greater than the limit (a dose of 0 mg is no dose)."""
+
+    message = "Ensure this value is greater than %(limit_value)s."
+    code = "min_value"
+
+    def compare(self, a, b):
+        return a <= b
+
+
+def range_validators(name: str) -> list:
+    """The field table's bound of a number as model validators (engine/vocabulary.NUMBERS)."""
+    bound = NUMBERS[name]
+    low = AboveValueValidator(bound.low) if bound.low_exclusive else MinValueValidator(bound.low)
+    return [low, MaxValueValidator(bound.high)]
+
+
+def within(name: str, column: str | None = None, nullable: bool = True) -> Q:
+    """The field table's bound of a number as a database check condition."""
+    bound, column = NUMBERS[name], column or name
+    low = {f"{column}__gt": bound.low} if bound.low_exclusive else {f"{column}__gte": bound.low}
+    condition = Q(**low, **{f"{column}__lte": bound.high})
+    return Q(**{f"{column}__isnull": True}) | condition if nullable else condition
 
 
 class Patient(models.Model):
-    mrn = models.CharField("MRN", max_length=32, unique=True, validators=[mrn_validator])
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    mrn = models.CharField("MRN", max_length=TEXT_MAX["mrn"], unique=True, validators=[mrn_validator])
+    given_name = models.CharField(max_length=TEXT_MAX["given_name"])
+    family_name = models.CharField(max_length=TEXT_MAX["family_name"])
     date_of_birth = models.DateField()
     sex_at_birth = answer_field(SEX_AT_BIRTH)
     weight_kg = models.DecimalField(
@@ -47,7 +77,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(25), MaxValueValidator(350)],
+        validators=range_validators("weight_kg"),
     )
     height_cm = models.DecimalField(
         "Height (cm)",
@@ -55,7 +85,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(100), MaxValueValidator(250)],
+        validators=range_validators("height_cm"),
     )
     pregnancy = answer_field(PREGNANCY)
 
@@ -63,7 +93,7 @@ class Patient(models.Model):
     failed_antidepressant_trials = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MaxValueValidator(50)],
+        validators=range_validators("failed_antidepressant_trials"),
         help_text="Adequate antidepressant trials without response. Leave empty if unknown.",
     )
     psychotherapy_current = answer_field()
@@ -124,16 +154,14 @@ class Patient(models.Model):
         indexes = [models.Index(fields=["family_name", "given_name"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=25, weight_kg__lte=350),
+                condition=within("weight_kg"),
                 name="patient_weight_range",
             ),
             models.CheckConstraint(
-                condition=Q(height_cm__isnull=True) | Q(height_cm__gte=100, height_cm__lte=250),
+                condition=within("height_cm"),
                 name="patient_height_range",
             ),
-            models.CheckConstraint(
-                condition=Q(mrn__regex=r"^[A-Za-z0-9-]{1,32}$"), name="patient_mrn_format"
-            ),
+            models.CheckConstraint(condition=Q(mrn__regex=MRN_PATTERN), name="patient_mrn_format"),
             # "KT-0001" and "kt-0001" are the same record number
             models.UniqueConstraint(
                 Lower("mrn"),
@@ -166,7 +194,7 @@ class Diagnosis(models.Model):
     description = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=16, choices=choices(DIAGNOSIS_STATUS), default="active")
     severity = models.CharField(max_length=16, choices=choices(DIAGNOSIS_SEVERITY), default="unspecified")
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(max_length=TEXT_MAX["diagnosis_note"], blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -183,17 +211,24 @@ class Diagnosis(models.Model):
 
 class MedicationEntry(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
-    name = models.CharField("Medication (as typed)", max_length=100)
+    name = models.CharField("Medication (as typed)", max_length=TEXT_MAX["medication_name"])
     formulary_entry = models.ForeignKey(
         "formulary.FormularyEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    dose_mg = models.DecimalField("Dose (mg)", max_digits=9, decimal_places=3, null=True, blank=True)
+    dose_mg = models.DecimalField(
+        "Dose (mg)",
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=range_validators("dose_mg"),
+    )
     times_per_day = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+        null=True, blank=True, validators=range_validators("times_per_day")
     )
     as_needed = models.BooleanField(default=False)
     max_doses_per_day = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24)]
+        null=True, blank=True, validators=range_validators("max_doses_per_day")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -202,16 +237,13 @@ class MedicationEntry(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name_plural = "medication entries"
         constraints = [
+            models.CheckConstraint(condition=within("dose_mg"), name="medication_dose_range"),
             models.CheckConstraint(
-                condition=Q(dose_mg__isnull=True) | Q(dose_mg__gt=0), name="medication_dose_positive"
-            ),
-            models.CheckConstraint(
-                condition=Q(times_per_day__isnull=True) | Q(times_per_day__gte=1, times_per_day__lte=12),
+                condition=within("times_per_day"),
                 name="medication_times_per_day_range",
             ),
             models.CheckConstraint(
-                condition=Q(max_doses_per_day__isnull=True)
-                | Q(max_doses_per_day__gte=1, max_doses_per_day__lte=24),
+                condition=within("max_doses_per_day"),
                 name="medication_max_doses_range",
             ),
         ]
@@ -223,10 +255,10 @@ class MedicationEntry(models.Model):
 class BloodPressureReading(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="bp_readings")
     taken_at = models.DateTimeField()
-    systolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(60), MaxValueValidator(300)])
-    diastolic = models.PositiveSmallIntegerField(validators=[MinValueValidator(30), MaxValueValidator(200)])
+    systolic = models.PositiveSmallIntegerField(validators=range_validators("systolic"))
+    diastolic = models.PositiveSmallIntegerField(validators=range_validators("diastolic"))
     heart_rate = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(20), MaxValueValidator(250)]
+        null=True, blank=True, validators=range_validators("heart_rate")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -234,17 +266,13 @@ class BloodPressureReading(models.Model):
     class Meta:
         ordering = ["-taken_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(systolic__gte=60, systolic__lte=300), name="bp_systolic_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(diastolic__gte=30, diastolic__lte=200), name="bp_diastolic_range"
-            ),
+            models.CheckConstraint(condition=within("systolic", nullable=False), name="bp_systolic_range"),
+            models.CheckConstraint(condition=within("diastolic", nullable=False), name="bp_diastolic_range"),
             models.CheckConstraint(
                 condition=Q(systolic__gt=F("diastolic")), name="bp_systolic_above_diastolic"
             ),
             models.CheckConstraint(
-                condition=Q(heart_rate__isnull=True) | Q(heart_rate__gte=20, heart_rate__lte=250),
+                condition=within("heart_rate"),
                 name="bp_heart_rate_range",
             ),
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -151,8 +152,6 @@ def patient_facts(patient: Patient, assessed_on: date, formulary: Formulary) -> 
 
 def fingerprint(*values: Any) -> str:
     """A short digest of what a form showed, to refuse a save when someone changed it in between."""
-    import hashlib
-
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 

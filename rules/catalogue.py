@@ -7,7 +7,8 @@ from typing import Any
 
 from screening.engine import content_sha256
 from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
-from screening.sources import cited, references
+
+from .sources import cited, references
 
 GROUPS = {
     "DATA": "Missing data",

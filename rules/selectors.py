@@ -10,7 +10,7 @@ from django.conf import settings
 
 from formulary.selectors import current_formulary
 from screening.engine import RuleSet as EngineRuleSet
-from screening.engine import ruleset_from_data
+from screening.engine import content_sha256, ruleset_from_data
 from screening.engine.testbench import CaseResult, run_cases
 from screening.intake import facts_from_intake, validate_intake
 
@@ -78,14 +78,29 @@ def active_ruleset() -> RuleSet:
     return ruleset
 
 
+# Test-bench results by content hash, with the formulary lookup they were computed with: a rule set page
+# re-runs its cases only when the content (rules, cases, baseline) or the formulary changed.
+_BENCH: dict[str, tuple[object, list[CaseResult]]] = {}
+_BENCH_MAX = 16
+
+
 def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> list[CaseResult]:
-    """Run the test bench of a rule set document (every rule's cases, or one rule's)."""
+    """The test bench of a rule set document (every rule's cases, or one rule's)."""
     formulary = current_formulary()
+    key = content_sha256(document)
+    known = _BENCH.get(key)
+    if known is not None and known[0] is formulary:
+        return [r for r in known[1] if only is None or r.rule == only]
 
     def to_facts(intake):
         return facts_from_intake(validate_intake(intake), formulary.resolve)
 
-    return run_cases(document, ruleset_from_data(document), to_facts, only=only)
+    results = run_cases(document, ruleset_from_data(document), to_facts, only=only)
+    if only is None:
+        if len(_BENCH) >= _BENCH_MAX:
+            _BENCH.clear()
+        _BENCH[key] = (formulary, results)
+    return results
 
 
 def ruleset_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

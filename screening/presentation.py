@@ -9,8 +9,9 @@ from typing import Any
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from rules.sources import cited
+
 from .engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
-from .sources import cited
 
 VERDICT_LABELS = {
     "contraindicated": ("Contraindicated: do not infuse", "✕"),

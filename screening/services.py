@@ -21,6 +21,7 @@ from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
 from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
+from .pdf import render_screening_pdf
 from .tasks import render_report_pdf_task
 
 
@@ -240,8 +241,6 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
 
 def pdf_render(*, pdf_id: int) -> ReportPdf:
     """Render and store the PDF. Idempotent: a ready PDF whose file exists is left alone."""
-    from .pdf import render_screening_pdf
-
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
         state = review_state(pdf.screening_id)

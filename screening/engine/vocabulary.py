@@ -5,6 +5,8 @@ validation all take their names and values from here, so a rule cannot name an a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 UNKNOWN = "unknown"
 TRI = ("yes", "no", UNKNOWN)
 SEX_AT_BIRTH = ("female", "male", "intersex", UNKNOWN)
@@ -67,3 +69,32 @@ ANSWERS: dict[str, tuple[str, ...]] = {
 
 # The numbers a rule may compare or find missing.
 NUMBER_FIELDS = ("failed_antidepressant_trials", "weight_kg", "height_cm")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The plausible range of a number in the intake, written once: the document validation, the record's
+    validators and database constraints, and the forms all read it (a parity test holds them together)."""
+
+    low: int | float
+    high: int | float
+    unit: str = ""
+    integer: bool = False
+    low_exclusive: bool = False  # a dose must be above 0, not at it
+
+
+NUMBERS: dict[str, Bound] = {
+    "weight_kg": Bound(25, 350, "kg"),
+    "height_cm": Bound(100, 250, "cm"),
+    "failed_antidepressant_trials": Bound(0, 50, "trials", integer=True),
+    "dose_mg": Bound(0, 100000, "mg", low_exclusive=True),
+    "times_per_day": Bound(1, 12, "times a day", integer=True),
+    "max_doses_per_day": Bound(1, 24, "doses a day", integer=True),
+    "systolic": Bound(60, 300, "mmHg", integer=True),
+    "diastolic": Bound(30, 200, "mmHg", integer=True),
+    "heart_rate": Bound(20, 250, "bpm", integer=True),
+}
+
+# The longest text each field takes, and the medical record number's pattern.
+TEXT_MAX = {"mrn": 32, "given_name": 100, "family_name": 100, "diagnosis_note": 500, "medication_name": 100}
+MRN_PATTERN = r"^[A-Za-z0-9-]{1,32}$"

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..engine.problems import Problem
+from ..engine.vocabulary import Bound
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Every date and time in a document: far from the limits of Python's and the database's calendars.
@@ -111,6 +112,18 @@ class Checker:
             self.error(path, f"{_show(value)} is above {high:g}")
             return None
         return int(value) if integer else float(value)
+
+    def bounded(self, value: Any, path: str, bound: Bound, *, required: bool = False) -> float | int | None:
+        """A number within a bound of the field table (engine/vocabulary.NUMBERS)."""
+        return self.number(
+            value,
+            path,
+            low=bound.low,
+            high=bound.high,
+            integer=bound.integer,
+            required=required,
+            exclusive_low=bound.low_exclusive,
+        )
 
     def day(self, value: Any, path: str, *, required: bool = True) -> date | None:
         if value is None:

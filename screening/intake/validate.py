@@ -5,11 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..engine.vocabulary import DIAGNOSIS_SEVERITY, DIAGNOSIS_STATUS, PREGNANCY, SECTIONS, SEX_AT_BIRTH, TRI
+from ..engine.vocabulary import (
+    DIAGNOSIS_SEVERITY,
+    DIAGNOSIS_STATUS,
+    MRN_PATTERN,
+    NUMBERS,
+    PREGNANCY,
+    SECTIONS,
+    SEX_AT_BIRTH,
+    TEXT_MAX,
+    TRI,
+)
 from .checker import Checker, IntakeInvalid, Problem
 
 INTAKE_FORMAT = "ketamine-intake/1"
-MRN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+MRN = re.compile(MRN_PATTERN)
 ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
 TOP_LEVEL = (
     "format",
@@ -64,12 +74,16 @@ def validate_intake(doc: Any) -> dict[str, Any]:
         c.error("patient", "required")
     p_out: dict[str, Any] = {}
     if patient is not None:
-        mrn = c.text(patient.get("mrn"), "patient.mrn", required=True, max_len=32)
+        mrn = c.text(patient.get("mrn"), "patient.mrn", required=True, max_len=TEXT_MAX["mrn"])
         if mrn is not None and not MRN.match(mrn):
             c.error("patient.mrn", f"{mrn!r} may hold only letters, digits and '-' (1-32 characters)")
         p_out["mrn"] = mrn
-        p_out["given_name"] = c.text(patient.get("given_name"), "patient.given_name", required=True)
-        p_out["family_name"] = c.text(patient.get("family_name"), "patient.family_name", required=True)
+        p_out["given_name"] = c.text(
+            patient.get("given_name"), "patient.given_name", required=True, max_len=TEXT_MAX["given_name"]
+        )
+        p_out["family_name"] = c.text(
+            patient.get("family_name"), "patient.family_name", required=True, max_len=TEXT_MAX["family_name"]
+        )
         dob = c.day(patient.get("date_of_birth"), "patient.date_of_birth")
         if dob and assessed_on:
             if dob > assessed_on:
@@ -78,12 +92,8 @@ def validate_intake(doc: Any) -> dict[str, Any]:
                 c.error("patient.date_of_birth", f"{dob.isoformat()} gives an age above 120")
         p_out["date_of_birth"] = dob.isoformat() if dob else None
         p_out["sex_at_birth"] = c.choice(patient.get("sex_at_birth"), "patient.sex_at_birth", SEX_AT_BIRTH)
-        p_out["weight_kg"] = c.number(
-            patient.get("weight_kg"), "patient.weight_kg", low=25, high=350, integer=False
-        )
-        p_out["height_cm"] = c.number(
-            patient.get("height_cm"), "patient.height_cm", low=100, high=250, integer=False
-        )
+        p_out["weight_kg"] = c.bounded(patient.get("weight_kg"), "patient.weight_kg", NUMBERS["weight_kg"])
+        p_out["height_cm"] = c.bounded(patient.get("height_cm"), "patient.height_cm", NUMBERS["height_cm"])
         p_out["pregnancy"] = c.choice(patient.get("pregnancy"), "patient.pregnancy", PREGNANCY)
     out["patient"] = p_out
 
@@ -114,7 +124,10 @@ def validate_intake(doc: Any) -> dict[str, Any]:
                 "severity": c.choice(
                     dx.get("severity"), f"{path}.severity", DIAGNOSIS_SEVERITY, default="unspecified"
                 ),
-                "note": c.text(dx.get("note"), f"{path}.note", required=False, max_len=500) or "",
+                "note": c.text(
+                    dx.get("note"), f"{path}.note", required=False, max_len=TEXT_MAX["diagnosis_note"]
+                )
+                or "",
             }
         )
 
@@ -125,12 +138,10 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     )
     th_out: dict[str, Any] = {}
     if th is not None:
-        th_out["failed_antidepressant_trials"] = c.number(
+        th_out["failed_antidepressant_trials"] = c.bounded(
             th.get("failed_antidepressant_trials"),
             "treatment_history.failed_antidepressant_trials",
-            low=0,
-            high=50,
-            integer=True,
+            NUMBERS["failed_antidepressant_trials"],
         )
         th_out["psychotherapy_current"] = c.choice(
             th.get("psychotherapy_current"), "treatment_history.psychotherapy_current", TRI
@@ -162,25 +173,23 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             med = c.obj(item, path, ("name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day"))
             if med is None:
                 continue
-            dose = c.number(
-                med.get("dose_mg"), f"{path}.dose_mg", low=0, high=100000, integer=False, exclusive_low=True
-            )
+            dose = c.bounded(med.get("dose_mg"), f"{path}.dose_mg", NUMBERS["dose_mg"])
             if dose is not None and abs(dose * 1000 - round(dose * 1000)) > 1e-6:
                 c.error(f"{path}.dose_mg", f"{dose!r} has more than 3 decimal places (mg to the microgram)")
             m_out["items"].append(
                 {
-                    "name": c.text(med.get("name"), f"{path}.name", required=True),
+                    "name": c.text(
+                        med.get("name"), f"{path}.name", required=True, max_len=TEXT_MAX["medication_name"]
+                    ),
                     "dose_mg": dose,
-                    "times_per_day": c.number(
-                        med.get("times_per_day"), f"{path}.times_per_day", low=1, high=12, integer=True
+                    "times_per_day": c.bounded(
+                        med.get("times_per_day"), f"{path}.times_per_day", NUMBERS["times_per_day"]
                     ),
                     "as_needed": c.boolean(med.get("as_needed"), f"{path}.as_needed", default=False),
-                    "max_doses_per_day": c.number(
+                    "max_doses_per_day": c.bounded(
                         med.get("max_doses_per_day"),
                         f"{path}.max_doses_per_day",
-                        low=1,
-                        high=24,
-                        integer=True,
+                        NUMBERS["max_doses_per_day"],
                     ),
                 }
             )
@@ -201,12 +210,8 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             c.error(
                 f"{path}.taken_at", f"{bp.get('taken_at')} is after assessed_on {assessed_on.isoformat()}"
             )
-        systolic = c.number(
-            bp.get("systolic"), f"{path}.systolic", low=60, high=300, integer=True, required=True
-        )
-        diastolic = c.number(
-            bp.get("diastolic"), f"{path}.diastolic", low=30, high=200, integer=True, required=True
-        )
+        systolic = c.bounded(bp.get("systolic"), f"{path}.systolic", NUMBERS["systolic"], required=True)
+        diastolic = c.bounded(bp.get("diastolic"), f"{path}.diastolic", NUMBERS["diastolic"], required=True)
         if systolic is not None and diastolic is not None and systolic <= diastolic:
             c.error(f"{path}.diastolic", f"{diastolic} must be below the systolic {systolic}")
         out["blood_pressure"].append(
@@ -214,9 +219,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
                 "taken_at": taken_at.isoformat() if taken_at else None,
                 "systolic": systolic,
                 "diastolic": diastolic,
-                "heart_rate": c.number(
-                    bp.get("heart_rate"), f"{path}.heart_rate", low=20, high=250, integer=True
-                ),
+                "heart_rate": c.bounded(bp.get("heart_rate"), f"{path}.heart_rate", NUMBERS["heart_rate"]),
             }
         )
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
+from core.documents import DocumentUnreadable, read_json
 from patients.services import intake_import
-from screening.documents import DocumentUnreadable, read_json
 from screening.intake import IntakeInvalid
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.documents import DocumentUnreadable, read_json
 from rules.catalogue import catalogue_markdown
 from rules.models import RuleSet
 from rules.selectors import DEFAULT_FIXTURE, free_version, ruleset_document, ruleset_test_results
 from rules.services import ruleset_import
-from screening.documents import DocumentUnreadable, read_json
 from screening.engine import RuleSetInvalid, ruleset_from_data
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.documents import DocumentUnreadable, read_json
 from rules.selectors import NoActiveRuleSet
-from screening.documents import DocumentUnreadable, read_json
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid, validate_intake
 from screening.pdf import PdfUnavailable, render_report_pdf

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.documents import DocumentUnreadable, read_json
 from rules.selectors import NoActiveRuleSet
-from screening.documents import DocumentUnreadable, read_json
 from screening.intake import IntakeInvalid
 from screening.services import intake_evaluate
 

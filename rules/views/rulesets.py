@@ -1,0 +1,172 @@
+"""Rule set pages: the list, one set with its test bench, clone, publish, delete, settings, diff."""
+
+import json
+from collections import defaultdict
+
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.generic import ListView
+
+from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
+from screening.engine import RuleSetInvalid
+
+from ..forms import RuleSetSettingsForm
+from ..models import RuleSet
+from ..selectors import ruleset_diff, ruleset_document, ruleset_test_results
+from ..services import (
+    PublishRefused,
+    ruleset_clone,
+    ruleset_delete_draft,
+    ruleset_publish,
+    ruleset_settings_update,
+)
+from .base import RulesAdminView, ruleset_or_404
+
+
+class RuleSetListView(RoleRequiredMixin, ListView):
+    required_roles = (RULES_ADMIN, CLINICIAN)
+    model = RuleSet
+    paginate_by = 25
+    template_name = "rules/ruleset_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["all_versions"] = RuleSet.objects.only("id", "version", "status").order_by("-created_at")
+        context["can_admin"] = has_any_role(self.request.user, [RULES_ADMIN])
+        return context
+
+
+class RuleSetDetailView(RoleRequiredMixin, View):
+    required_roles = (RULES_ADMIN, CLINICIAN)
+    template_name = "rules/ruleset_detail.html"
+
+    def get(self, request, pk):
+        ruleset = ruleset_or_404(pk)
+        document = ruleset_document(ruleset)
+        results = ruleset_test_results(document)
+        by_rule = defaultdict(list)
+        for result in results:
+            by_rule[result.rule].append(result)
+        rows = [
+            {
+                "rule": rule,
+                "results": by_rule.get(rule.code, []),
+                "failed": sum(1 for r in by_rule.get(rule.code, []) if not r.passed),
+            }
+            for rule in ruleset.rules.all()
+        ]
+        return render(
+            request,
+            self.template_name,
+            {
+                "object": ruleset,
+                "rows": rows,
+                "failed": [r for r in results if not r.passed],
+                "passed_count": sum(1 for r in results if r.passed),
+                "case_count": len(results),
+                "untested": [row["rule"].code for row in rows if not row["results"]],
+                "can_admin": has_any_role(request.user, [RULES_ADMIN]),
+            },
+        )
+
+
+class RuleSetCloneView(RulesAdminView):
+    def post(self, request, pk):
+        source = get_object_or_404(RuleSet, pk=pk)
+        version = request.POST.get("version", "").strip()
+        if not version or len(version) > 40:
+            messages.error(request, "Give the new draft a version label (1-40 characters).")
+            return redirect("rules:ruleset_list")
+        try:
+            draft = ruleset_clone(source=source, version=version, created_by=request.user)
+        except IntegrityError:
+            messages.error(request, f"A rule set with version {version!r} already exists.")
+            return redirect("rules:ruleset_list")
+        messages.success(request, f"Draft {draft.version} created from {source.version}.")
+        return redirect("rules:ruleset_detail", pk=draft.pk)
+
+
+class RuleSetPublishView(RulesAdminView):
+    def post(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        try:
+            ruleset_publish(ruleset=ruleset, note=request.POST.get("note", ""))
+        except PublishRefused as exc:
+            messages.error(
+                request,
+                "Not published: "
+                + "; ".join(exc.reasons[:10])
+                + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""),
+            )
+            return redirect("rules:ruleset_detail", pk=pk)
+        messages.success(request, f"Rule set {ruleset.version} is published and active.")
+        return redirect("rules:ruleset_detail", pk=pk)
+
+
+class RuleSetDeleteView(RulesAdminView):
+    def post(self, request, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        try:
+            ruleset_delete_draft(ruleset=ruleset)
+        except RuleSetInvalid as exc:
+            messages.error(request, "; ".join(exc.errors))
+            return redirect("rules:ruleset_detail", pk=pk)
+        messages.success(request, f"Draft {ruleset.version} deleted.")
+        return redirect("rules:ruleset_list")
+
+
+class RuleSetSettingsView(RulesAdminView):
+    template_name = "rules/ruleset_settings.html"
+
+    def _draft(self, pk):
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        if not ruleset.is_draft:
+            raise Http404("Only a draft's protocol can be edited; clone the rule set first.")
+        return ruleset
+
+    def get(self, request, pk):
+        ruleset = self._draft(pk)
+        form = RuleSetSettingsForm(
+            initial={
+                "protocol": json.dumps(ruleset.protocol, indent=2),
+                "test_baseline": json.dumps(ruleset.test_baseline, indent=2),
+            }
+        )
+        return render(request, self.template_name, {"ruleset": ruleset, "form": form})
+
+    def post(self, request, pk):
+        ruleset = self._draft(pk)
+        form = RuleSetSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                ruleset_settings_update(
+                    ruleset=ruleset,
+                    protocol=form.cleaned_data["protocol"] or {},
+                    test_baseline=form.cleaned_data["test_baseline"] or {},
+                )
+            except RuleSetInvalid as exc:
+                form.add_engine_errors(exc.problems)
+            else:
+                messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
+                return redirect("rules:ruleset_detail", pk=pk)
+        return render(request, self.template_name, {"ruleset": ruleset, "form": form}, status=400)
+
+
+class RuleSetDiffView(RoleRequiredMixin, View):
+    required_roles = (RULES_ADMIN, CLINICIAN)
+    template_name = "rules/ruleset_diff.html"
+
+    def get(self, request):
+        try:
+            old = ruleset_or_404(int(request.GET["a"]))
+            new = ruleset_or_404(int(request.GET["b"]))
+        except (KeyError, ValueError) as exc:
+            raise Http404("Choose two rule sets to compare") from exc
+        return render(
+            request,
+            self.template_name,
+            {"old": old, "new": new, "diff": ruleset_diff(ruleset_document(old), ruleset_document(new))},
+        )
