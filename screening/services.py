@@ -16,12 +16,12 @@ from formulary.selectors import current_formulary
 from patients.selectors import patient_facts, patient_record
 from rules.selectors import active_ruleset, engine_ruleset
 
+from . import pdf as pdf_document  # a module reference: tests replace its renderer
 from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
 from .engine.severity import verdict_for
 from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
 from .models import FindingOverride, ReportPdf, Screening, SignOff
-from .pdf import render_screening_pdf
 from .tasks import render_report_pdf_task
 
 
@@ -254,7 +254,7 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
         pdf.status = ReportPdf.Status.RENDERING
         pdf.attempts += 1
         pdf.save(update_fields=["status", "attempts", "updated_at"])
-    content = render_screening_pdf(pdf.screening)
+    content = pdf_document.render_screening_pdf(pdf.screening)
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().get(pk=pdf_id)
         pdf.file.save(f"screening-{pdf.screening_id}.pdf", ContentFile(content), save=False)
