@@ -43,6 +43,7 @@ class Context:
         self.protocol = protocol
         self.as_of = as_of
         self._matching: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
+        self._diazepam: dict[int, float | None] = {}
 
     @cached_property
     def age(self) -> int | None:
@@ -78,6 +79,12 @@ class Context:
         return found
 
     def diazepam_equivalent(self, index: int) -> float | None:
+        if index in self._diazepam:
+            return self._diazepam[index]
+        self._diazepam[index] = value = self._diazepam_equivalent(index)
+        return value
+
+    def _diazepam_equivalent(self, index: int) -> float | None:
         med = self.facts.medications[index]
         daily = med.daily_mg
         factor = med.drug.diazepam_10mg_equivalent_mg if med.drug else None

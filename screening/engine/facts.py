@@ -38,7 +38,7 @@ class Medication:
     max_doses_per_day: int | None = None
     drug: Drug | None = None  # None: not resolved in the formulary
 
-    @property
+    @cached_property
     def daily_mg(self) -> float | None:
         if self.dose_mg is None:
             return None
