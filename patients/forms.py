@@ -6,7 +6,7 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.utils import timezone
 
-from screening.engine.vocabulary import NUMBERS
+from screening.engine.vocabulary import NUMBERS, PATIENT_FIELDS
 from screening.intake import normalize_icd10
 
 from .icd10 import icd10_description, icd10_known
@@ -63,16 +63,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "mrn",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex_at_birth",
-            "weight_kg",
-            "height_cm",
-            "pregnancy",
-        ]
+        fields = list(PATIENT_FIELDS)
         widgets = {"date_of_birth": DateInput()}
         help_texts = {
             "weight_kg": "Actual body weight; leave empty if not measured yet.",

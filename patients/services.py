@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from formulary.models import FormularyEntry
 from formulary.selectors import current_formulary, formulary_entry_for
+from screening.engine.vocabulary import PATIENT_FIELDS
 from screening.intake import IntakeInvalid, Problem, validate_intake
 
 from .icd10 import icd10_description, icd10_known
@@ -96,17 +97,6 @@ def medications_reconcile(*, patient: Patient, user) -> Patient:
     return patient
 
 
-PATIENT_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex_at_birth",
-    "weight_kg",
-    "height_cm",
-    "pregnancy",
-)
-
-
 @transaction.atomic
 def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     """Create or update a patient from a `ketamine-intake/1` document, all or nothing.
@@ -126,7 +116,7 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
     created = patient is None
     if created:
         patient = Patient(mrn=p["mrn"])
-    for name in PATIENT_FIELDS:
+    for name in (n for n in PATIENT_FIELDS if n != "mrn"):  # the MRN identifies the record: set once
         value = p.get(name)
         setattr(patient, name, date.fromisoformat(value) if name == "date_of_birth" else value)
     patient.failed_antidepressant_trials = valid["treatment_history"].get("failed_antidepressant_trials")

@@ -17,6 +17,18 @@ SUICIDAL_IDEATION = ("none", "passive", "active", UNKNOWN)
 SUBSTANCE_USE = ("none", "in_remission", "current", UNKNOWN)
 HEPATIC = ("none", "mild", "moderate", "severe", UNKNOWN)
 
+# The fields of the intake's `patient` object, in the order forms show them.
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex_at_birth",
+    "weight_kg",
+    "height_cm",
+    "pregnancy",
+)
+
 # Each categorical section of the intake: answer name -> allowed values. Absent means "unknown".
 SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "treatment_history": {"psychotherapy_current": TRI},

@@ -10,6 +10,7 @@ from ..engine.vocabulary import (
     DIAGNOSIS_STATUS,
     MRN_PATTERN,
     NUMBERS,
+    PATIENT_FIELDS,
     PREGNANCY,
     SECTIONS,
     SEX_AT_BIRTH,
@@ -59,17 +60,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     assessed_on = c.day(root.get("assessed_on"), "assessed_on")
     out["assessed_on"] = assessed_on.isoformat() if assessed_on else None
 
-    patient_fields = (
-        "mrn",
-        "given_name",
-        "family_name",
-        "date_of_birth",
-        "sex_at_birth",
-        "weight_kg",
-        "height_cm",
-        "pregnancy",
-    )
-    patient = c.obj(root.get("patient"), "patient", patient_fields) if "patient" in root else None
+    patient = c.obj(root.get("patient"), "patient", PATIENT_FIELDS) if "patient" in root else None
     if "patient" not in root:
         c.error("patient", "required")
     p_out: dict[str, Any] = {}
