@@ -52,11 +52,8 @@ def _answer_in(ctx, params):
     values=Param("str_list"),
 )
 def _any_answer_in(ctx, params):
-    matched = [
-        (name, ctx.facts.answer(name))
-        for name in params["answers"]
-        if ctx.facts.answer(name) in params["values"]
-    ]
+    answer = ctx.facts.answer
+    matched = [(name, value) for name in params["answers"] if (value := answer(name)) in params["values"]]
     if not matched:
         return None
     values = {v for _, v in matched}
