@@ -61,14 +61,13 @@ def render_report_pdf(*, report: dict, intake: dict, overrides=(), signoff=None,
     return html_to_pdf(render_to_string("screening/report_pdf.html", context))
 
 
-def render_screening_pdf(screening) -> bytes:
-    from .models import SignOff
-
-    signoff = SignOff.objects.filter(screening=screening).first()
+def render_screening_pdf(screening, *, overrides, signoff) -> bytes:
+    """The consult PDF of a stored screening: its snapshot and its review records, passed in (this module
+    turns a context into bytes and queries nothing)."""
     return render_report_pdf(
         report=screening.report,
         intake=screening.intake,
-        overrides=list(screening.overrides.all()),
+        overrides=overrides,
         signoff=signoff,
         screening=screening,
     )

@@ -239,6 +239,15 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
     return pdf
 
 
+def screening_pdf_bytes(screening: Screening) -> bytes:
+    """The consult PDF of a screening as it stands: its snapshot with its overrides and sign-off."""
+    return pdf_document.render_screening_pdf(
+        screening,
+        overrides=list(screening.overrides.all()),
+        signoff=SignOff.objects.filter(screening=screening).first(),
+    )
+
+
 def pdf_render(*, pdf_id: int) -> ReportPdf:
     """Render and store the PDF. Idempotent: a ready PDF whose file exists is left alone."""
     with transaction.atomic():
@@ -254,7 +263,7 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
         pdf.status = ReportPdf.Status.RENDERING
         pdf.attempts += 1
         pdf.save(update_fields=["status", "attempts", "updated_at"])
-    content = pdf_document.render_screening_pdf(pdf.screening)
+    content = screening_pdf_bytes(pdf.screening)
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().get(pk=pdf_id)
         pdf.file.save(f"screening-{pdf.screening_id}.pdf", ContentFile(content), save=False)

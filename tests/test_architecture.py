@@ -32,7 +32,6 @@ ALLOWED_IN_FUNCTIONS = {
     ("formulary.apps", "formulary.signals"): "AppConfig.ready() connects the signal receivers",
     ("patients.icd10", "simple_icd_10_cm"): "the ICD-10-CM code list is large: loaded on first use",
     ("screening.pdf", "weasyprint"): "WeasyPrint is heavy and optional: loaded when a PDF is rendered",
-    ("screening.pdf", "screening.models"): "the PDF context still reads the sign-off (to move to a selector)",
 }
 
 

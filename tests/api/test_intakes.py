@@ -45,7 +45,7 @@ def test_a_record_the_database_refuses_is_409(clinician_api, defaults, monkeypat
     def refused(**kwargs):
         raise IntegrityError("UNIQUE constraint failed: patients_patient.mrn")
 
-    monkeypatch.setattr("api.views.intake_import", refused)
+    monkeypatch.setattr("api.views.intake.intake_import", refused)
     response = clinician_api.post("/intakes", example("eligible"))
     assert response.status_code == 409
     assert "nothing stored" in response.json()["error"]

@@ -163,7 +163,7 @@ def test_an_outdated_pdf_is_made_again_on_request(staff_api, requested, clinicia
 
 @pytest.fixture
 def broken_renderer(monkeypatch):
-    def broken(_screening):
+    def broken(_screening, **_):
         raise PdfUnavailable("PDF export needs WeasyPrint and its system libraries (Pango, HarfBuzz)")
 
     monkeypatch.setattr("screening.pdf.render_screening_pdf", broken)

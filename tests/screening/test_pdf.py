@@ -14,8 +14,15 @@ from django.utils import timezone
 from patients.services import intake_import
 from screening import pdf as pdf_module
 from screening.models import ReportPdf
-from screening.pdf import PdfUnavailable, html_to_pdf, render_screening_pdf
-from screening.services import STALE_RENDER_SECONDS, pdf_render, pdf_request, screening_run, screening_sign
+from screening.pdf import PdfUnavailable, html_to_pdf
+from screening.services import (
+    STALE_RENDER_SECONDS,
+    pdf_render,
+    pdf_request,
+    screening_pdf_bytes,
+    screening_run,
+    screening_sign,
+)
 from screening.tasks import render_report_pdf_task
 from tests.conftest import EXAMPLES, service_unavailable
 
@@ -40,7 +47,7 @@ def screening(db, clinician):
 
 def test_pdf_text_has_verdict_mrn_every_finding_code_and_the_rule_set_hash(screening, clinician, tmp_path):
     screening_sign(screening=screening, user=clinician)
-    text = pdf_text(render_screening_pdf(screening), tmp_path)
+    text = pdf_text(screening_pdf_bytes(screening), tmp_path)
     assert "VERDICT: DEFERRED" in text
     assert "KT-0002" in text
     for code in screening.rule_codes:
@@ -110,7 +117,7 @@ def test_render_is_idempotent(screening, clinician, monkeypatch):
     assert first.status == ReportPdf.Status.READY
     assert len(first.sha256) == 64
     calls = []
-    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s: calls.append(s) or b"")
+    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s, **_: calls.append(s) or b"")
     second = pdf_render(pdf_id=pdf.pk)
     assert calls == []
     assert second.sha256 == first.sha256
@@ -118,7 +125,7 @@ def test_render_is_idempotent(screening, clinician, monkeypatch):
 
 
 def test_a_failing_render_ends_failed_and_retry_queues_again(screening, clinician, monkeypatch, client):
-    def broken(_screening):
+    def broken(_screening, **_):
         raise PdfUnavailable("PDF export needs WeasyPrint and its system libraries (Pango, HarfBuzz)")
 
     monkeypatch.setattr("screening.pdf.render_screening_pdf", broken)
@@ -137,7 +144,7 @@ def test_a_failing_render_ends_failed_and_retry_queues_again(screening, clinicia
 
 
 def test_an_unexpected_error_is_retried_then_marked_failed(screening, clinician, monkeypatch):
-    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s: 1 / 0)
+    monkeypatch.setattr("screening.pdf.render_screening_pdf", lambda s, **_: 1 / 0)
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
     pdf = pdf_request(screening=screening, user=clinician)
     result = render_report_pdf_task.apply(
