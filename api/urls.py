@@ -10,6 +10,9 @@ from django.urls import re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from rules.selectors import NoActiveRuleSet
+from screening.services import ScreeningRefused
+
 from .auth import AUTH, BearerToken
 from .views import Invalid, Refused, router
 
@@ -70,6 +73,14 @@ def _validation(request, exc: ValidationError):
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         problems.append({"path": ".".join(location) or "document", "message": message})
     return api.create_response(request, {"errors": problems}, status=400)
+
+
+@api.exception_handler(ScreeningRefused)
+@api.exception_handler(NoActiveRuleSet)
+def _state_refused(request, exc):
+    """The services' refusals (signed already, co-signature missing, no active rule set...): 409 in the
+    words the page shows."""
+    return _error(request, str(exc), 409)
 
 
 @api.exception_handler(Refused)

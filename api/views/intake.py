@@ -14,7 +14,6 @@ from core.roles import EDIT_RECORDS
 from patients.models import Patient
 from patients.selectors import patient_record
 from patients.services import intake_export, intake_import
-from rules.selectors import NoActiveRuleSet
 from screening.engine import report_to_dict
 from screening.intake import IntakeInvalid
 from screening.services import (
@@ -86,5 +85,3 @@ def intake_screen(request: HttpRequest):
         return Status(200, report_to_dict(intake_evaluate(intake=doc)))
     except IntakeInvalid as exc:
         raise Invalid(intake_problems(exc)) from exc
-    except NoActiveRuleSet as exc:
-        raise Refused(str(exc)) from exc

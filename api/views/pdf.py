@@ -9,7 +9,6 @@ from ninja import Status
 
 from core.roles import READ_REPORTS
 from screening.services import (
-    ScreeningRefused,
     pdf_for_download,
     pdf_request,
     pdf_state,
@@ -22,7 +21,7 @@ from ..schemas import (
     Id,
     PdfOut,
 )
-from .common import Refused, router
+from .common import router
 from .screenings import screening_or_404
 
 
@@ -75,10 +74,7 @@ def pdf_read(request: HttpRequest, screening_id: Id):
 def pdf_download(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
     screening_or_404(screening_id)
-    try:
-        pdf, filename = pdf_for_download(screening_id)
-    except ScreeningRefused as exc:
-        raise Refused(str(exc)) from exc
+    pdf, filename = pdf_for_download(screening_id)
     return FileResponse(
         pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
     )

@@ -10,11 +10,9 @@ from ninja import Status
 
 from core.roles import EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
-from rules.selectors import NoActiveRuleSet
 from screening.intake import IntakeInvalid
 from screening.models import FindingOverride, Screening, SignOff
 from screening.services import (
-    ScreeningRefused,
     effective_verdict,
     finding_override,
     override_cosign,
@@ -89,8 +87,6 @@ def screening_create(request: HttpRequest, patient_id: Id):
         screening = screening_run(patient=patient, requested_by=user)
     except IntakeInvalid as exc:
         raise Refused(unscreenable_message(exc), intake_problems(exc)) from exc
-    except NoActiveRuleSet as exc:
-        raise Refused(str(exc)) from exc
     return Status(201, _screening_out(screening))
 
 
@@ -114,10 +110,7 @@ def screening_read(request: HttpRequest, screening_id: Id):
 def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn):
     user = require_role(request, EDIT_RECORDS)
     screening = screening_or_404(screening_id)
-    try:
-        override = finding_override(screening=screening, rule=payload.rule, reason=payload.reason, user=user)
-    except ScreeningRefused as exc:
-        raise Refused(str(exc)) from exc
+    override = finding_override(screening=screening, rule=payload.rule, reason=payload.reason, user=user)
     return Status(201, _override_out(override))
 
 
@@ -130,10 +123,7 @@ def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn)
 def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: Id):
     user = require_role(request, EDIT_RECORDS)
     override = get_object_or_404(FindingOverride, pk=override_id, screening_id=screening_id)
-    try:
-        override = override_cosign(override=override, user=user)
-    except ScreeningRefused as exc:
-        raise Refused(str(exc)) from exc
+    override = override_cosign(override=override, user=user)
     return Status(201, _override_out(override))
 
 
@@ -146,8 +136,5 @@ def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: 
 def signoff_create(request: HttpRequest, screening_id: Id):
     user = require_role(request, EDIT_RECORDS)
     screening = screening_or_404(screening_id)
-    try:
-        signoff = screening_sign(screening=screening, user=user)
-    except ScreeningRefused as exc:
-        raise Refused(str(exc)) from exc
+    signoff = screening_sign(screening=screening, user=user)
     return Status(201, _signoff_out(signoff))
