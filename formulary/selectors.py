@@ -11,14 +11,20 @@ _cached: tuple[str, Formulary] | None = None
 def current_formulary() -> Formulary:
     """The formulary as a lookup: rebuilt (one query) only when the stamp changed since this process built
     it, so a screening or an autocomplete keystroke reads one small row instead of every entry."""
+    return stamped_formulary()[1]
+
+
+def stamped_formulary() -> tuple[str | None, Formulary]:
+    """The current formulary lookup and the stamp it was built at (None: the formulary has no stamp yet,
+    so nothing computed from it may be kept)."""
     global _cached
     stamp = FormularyStamp.objects.values_list("stamp", flat=True).first()
     if stamp and _cached is not None and _cached[0] == stamp:
-        return _cached[1]
+        return _cached
     formulary = Formulary(entry.as_entry() for entry in FormularyEntry.objects.all())
     if stamp:
         _cached = (stamp, formulary)
-    return formulary
+    return stamp, formulary
 
 
 def formulary_entry_for(name: str, formulary: Formulary | None = None) -> FormularyEntry | None:

@@ -137,3 +137,29 @@ class Rule(models.Model):
                 errors.setdefault(field, []).append(problem.message)
         if errors:
             raise ValidationError(errors)
+
+
+class TestBenchRun(models.Model):
+    """The test bench of one rule-set content (its sha256) against one formulary (its stamp): the cases
+    run once, and every rule-set page, publish check and `rules test` reads the stored results until the
+    content or the formulary changes. The version label is kept for reading the table; a draft's older
+    runs are dropped when its content changes."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    sha256 = models.CharField(max_length=64)
+    formulary_stamp = models.CharField(max_length=32)
+    version = models.CharField(max_length=40)
+    results = models.JSONField()  # [{"rule", "name", "expected_fire", "fired", "problem"}]
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sha256", "formulary_stamp"], name="one_run_per_content_and_formulary"
+            )
+        ]
+        indexes = [models.Index(fields=["version"])]
+
+    def __str__(self) -> str:
+        return f"test bench of {self.version} ({self.sha256[:12]})"

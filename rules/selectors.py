@@ -1,5 +1,5 @@
 """Reads of rule sets: the document form, the compiled engine rule set (cached for published sets), the
-active set, the test bench and diffs."""
+active set and diffs. The test bench, which stores what it runs, is in bench.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from typing import Any
 
 from django.conf import settings
 
-from formulary.selectors import current_formulary
 from screening.engine import RuleSet as EngineRuleSet
-from screening.engine import content_sha256, ruleset_from_data
-from screening.engine.testbench import CaseResult, run_cases
-from screening.intake import facts_from_intake, validate_intake
+from screening.engine import ruleset_from_data
 
 from .models import RuleSet
 
@@ -76,31 +73,6 @@ def active_ruleset() -> RuleSet:
     if ruleset is None:
         raise NoActiveRuleSet("No active rule set: run `make setup` (or `manage.py load_defaults`).")
     return ruleset
-
-
-# Test-bench results by content hash, with the formulary lookup they were computed with: a rule set page
-# re-runs its cases only when the content (rules, cases, baseline) or the formulary changed.
-_BENCH: dict[str, tuple[object, list[CaseResult]]] = {}
-_BENCH_MAX = 16
-
-
-def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> list[CaseResult]:
-    """The test bench of a rule set document (every rule's cases, or one rule's)."""
-    formulary = current_formulary()
-    key = content_sha256(document)
-    known = _BENCH.get(key)
-    if known is not None and known[0] is formulary:
-        return [r for r in known[1] if only is None or r.rule == only]
-
-    def to_facts(intake):
-        return facts_from_intake(validate_intake(intake), formulary.resolve)
-
-    results = run_cases(document, ruleset_from_data(document), to_facts, only=only)
-    if only is None:
-        if len(_BENCH) >= _BENCH_MAX:
-            _BENCH.clear()
-        _BENCH[key] = (formulary, results)
-    return results
 
 
 def ruleset_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

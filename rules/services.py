@@ -13,8 +13,9 @@ from screening.engine import RuleSetInvalid, content_sha256
 from screening.engine.problems import Problem
 from screening.engine.ruleset import ruleset_problems, validate_rule
 
+from .bench import ruleset_test_results
 from .models import Rule, RuleSet
-from .selectors import ruleset_document, ruleset_test_results
+from .selectors import ruleset_document
 
 
 @transaction.atomic

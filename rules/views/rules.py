@@ -10,9 +10,10 @@ from django.views import View
 from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin
 from screening.engine import REGISTRY, RuleSetInvalid
 
+from ..bench import ruleset_test_results
 from ..forms import NewRuleForm, RuleForm
 from ..models import Rule, RuleSet
-from ..selectors import ruleset_document, ruleset_test_results
+from ..selectors import ruleset_document
 from ..services import (
     rule_add,
     rule_remove,

@@ -13,9 +13,10 @@ from django.views.generic import ListView
 from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
 from screening.engine import RuleSetInvalid
 
+from ..bench import ruleset_test_results
 from ..forms import RuleSetSettingsForm
 from ..models import RuleSet
-from ..selectors import ruleset_diff, ruleset_document, ruleset_test_results
+from ..selectors import ruleset_diff, ruleset_document
 from ..services import (
     PublishRefused,
     ruleset_clone,

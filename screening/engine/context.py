@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from functools import cached_property
 
 from .facts import Facts
 from .protocol import Protocol
@@ -13,12 +12,21 @@ from .protocol import Protocol
 
 @dataclass(frozen=True)
 class BloodPressureSummary:
-    """The exact means are compared with thresholds; `shown_*` are what reports print."""
+    """The means are kept exact (whole totals over the count) and compared exactly with thresholds;
+    `shown_*` are what reports print."""
 
-    systolic: Fraction
-    diastolic: Fraction
+    systolic_total: int
+    diastolic_total: int
     readings: int
     day: date
+
+    @property
+    def systolic(self) -> Fraction:
+        return Fraction(self.systolic_total, self.readings)
+
+    @property
+    def diastolic(self) -> Fraction:
+        return Fraction(self.diastolic_total, self.readings)
 
     @property
     def shown_systolic(self) -> float | int:
@@ -28,9 +36,16 @@ class BloodPressureSummary:
     def shown_diastolic(self) -> float | int:
         return _shown(self.diastolic)
 
-
-def _mean(values: list[int]) -> Fraction:
-    return Fraction(sum(values), len(values))
+    def mean_over(self, systolic: float, diastolic: float, strict: bool) -> bool:
+        """Either mean above (strict) or at least (not strict) its limit, compared exactly:
+        total against limit x count, with a fractional limit taken as the exact value of its float."""
+        n = self.readings
+        high_s, high_d = self.systolic_total, self.diastolic_total
+        limit_s = systolic * n if isinstance(systolic, int) else Fraction(systolic) * n
+        limit_d = diastolic * n if isinstance(diastolic, int) else Fraction(diastolic) * n
+        if strict:
+            return high_s > limit_s or high_d > limit_d
+        return high_s >= limit_s or high_d >= limit_d
 
 
 def _shown(mean: Fraction) -> float | int:
@@ -38,59 +53,83 @@ def _shown(mean: Fraction) -> float | int:
 
 
 class Context:
-    def __init__(self, facts: Facts, protocol: Protocol, as_of: date):
+    """`match_codes`: every code the rule set's medication matchers name (see RuleSet.match_codes), so that
+    the medication index holds only those; None indexes every code (a predicate run on its own)."""
+
+    def __init__(
+        self, facts: Facts, protocol: Protocol, as_of: date, match_codes: frozenset[str] | None = None
+    ):
         self.facts = facts
         self.protocol = protocol
         self.as_of = as_of
-        self._matching: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
+        self.match_codes = match_codes
+        # every answer by name, the two that live in their own fields included; absent reads as unknown
+        self.answers = {
+            **facts.answers,
+            "medications_reconciled": "yes" if facts.medications_reconciled else "no",
+            "sex_at_birth": facts.sex_at_birth,
+        }
+        # every report shows these, so they are derived at once (plain attributes: a cached_property
+        # takes a lock on first use, which costs more than deriving them here)
+        self.age = facts.age_on(as_of)
+        self.bp_summary = self._bp_summary()
+        # each diagnosis with its code as prefixes are compared ("F33.2" -> "F332")
+        self.diagnoses = [(dx, dx.compact_code) for dx in facts.diagnoses]
+        self._index: dict[str, set[int]] | None = None
+        self._matching: dict[frozenset[str], list[int]] = {}
         self._diazepam: dict[int, float | None] = {}
+        self._labels: dict[int, str] = {}
 
-    @cached_property
-    def age(self) -> int | None:
-        return self.facts.age_on(self.as_of)
-
-    @cached_property
-    def bp_summary(self) -> BloodPressureSummary | None:
+    def _bp_summary(self) -> BloodPressureSummary | None:
         """Mean of the readings on the most recent reading day inside the window; None if there is none."""
-        earliest = self.as_of - timedelta(days=self.protocol.bp_window_days)
-        recent = [r for r in self.facts.blood_pressure if earliest <= r.day <= self.as_of]
+        as_of = self.as_of
+        earliest = as_of - timedelta(days=self.protocol.bp_window_days)
+        recent = [
+            (day, r) for r in self.facts.blood_pressure if earliest <= (day := r.taken_at.date()) <= as_of
+        ]
         if not recent:
             return None
-        day = max(r.day for r in recent)
-        same_day = [r for r in recent if r.day == day]
+        latest = max(day for day, _ in recent)
+        same_day = [r for day, r in recent if day == latest]
         return BloodPressureSummary(
-            systolic=_mean([r.systolic for r in same_day]),
-            diastolic=_mean([r.diastolic for r in same_day]),
+            systolic_total=sum([r.systolic for r in same_day]),
+            diastolic_total=sum([r.diastolic for r in same_day]),
             readings=len(same_day),
-            day=day,
+            day=latest,
         )
 
-    @cached_property
     def _by_code(self) -> dict[str, set[int]]:
-        """Every ATC prefix and class ("class:benzodiazepine") of the resolved medications -> their indexes:
-        a matcher then costs a few lookups instead of a set test per medication."""
+        """Each matcher code (an ATC prefix, or "class:benzodiazepine") held by a resolved medication -> the
+        medications' indexes: a matcher then costs a few lookups instead of a set test per medication."""
         index: dict[str, set[int]] = {}
+        wanted = self.match_codes
         for i, med in enumerate(self.facts.medications):
             if med.drug is None:
                 continue
-            for code in med.drug.atc_prefix_set:
+            codes = med.drug.match_codes
+            for code in codes if wanted is None else codes & wanted:
                 index.setdefault(code, set()).add(i)
-            for name in med.drug.classes:
-                index.setdefault("class:" + name, set()).add(i)
         return index
 
-    def matching(self, atc_prefixes: frozenset[str], classes: frozenset[str]) -> list[int]:
-        """Indexes of the resolved medications matching an ATC prefix or a class (memoised per evaluation)."""
-        key = (atc_prefixes, classes)
-        found = self._matching.get(key)
+    def matching(self, codes: frozenset[str]) -> list[int]:
+        """Indexes of the resolved medications holding any of these matcher codes (memoised per evaluation)."""
+        found = self._matching.get(codes)
         if found is None:
-            index = self._by_code
+            index = self._index
+            if index is None:
+                index = self._index = self._by_code()
             hits: set[int] = set()
-            for code in atc_prefixes:
-                hits |= index.get(code, set())
-            for name in classes:
-                hits |= index.get("class:" + name, set())
-            found = self._matching[key] = sorted(hits)
+            for code, meds in index.items():  # the index holds a few codes; a matcher may name dozens
+                if code in codes:
+                    hits |= meds
+            found = self._matching[codes] = sorted(hits)
+        return found
+
+    def medication_label(self, index: int) -> str:
+        """How evidence names a medication: as typed, with the generic and ATC code when resolved."""
+        found = self._labels.get(index)
+        if found is None:
+            found = self._labels[index] = _med_label(self.facts.medications[index])
         return found
 
     def diazepam_equivalent(self, index: int) -> float | None:
@@ -106,3 +145,11 @@ class Context:
         if daily is None or factor is None:
             return None
         return round(daily * 10.0 / factor, 3)
+
+
+def _med_label(med) -> str:
+    if med.drug is None:
+        return med.name
+    if med.name.strip().lower() == med.drug.generic:
+        return f"{med.drug.generic} ({med.drug.atc[0]})"
+    return f"{med.name} ({med.drug.generic}, {med.drug.atc[0]})"

@@ -68,19 +68,20 @@ class Report:
         return tuple(f.rule for f in self.findings)
 
 
+_UNRESOLVED = (None, None, ())  # generic, ATC code and classes of a medication not in the formulary
+
+
 def _round_mg(value: float) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
-    ctx = Context(facts, ruleset.protocol, as_of)
+    ctx = Context(facts, ruleset.protocol, as_of, ruleset.match_codes)
     findings: list[tuple[int, int, Finding]] = []
     rules_by_medication: dict[int, list[str]] = {}
-    for position, rule in enumerate(ruleset.rules):
-        if not rule.enabled:
-            continue
+    for position, rank, rule, run, params in ruleset.plan:
         try:
-            hit = rule.test(ctx) if rule.test is not None else evaluate_predicate(ctx, rule.predicate)
+            hit = run(ctx, params) if run is not None else evaluate_predicate(ctx, rule.predicate)
         except Exception as exc:  # noqa: BLE001 - fail closed: a broken rule is shown, never a silent pass
             findings.append(
                 (
@@ -101,33 +102,25 @@ def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
             continue
         findings.append(
             (
-                SEVERITY_RANK[rule.severity],
+                rank,
                 position,
-                Finding(
-                    rule=rule.code,
-                    severity=rule.severity,
-                    title=rule.title,
-                    evidence=hit.evidence,
-                    action=rule.action,
-                    sources=rule.sources,
-                ),
+                Finding(rule.code, rule.severity, rule.title, hit.evidence, rule.action, rule.sources),
             )
         )
         for index in hit.medications:
             rules_by_medication.setdefault(index, []).append(rule.code)
-    findings.sort(key=lambda item: (item[0], item[1]))
+    findings.sort()  # by severity, then rule-set order (positions are unique, so Findings never compare)
     ordered = tuple(f for _, _, f in findings)
     verdict = verdict_for(f.severity for f in ordered)
 
+    equivalent = ctx.diazepam_equivalent
     medications = tuple(
         MedicationAnalysis(
-            name=med.name,
-            generic=med.drug.generic if med.drug else None,
-            atc=med.drug.atc[0] if med.drug else None,
-            classes=med.drug.classes if med.drug else (),
-            daily_mg=med.daily_mg,
-            diazepam_eq_mg=ctx.diazepam_equivalent(i),
-            rules=tuple(rules_by_medication.get(i, ())),
+            med.name,
+            *(med.drug.analysis_columns if med.drug is not None else _UNRESOLVED),
+            med.daily_mg,
+            equivalent(i) if med.drug is not None and med.drug.diazepam_10mg_equivalent_mg else None,
+            tuple(rules_by_medication.get(i, ())),
         )
         for i, med in enumerate(facts.medications)
     )

@@ -25,8 +25,15 @@ class Drug:
         """Every leading part of every ATC code ("N", "N0", "N03", ... "N03AE01"), for set matching."""
         return frozenset(code[:n] for code in self.atc for n in range(1, len(code) + 1))
 
-    def matches(self, atc_prefixes: frozenset[str], classes: frozenset[str]) -> bool:
-        return not atc_prefixes.isdisjoint(self.atc_prefix_set) or not classes.isdisjoint(self.classes)
+    @cached_property
+    def analysis_columns(self) -> tuple[str, str, tuple[str, ...]]:
+        """generic, first ATC code and classes: the report's medication row for this drug."""
+        return (self.generic, self.atc[0], self.classes)
+
+    @cached_property
+    def match_codes(self) -> frozenset[str]:
+        """What a medication matcher can name: every ATC prefix and every class as "class:<name>"."""
+        return self.atc_prefix_set | {"class:" + name for name in self.classes}
 
 
 @dataclass(frozen=True)

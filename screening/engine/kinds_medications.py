@@ -10,20 +10,13 @@ MATCHER = {"atc_prefixes": Param("str_list", required=False), "classes": Param("
 
 
 def _prepare_matcher(params):
-    match = (frozenset(params.get("atc_prefixes", ())), frozenset(params.get("classes", ())))
-    return {**params, "match": match}
+    """The codes a matcher names, as Drug.match_codes spells them (ATC prefixes, "class:<name>")."""
+    codes = frozenset(params.get("atc_prefixes", ())) | {"class:" + c for c in params.get("classes", ())}
+    return {**params, "match": codes}
 
 
 def _matching(ctx, params) -> list[int]:
-    return ctx.matching(*params["match"])
-
-
-def _med_label(med) -> str:
-    if med.drug is None:
-        return med.name
-    if med.name.strip().lower() == med.drug.generic:
-        return f"{med.drug.generic} ({med.drug.atc[0]})"
-    return f"{med.name} ({med.drug.generic}, {med.drug.atc[0]})"
+    return ctx.matching(params["match"])
 
 
 @kind(
@@ -36,7 +29,8 @@ def _medication(ctx, params):
     idx = _matching(ctx, params)
     if not idx:
         return None
-    return Hit(", ".join(_med_label(ctx.facts.medications[i]) for i in idx), tuple(idx))
+    label_of = ctx.medication_label
+    return Hit(", ".join([label_of(i) for i in idx]), tuple(idx))
 
 
 @kind("medication_unresolved", "a listed medication is not found in the formulary")
@@ -64,10 +58,10 @@ def _diazepam_unknown(ctx, params):
                 if med.as_needed and med.dose_mg is not None
                 else ("dose" if med.dose_mg is None else "times per day")
             )
-            parts.append(f"{_med_label(med)}: {what} not recorded")
+            parts.append(f"{ctx.medication_label(i)}: {what} not recorded")
             idx.append(i)
         elif med.drug.diazepam_10mg_equivalent_mg is None:
-            parts.append(f"{_med_label(med)}: no diazepam-equivalent factor in the formulary")
+            parts.append(f"{ctx.medication_label(i)}: no diazepam-equivalent factor in the formulary")
             idx.append(i)
     return Hit("; ".join(parts), tuple(idx)) if idx else None
 
@@ -91,7 +85,7 @@ def _diazepam_evidence(ctx, idx, total, limit) -> str:
         eq = ctx.diazepam_equivalent(i)
         if eq is not None:
             parts.append(
-                f"{_med_label(med)} {fmt_number(med.daily_mg)} mg/day = {fmt_number(eq)} mg diazepam"
+                f"{ctx.medication_label(i)} {fmt_number(med.daily_mg)} mg/day = {fmt_number(eq)} mg diazepam"
             )
     return (
         "; ".join(parts)

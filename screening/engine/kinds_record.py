@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .facts import UNKNOWN
 from .problems import Problem
 from .registry import Hit, Param, fmt_number, kind, label
 from .vocabulary import ANSWERS, NUMBER_FIELDS
@@ -34,13 +35,18 @@ def _known_answers(names: list[str], values: list[str], where: str, field: str) 
     "answer_in",
     "an intake answer has one of the listed values (absent reads as unknown)",
     check=lambda params, where: _known_answers([params["answer"]], params["values"], where, "answer"),
+    prepare=lambda params: {
+        "answer": params["answer"],
+        "label": label(params["answer"]),
+        "values": frozenset(params["values"]),
+    },
     answer=Param("str"),
     values=Param("str_list"),
 )
 def _answer_in(ctx, params):
-    value = ctx.facts.answer(params["answer"])
+    value = ctx.answers.get(params["answer"], UNKNOWN)
     if value in params["values"]:
-        return Hit(f"{label(params['answer'])}: {value}")
+        return Hit(f"{params['label']}: {value}")
     return None
 
 
@@ -48,18 +54,22 @@ def _answer_in(ctx, params):
     "any_answer_in",
     "any of the listed intake answers has one of the listed values",
     check=lambda params, where: _known_answers(params["answers"], params["values"], where, "answers"),
+    prepare=lambda params: {
+        "answers": tuple((name, label(name)) for name in params["answers"]),
+        "values": frozenset(params["values"]),
+    },
     answers=Param("str_list"),
     values=Param("str_list"),
 )
 def _any_answer_in(ctx, params):
-    answer = ctx.facts.answer
-    matched = [(name, value) for name in params["answers"] if (value := answer(name)) in params["values"]]
+    get, values = ctx.answers.get, params["values"]
+    matched = [(shown, value) for name, shown in params["answers"] if (value := get(name, UNKNOWN)) in values]
     if not matched:
         return None
-    values = {v for _, v in matched}
-    if len(values) == 1:
-        return Hit(f"{values.pop()}: " + ", ".join(label(n) for n, _ in matched))
-    return Hit(", ".join(f"{label(n)}: {v}" for n, v in matched))
+    found = {v for _, v in matched}
+    if len(found) == 1:
+        return Hit(f"{found.pop()}: " + ", ".join([shown for shown, _ in matched]))
+    return Hit(", ".join([f"{shown}: {v}" for shown, v in matched]))
 
 
 @kind(
@@ -127,8 +137,7 @@ def _diagnosis(ctx, params):
     prefixes, excluded = params["prefixes"], params["excluded"]
     statuses, severities = params["statuses"], params["severities"]
     found = []
-    for dx in ctx.facts.diagnoses:
-        code = dx.compact_code
+    for dx, code in ctx.diagnoses:
         if dx.status not in statuses:
             continue
         if prefixes and not code.startswith(prefixes):
@@ -171,13 +180,7 @@ def _bp_none_recent(ctx, params):
 
 def _bp_compare(ctx, params, strict: bool):
     bp = ctx.bp_summary
-    if bp is None:
-        return None
-
-    def over(value, limit):
-        return value > limit if strict else value >= limit
-
-    if over(bp.systolic, params["systolic"]) or over(bp.diastolic, params["diastolic"]):
+    if bp is not None and bp.mean_over(params["systolic"], params["diastolic"], strict):
         return Hit(_bp_text(ctx))
     return None
 

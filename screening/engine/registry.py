@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .problems import Problem
 
@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """A predicate holds: the evidence naming the actual values, and the medications it concerns.
+    (A NamedTuple: immutable, and made on every rule that fires, where it is cheaper than a dataclass.)"""
+
     evidence: str = ""
     medications: tuple[int, ...] = ()  # indexes into facts.medications that this hit concerns
 
@@ -45,6 +47,7 @@ class Kind:
 
 
 REGISTRY: dict[str, Kind] = {}
+NO_EVIDENCE = Hit()  # a predicate that holds with nothing to show (a Hit is immutable, so one is shared)
 
 
 def kind(name: str, description: str, check=None, prepare=None, **params: Param):
@@ -166,17 +169,19 @@ def _compile_list(params):
 def _all(ctx, params):
     hits = []
     for sub in params["of"]:
-        hit = sub(ctx)
+        hit = sub.run(ctx, sub.params)
         if hit is None:
             return None
         hits.append(hit)
-    return _merge(hits)
+    return hits[0] if len(hits) == 1 else _merge(hits)
 
 
 @kind("any", "at least one listed predicate holds", prepare=_compile_list, of=Param("predicate_list"))
 def _any(ctx, params):
-    hits = [hit for sub in params["of"] if (hit := sub(ctx)) is not None]
-    return _merge(hits) if hits else None
+    hits = [hit for sub in params["of"] if (hit := sub.run(ctx, sub.params)) is not None]
+    if not hits:
+        return None
+    return hits[0] if len(hits) == 1 else _merge(hits)
 
 
 @kind(
@@ -186,7 +191,8 @@ def _any(ctx, params):
     predicate=Param("predicate"),
 )
 def _not(ctx, params):
-    return None if params["predicate"](ctx) is not None else Hit()
+    sub = params["predicate"]
+    return None if sub.run(ctx, sub.params) is not None else NO_EVIDENCE
 
 
 def _merge(hits: list[Hit]) -> Hit:

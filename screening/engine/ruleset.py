@@ -6,12 +6,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .predicates import Compiled, compile_predicate, validate_predicate
 from .problems import Problem
 from .protocol import ChecklistItem, Protocol
-from .severity import SEVERITIES
+from .severity import SEVERITIES, SEVERITY_RANK
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
 # The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A14.
@@ -48,6 +49,41 @@ class RuleSet:
     rules: tuple[Rule, ...]
     protocol: Protocol = field(default_factory=Protocol)
     sha256: str = ""
+
+    @cached_property
+    def plan(self) -> tuple[tuple[int, int, Rule, Any, Any], ...]:
+        """The enabled rules in order, each with its position, its severity's rank (for sorting) and its
+        compiled evaluator and parameters (None, None: compiled when it runs)."""
+        return tuple(
+            (
+                position,
+                SEVERITY_RANK[rule.severity],
+                rule,
+                *((rule.test.run, rule.test.params) if rule.test else (None, None)),
+            )
+            for position, rule in enumerate(self.rules)
+            if rule.enabled
+        )
+
+    @cached_property
+    def match_codes(self) -> frozenset[str] | None:
+        """Every code the compiled medication matchers name, so that an evaluation indexes only those; None
+        when a rule is not compiled (its matchers are unknown until it runs, so everything is indexed)."""
+        codes: set[str] = set()
+        for rule in self.rules:
+            if rule.test is None:
+                return None
+            codes |= _matcher_codes(rule.test)
+        return frozenset(codes)
+
+
+def _matcher_codes(compiled: Compiled) -> set[str]:
+    codes = set(compiled.params.get("match", ()))
+    for value in compiled.params.values():
+        for sub in value if isinstance(value, tuple) else (value,):
+            if isinstance(sub, Compiled):
+                codes |= _matcher_codes(sub)
+    return codes
 
 
 def canonical_content(data: dict[str, Any]) -> dict[str, Any]:

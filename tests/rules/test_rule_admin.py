@@ -9,8 +9,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from patients.services import intake_import
+from rules.bench import ruleset_test_results
 from rules.models import Rule, RuleSet
-from rules.selectors import ruleset_diff, ruleset_document, ruleset_test_results
+from rules.selectors import ruleset_diff, ruleset_document
 from rules.services import PublishRefused, rule_update, ruleset_clone, ruleset_publish
 from screening.engine import RuleSetInvalid, content_sha256
 from screening.impact import impact_preview_run, impact_preview_start

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.documents import DocumentUnreadable, read_json
+from rules.bench import ruleset_test_results
 from rules.catalogue import catalogue_markdown
 from rules.models import RuleSet
-from rules.selectors import DEFAULT_FIXTURE, free_version, ruleset_document, ruleset_test_results
+from rules.selectors import DEFAULT_FIXTURE, free_version, ruleset_document
 from rules.services import ruleset_import
 from screening.engine import RuleSetInvalid, ruleset_from_data
 

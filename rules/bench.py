@@ -1,0 +1,83 @@
+"""The test bench of a rule set: every rule's cases run against the current formulary, once per content
+and formulary. Results are stored (TestBenchRun), so a rule-set page, the publish check and `rules test`
+read them until the draft's content or the formulary changes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+
+from formulary.selectors import stamped_formulary
+from screening.engine import content_sha256, ruleset_from_data
+from screening.engine.testbench import CaseResult, run_cases
+from screening.intake import facts_from_intake, validate_intake
+
+from .models import RuleSet, TestBenchRun
+
+logger = logging.getLogger(__name__)
+
+
+def _stored(results: list[CaseResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule": r.rule,
+            "name": r.name,
+            "expected_fire": r.expected_fire,
+            "fired": r.fired,
+            "problem": r.problem,
+        }
+        for r in results
+    ]
+
+
+def _loaded(rows: list[dict[str, Any]]) -> list[CaseResult]:
+    return [CaseResult(**row) for row in rows]
+
+
+def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> list[CaseResult]:
+    """The test bench of a valid rule set document (every rule's cases, or one rule's): read from the
+    stored run for this content and formulary, or run now and stored."""
+    stamp, formulary = stamped_formulary()
+    sha256 = content_sha256(document)
+    stored = _read(sha256, stamp) if stamp is not None else None
+    if stored is not None:
+        results = _loaded(stored)
+    else:
+        results = run_cases(
+            document,
+            ruleset_from_data(document),
+            lambda intake: facts_from_intake(validate_intake(intake), formulary.resolve),
+        )
+        if stamp is not None:
+            _store(document.get("version", ""), sha256, stamp, results)
+    return [r for r in results if only is None or r.rule == only]
+
+
+def _read(sha256: str, stamp: str) -> list[dict[str, Any]] | None:
+    try:
+        with transaction.atomic():
+            runs = TestBenchRun.objects.filter(sha256=sha256, formulary_stamp=stamp)
+            return runs.values_list("results", flat=True).first()
+    except DatabaseError:
+        # the stored runs are a cache: a database that cannot give them (its table not migrated yet, a
+        # read-only replica) means the cases run again, never that a rule set goes untested
+        logger.warning("test bench: stored runs unreadable, running the cases", exc_info=True)
+        return None
+
+
+def _store(version: str, sha256: str, stamp: str, results: list[CaseResult]) -> None:
+    """Keep this run; a draft's runs of content it no longer has are dropped (a published set's content
+    never changes, and a file tested from the command line may share a label it does not own)."""
+    try:
+        with transaction.atomic():
+            if RuleSet.objects.filter(version=version, status=RuleSet.Status.DRAFT).exists():
+                TestBenchRun.objects.filter(version=version).exclude(sha256=sha256).delete()
+            TestBenchRun.objects.create(
+                sha256=sha256, formulary_stamp=stamp, version=version[:40], results=_stored(results)
+            )
+    except IntegrityError:
+        pass  # another request stored the same run first: the results are the same
+    except DatabaseError:
+        logger.warning("test bench: run not stored", exc_info=True)
