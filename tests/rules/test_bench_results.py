@@ -113,6 +113,7 @@ def test_a_file_tested_under_a_published_label_leaves_the_published_run(runs, do
 
 def test_a_database_that_cannot_give_the_stored_runs_still_runs_every_case(runs, document, monkeypatch):
     """The stored runs are a cache: when they cannot be read or written, the cases run, never skipped."""
+
     def broken(*args, **kwargs):
         raise DatabaseError("no such table: rules_testbenchrun")
 
