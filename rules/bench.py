@@ -60,10 +60,10 @@ def _read(sha256: str, stamp: str) -> list[dict[str, Any]] | None:
         with transaction.atomic():
             runs = TestBenchRun.objects.filter(sha256=sha256, formulary_stamp=stamp)
             return runs.values_list("results", flat=True).first()
-    except DatabaseError:
+    except DatabaseError as exc:
         # the stored runs are a cache: a database that cannot give them (its table not migrated yet, a
         # read-only replica) means the cases run again, never that a rule set goes untested
-        logger.warning("test bench: stored runs unreadable, running the cases", exc_info=True)
+        logger.warning("test bench: stored runs unreadable (%s), running the cases", type(exc).__name__)
         return None
 
 
@@ -79,5 +79,5 @@ def _store(version: str, sha256: str, stamp: str, results: list[CaseResult]) -> 
             )
     except IntegrityError:
         pass  # another request stored the same run first: the results are the same
-    except DatabaseError:
-        logger.warning("test bench: run not stored", exc_info=True)
+    except DatabaseError as exc:
+        logger.warning("test bench: run not stored (%s)", type(exc).__name__)
