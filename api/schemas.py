@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from screening.engine.vocabulary import SECTIONS
 from screening.intake import EARLIEST, INTAKE_FORMAT, LATEST, unstorable_text
-from screening.services import OVERRIDE_REASON_MAX
+from screening.review import NOTE_MAX, OVERRIDE_REASON_MAX
 
 # A database id in a URL: bounded so that no number reaches the database as an overflow.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -122,9 +122,32 @@ class IntakeStoredOut(Schema):
 # ------------------------------------------------------------------------------------------------ screenings
 
 
+def _optional_text(max_length: int) -> Any:
+    """A string the database can store, possibly empty: bounded, no NUL, no lone surrogate."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_storable)]
+
+
 class OverrideIn(Schema):
     rule: text(40) = Field(description="the rule code of a finding of this screening, e.g. BP-STAGE2")
-    reason: text(OVERRIDE_REASON_MAX) = Field(description="why the finding is set aside (required)")
+    reason: _optional_text(OVERRIDE_REASON_MAX) = Field(
+        "", description="why the finding is set aside, in words (required unless reason_code is given)"
+    )
+    reason_code: _optional_text(40) = Field(
+        "", description="one of the rule's coded override reasons, when it offers them"
+    )
+
+
+class SuggestionIn(Schema):
+    rule: text(40) = Field(description="the rule code of a finding of this screening")
+    note: text(OVERRIDE_REASON_MAX) = Field(description="the clinician's note for the physician")
+
+
+class SuggestionOut(Schema):
+    id: int
+    rule: str
+    note: str
+    suggested_by: str
+    created_at: datetime
 
 
 class OverrideOut(Schema):
@@ -132,6 +155,7 @@ class OverrideOut(Schema):
     rule: str
     severity: str
     reason: str
+    reason_code: str | None
     overridden_by: str
     created_at: datetime
     needs_cosign: bool
@@ -140,10 +164,24 @@ class OverrideOut(Schema):
     in_force: bool = Field(description="false while a needed co-signature is missing")
 
 
+class SignoffIn(Schema):
+    decision: Literal["cleared", "not_cleared"] = Field(
+        description="cleared: proceed with the infusion series under this screening (only on an eligible, "
+        "current screening); not_cleared: allowed on any screening"
+    )
+    note: _optional_text(NOTE_MAX) = Field("", description="optional")
+
+
 class SignoffOut(Schema):
     id: int
     signed_by: str
     signed_at: datetime
+    decision: Literal["cleared", "not_cleared"] | None = Field(
+        description="null: signed before decisions were recorded (not a clearance)"
+    )
+    note: str
+    effective_verdict: str | None = Field(description="the effective verdict when the decision was signed")
+    acknowledged: list[str] = Field(description="the precaution findings a clearance acknowledged")
 
 
 class RulesetRef(Schema):
@@ -158,10 +196,16 @@ class ScreeningOut(Schema):
     assessed_on: date
     verdict: str = Field(description="the engine's verdict, as the report says")
     effective_verdict: str = Field(description="the verdict with findings set aside by overrides in force")
+    decision: Literal["cleared", "not_cleared", "legacy"] | None = Field(
+        description="the physician's decision; null while none is recorded"
+    )
+    current: bool = Field(description="the record still gives this intake, within the validity and BP window")
+    not_current_reasons: list[str] = Field(description="why it is not current, in words")
     ruleset: RulesetRef
     engine_version: str
     report: dict[str, Any] = Field(description="the ketamine-screening/1 report (docs/report-format.md)")
     overrides: list[OverrideOut]
+    suggestions: list[SuggestionOut]
     signoff: SignoffOut | None
 
 

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from rules.selectors import NoActiveRuleSet
-from screening.services import ScreeningRefused
+from screening.review import ScreeningRefused
 
 from .auth import AUTH, BearerToken
 from .views import Invalid, Refused, router

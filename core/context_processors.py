@@ -1,4 +1,4 @@
-from .roles import ALL_ROLES, has_any_role, user_roles
+from .roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN, has_any_role, user_roles
 
 
 def roles(request) -> dict:
@@ -7,13 +7,15 @@ def roles(request) -> dict:
         return {
             "user_role_names": [],
             "is_clinician": False,
+            "is_physician": False,
             "is_rules_admin": False,
             "is_report_staff": False,
         }
     names = sorted(user_roles(user)) or (["Superuser"] if user.is_superuser else [])
     return {
         "user_role_names": names,
-        "is_clinician": has_any_role(user, [ALL_ROLES[0]]),
-        "is_rules_admin": has_any_role(user, [ALL_ROLES[1]]),
-        "is_report_staff": has_any_role(user, [ALL_ROLES[2]]),
+        "is_clinician": has_any_role(user, [CLINICIAN, PHYSICIAN]),
+        "is_physician": has_any_role(user, [PHYSICIAN]),
+        "is_rules_admin": has_any_role(user, [RULES_ADMIN]),
+        "is_report_staff": has_any_role(user, [REPORT_STAFF]),
     }

@@ -9,15 +9,23 @@ from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
 
 CLINICIAN = "Clinician"
+PHYSICIAN = "Physician"
 RULES_ADMIN = "Rules admin"
 REPORT_STAFF = "Report staff"
-ALL_ROLES = (CLINICIAN, RULES_ADMIN, REPORT_STAFF)
+ALL_ROLES = (CLINICIAN, PHYSICIAN, RULES_ADMIN, REPORT_STAFF)
 # The names the command line uses (`create_user --role clinician`).
-ROLE_SLUGS = {"clinician": CLINICIAN, "rules_admin": RULES_ADMIN, "report_staff": REPORT_STAFF}
+ROLE_SLUGS = {
+    "clinician": CLINICIAN,
+    "physician": PHYSICIAN,
+    "rules_admin": RULES_ADMIN,
+    "report_staff": REPORT_STAFF,
+}
 
 # Who may do what.
-EDIT_RECORDS = (CLINICIAN,)  # patients, intake, screening, overrides, co-signing, sign-off
-READ_REPORTS = (CLINICIAN, REPORT_STAFF)  # screenings, their reports and PDFs
+EDIT_RECORDS = (CLINICIAN, PHYSICIAN)  # patients, intake, screening, suggesting an override
+DECIDE = (PHYSICIAN,)  # overrides, co-signatures and sign-off decisions: a physician's acts
+READ_REPORTS = (CLINICIAN, PHYSICIAN, REPORT_STAFF)  # screenings, their reports and PDFs
+READ_RULES = (RULES_ADMIN, CLINICIAN, PHYSICIAN)  # rule sets, read-only for clinical staff
 ADMIN_RULES = (RULES_ADMIN,)
 
 

@@ -29,8 +29,33 @@ class RuleForm(forms.Form):
     enabled = forms.BooleanField(required=False)
     predicate = JSONField(help_text='{"kind": "...", "params": {...}}: see the predicate kinds below.')
     tests = JSONField(required=False, help_text='[{"name": "...", "intake": {...}, "fires": true}, ...]')
+    override = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Severity's default"),
+            ("none", "none: cannot be overridden"),
+            ("reason", "reason: a physician, with a reason"),
+            ("cosign", "cosign: a physician's reason and a second physician's co-signature"),
+        ],
+        help_text="Defaults: contraindicated cosign (PREG-PREGNANT, MED-KETAMINE-ALLERGY none); defer and "
+        "review reason; missing, not_candidate, precaution and info none (and only none).",
+    )
+    override_reasons = JSONField(
+        required=False,
+        help_text='Optional coded reasons offered with the free text: [{"code": "...", "display": "..."}]',
+    )
 
-    FIELDS = ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
+    FIELDS = (
+        "severity",
+        "title",
+        "action",
+        "sources",
+        "enabled",
+        "predicate",
+        "tests",
+        "override",
+        "override_reasons",
+    )
 
     def clean_sources(self):
         return [s.strip() for s in self.cleaned_data["sources"].split(",") if s.strip()]
@@ -44,7 +69,7 @@ class RuleForm(forms.Form):
 
 class RuleSetSettingsForm(forms.Form):
     protocol = JSONField(
-        help_text="dose_mg_per_kg [low, high], infusion_minutes [shortest, longest], "
+        help_text="dose_mg_per_kg [low, high], infusion_minutes [shortest, longest], validity_days, "
         "bp_window_days, dose_sources, checklist"
     )
     test_baseline = JSONField(

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from screening.engine import validate_predicate
 from screening.engine.problems import Problem
 from screening.engine.ruleset import validate_rule
-from screening.engine.severity import SEVERITIES
+from screening.engine.severity import OVERRIDE_SETTINGS, SEVERITIES, override_policy
 
 
 class RuleSet(models.Model):
@@ -83,6 +83,12 @@ class Rule(models.Model):
     enabled = models.BooleanField(default=True)
     predicate = models.JSONField()
     tests = models.JSONField(default=list, blank=True)
+    # none | reason | cosign; blank: the severity's default (criteria.md), so that a published set that
+    # never named one keeps its sha256
+    override = models.CharField(
+        max_length=8, blank=True, choices=[(s, s) for s in OVERRIDE_SETTINGS], default=""
+    )
+    override_reasons = models.JSONField(default=list, blank=True)  # [{"code", "display"}]
     history = HistoricalRecords(table_name="screening_historicalrule")
 
     class Meta:
@@ -125,7 +131,15 @@ class Rule(models.Model):
         }
         if self.tests:
             doc["tests"] = self.tests
+        if self.override:
+            doc["override"] = self.override
+        if self.override_reasons:
+            doc["override_reasons"] = self.override_reasons
         return doc
+
+    @property
+    def policy(self) -> str:
+        return override_policy(self.code, self.severity, self.override)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -133,7 +147,16 @@ class Rule(models.Model):
             errors.setdefault("predicate", []).append(str(problem))
         for problem in validate_rule(self.as_document(), "rule"):
             field = Problem(problem.under("rule"), problem.message).head
-            if field in {"code", "severity", "title", "action", "sources", "enabled"}:
+            if field in {
+                "code",
+                "severity",
+                "title",
+                "action",
+                "sources",
+                "enabled",
+                "override",
+                "override_reasons",
+            }:
                 errors.setdefault(field, []).append(problem.message)
         if errors:
             raise ValidationError(errors)

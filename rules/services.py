@@ -47,6 +47,8 @@ def ruleset_import(
                 enabled=r.get("enabled", True),
                 predicate=r["predicate"],
                 tests=r.get("tests", []),
+                override=r.get("override", ""),
+                override_reasons=r.get("override_reasons", []),
             )
             for i, r in enumerate(data["rules"])
         ],
@@ -113,12 +115,15 @@ def rule_update(*, rule: Rule, values: dict[str, Any], user=None) -> Rule:
     rule = Rule.objects.select_for_update().select_related("ruleset").get(pk=rule.pk)
     if not rule.ruleset.is_draft:
         raise RuleSetInvalid([Problem(rule.code, f"rule set {rule.ruleset.version} is not a draft")])
-    candidate = {**rule.as_document(), **values}
+    candidate = _without_defaults({**rule.as_document(), **values})
     errors = validate_rule(candidate, rule.code)
     if errors:
         raise RuleSetInvalid(errors)
-    for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests"):
-        setattr(rule, key, candidate.get(key, [] if key == "tests" else getattr(rule, key)))
+    for key in ("severity", "title", "action", "sources", "enabled", "predicate"):
+        setattr(rule, key, candidate.get(key, getattr(rule, key)))
+    rule.tests = candidate.get("tests", [])
+    rule.override = candidate.get("override", "")
+    rule.override_reasons = candidate.get("override_reasons", [])
     if user is not None:
         rule._history_user = user
     rule.save()
@@ -145,6 +150,16 @@ def ruleset_settings_update(
     return ruleset
 
 
+def _without_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """A form's empty override setting and reason list mean "the severity's default" and "none": they are
+    left out of the rule's document, so its content (and a published set's sha256) stays as it was."""
+    return {
+        key: value
+        for key, value in values.items()
+        if not (key == "override" and value in ("", None)) and not (key == "override_reasons" and not value)
+    }
+
+
 @transaction.atomic
 def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
     """Add a rule at the end of a draft. Raises RuleSetInvalid (code taken, invalid fields, not a draft)."""
@@ -152,6 +167,7 @@ def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
     code = values.get("code", "")
     if not ruleset.is_draft:
         raise RuleSetInvalid([Problem(code or "rule", f"rule set {ruleset.version} is not a draft")])
+    values = _without_defaults(values)
     errors = validate_rule(values, code or "rule")
     if ruleset.rules.filter(code=code).exists():
         errors.append(Problem(f"{code}.code", f"this draft already has a rule {code}"))
@@ -169,6 +185,8 @@ def rule_add(*, ruleset: RuleSet, values: dict[str, Any], user=None) -> Rule:
         enabled=values.get("enabled", True),
         predicate=values["predicate"],
         tests=values.get("tests") or [],
+        override=values.get("override", ""),
+        override_reasons=values.get("override_reasons") or [],
     )
     if user is not None:
         rule._history_user = user

@@ -36,6 +36,9 @@ class Screening(ImmutableRecord):
     ruleset_version = models.CharField(max_length=40)
     ruleset_sha256 = models.CharField(max_length=64)
     engine_version = models.CharField(max_length=20)
+    # sha256 of the intake snapshot without its assessment date (screening.intake.intake_sha256): the
+    # screening is current while the patient's record still gives the same one
+    intake_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -46,22 +49,49 @@ class Screening(ImmutableRecord):
 
 
 class SignOff(ImmutableRecord):
+    """A physician's decision on a screening, recorded once: cleared (proceed with the infusion series under
+    this screening) or not cleared. A later screening supersedes it; nothing edits it."""
+
+    class Decision(models.TextChoices):
+        CLEARED = "cleared", "Cleared to proceed"
+        NOT_CLEARED = "not_cleared", "Not cleared"
+        # sign-offs recorded before decisions existed: read as not cleared (fail closed)
+        NONE = "", "Signed before decisions were recorded (not a clearance)"
+
     screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="signoff")
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True, default="")
+    note = models.TextField(blank=True)
+    effective_verdict = models.CharField(max_length=32, blank=True)  # at the time of the decision
+    acknowledged = models.JSONField(default=list, blank=True)  # the precaution findings a clearance accepts
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=["", "cleared", "not_cleared"]), name="signoff_decision_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="cleared")
+                | Q(effective_verdict__in=["eligible", "eligible_with_precautions"]),
+                name="cleared_only_when_eligible",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"sign-off of screening {self.screening_id}"
 
 
 class FindingOverride(ImmutableRecord):
-    """A clinician sets a finding aside before signing, with a reason. Contraindications need a co-signature."""
+    """A physician sets a finding aside before signing, with a reason (coded, written, or both), as the
+    rule's override setting allows; a `cosign` setting is in force only once a second physician co-signs."""
 
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="overrides")
     rule = models.CharField(max_length=40)
     severity = models.CharField(max_length=16)
     reason = models.TextField()
+    reason_code = models.CharField(max_length=40, blank=True)  # one of the rule's override_reasons, if chosen
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     overridden_by_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,6 +119,24 @@ class FindingOverride(ImmutableRecord):
     @property
     def in_force(self) -> bool:
         return not self.needs_cosign or self.cosigned_at is not None
+
+
+class OverrideSuggestion(ImmutableRecord):
+    """A clinician's note that a finding might be set aside: for the physician to weigh; never in force."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="suggestions")
+    rule = models.CharField(max_length=40)
+    note = models.TextField()
+    suggested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    suggested_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(note=""), name="suggestion_has_note")]
+
+    def __str__(self) -> str:
+        return f"suggestion on {self.rule} of screening {self.screening_id}"
 
 
 class ReportPdf(models.Model):

@@ -55,19 +55,15 @@ def html_to_pdf(html: str) -> bytes:
     ).write_pdf()
 
 
-def render_report_pdf(*, report: dict, intake: dict, overrides=(), signoff=None, screening=None) -> bytes:
-    context = report_context(report=report, intake=intake, overrides=overrides, signoff=signoff)
+def render_report_pdf(*, report: dict, intake: dict, review=None, screening=None) -> bytes:
+    context = report_context(report=report, intake=intake, review=review)
     context["screening"] = screening
     return html_to_pdf(render_to_string("screening/report_pdf.html", context))
 
 
-def render_screening_pdf(screening, *, overrides, signoff) -> bytes:
-    """The consult PDF of a stored screening: its snapshot and its review records, passed in (this module
-    turns a context into bytes and queries nothing)."""
+def render_screening_pdf(screening, *, review) -> bytes:
+    """The consult PDF of a stored screening: its snapshot and its review state (selectors.ReviewState),
+    passed in (this module turns a context into bytes and queries nothing)."""
     return render_report_pdf(
-        report=screening.report,
-        intake=screening.intake,
-        overrides=overrides,
-        signoff=signoff,
-        screening=screening,
+        report=screening.report, intake=screening.intake, review=review, screening=screening
     )

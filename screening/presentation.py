@@ -92,14 +92,20 @@ def bp_chart_svg(readings: list[dict[str, Any]], width: int = 560, height: int =
     return mark_safe("".join(parts))  # noqa: S308 - built only from numbers and dates formatted above
 
 
-def report_context(
-    *, report: dict[str, Any], intake: dict[str, Any], overrides=(), signoff=None
-) -> dict[str, Any]:
+def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=None) -> dict[str, Any]:
+    """What the report page and the PDF show. `review` (a selectors.ReviewState) puts the effective verdict
+    and the decision first; without it (a file screened from the command line) the verdict is the
+    engine's, with nothing set aside."""
+    overrides = review.overrides if review is not None else []
+    signoff = review.signoff if review is not None else None
+    suggestions: dict[str, list] = {}
+    for suggestion in review.suggestions if review is not None else []:
+        suggestions.setdefault(suggestion.rule, []).append(suggestion)
     overrides_by_rule = {o.rule: o for o in overrides}
     groups = []
     for severity in SEVERITIES:
         findings = [
-            {**f, "override": overrides_by_rule.get(f["rule"])}
+            {**f, "override": overrides_by_rule.get(f["rule"]), "suggestions": suggestions.get(f["rule"], [])}
             for f in report["findings"]
             if f["severity"] == severity
         ]
@@ -118,7 +124,14 @@ def report_context(
         "report": report,
         "intake": intake,
         "patient": {**patient, "name": report["patient"]["name"], "age": report["patient"]["age"]},
-        "verdict": verdict_display(report["verdict"]),
+        # the banner: the effective verdict once overrides in force are left out, and the decision
+        "verdict": verdict_display(review.effective if review is not None else report["verdict"]),
+        "original_verdict": verdict_display(report["verdict"])
+        if review is not None and review.changed_by_overrides
+        else None,
+        "review": review,
+        "dose": review.dose() if review is not None else report.get("dose"),
+        "acknowledged": [f for f in report["findings"] if signoff and f["rule"] in signoff.acknowledged],
         "groups": groups,
         "readings": readings,
         "bp_chart": bp_chart_svg(readings),

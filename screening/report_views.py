@@ -7,27 +7,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
+from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
 from core.search import SessionSearchMixin
 from patients.models import Patient
 from rules.selectors import NoActiveRuleSet
 
 from .intake import IntakeInvalid
-from .models import FindingOverride, Screening, SignOff
+from .models import FindingOverride, Screening
 from .presentation import report_context, verdict_display
-from .services import (
+from .review import (
+    NOT_OVERRIDABLE,
     OVERRIDE_REASON_MAX,
     ScreeningRefused,
-    effective_verdict,
     finding_override,
     override_cosign,
-    pdf_for_download,
-    pdf_request,
-    pdf_state,
-    screening_run,
+    override_suggest,
+    screening_rules,
     screening_sign,
-    unscreenable_message,
 )
+from .selectors import review_state, review_states
+from .services import pdf_for_download, pdf_request, pdf_state, screening_run, unscreenable_message
 
 
 class ClinicianOnly(RoleRequiredMixin, View):
@@ -53,7 +52,57 @@ class ScreenNowView(ClinicianOnly):
 
 
 def _screening(pk):
-    return get_object_or_404(Screening.objects.select_related("patient", "requested_by"), pk=pk)
+    return get_object_or_404(Screening.objects.select_related("patient", "requested_by", "ruleset"), pk=pk)
+
+
+def review_actions(user, state) -> dict:
+    """What the page offers this user on this screening, and why anything is not offered (buttons tell
+    the truth: the services refuse the same things)."""
+    screening = state.screening
+    signed = state.signoff is not None
+    physician = has_any_role(user, DECIDE) and user.has_usable_password()
+    rules = screening_rules(screening)
+    overridden = {o.rule for o in state.overrides}
+    overridable, fixed = [], []
+    for f in screening.report["findings"]:
+        rule = rules.get(f["rule"])
+        policy = rule.policy if rule is not None else "none"
+        if f["rule"] in overridden:
+            continue
+        if policy == "none":
+            fixed.append({**f, "why": NOT_OVERRIDABLE[f["severity"]]})
+        else:
+            reasons = rule.override_reasons
+            overridable.append({**f, "policy": policy, "reasons": reasons})
+    if signed:
+        why_not_sign = "This screening is signed: the decision is recorded and never changes."
+    elif not physician:
+        why_not_sign = "Only a physician can sign."
+    else:
+        why_not_sign = ""
+    return {
+        "signed": signed,
+        "is_physician": physician,
+        "can_suggest": has_any_role(user, EDIT_RECORDS) and not signed,
+        "overridable": overridable if not signed else [],
+        "not_overridable": fixed,
+        "clear_blockers": state.clear_blockers if not signed else [],
+        "why_not_sign": why_not_sign,
+        "pending": [
+            {
+                "override": o,
+                "why_not": ""
+                if physician and o.overridden_by_id != user.pk
+                else (
+                    "Only a physician can co-sign."
+                    if not physician
+                    else "You recorded this override: a second, different physician must co-sign."
+                ),
+            }
+            for o in state.pending_cosign
+        ],
+        "reason_max": OVERRIDE_REASON_MAX,
+    }
 
 
 class ScreeningDetailView(ReportReaders):
@@ -61,27 +110,16 @@ class ScreeningDetailView(ReportReaders):
 
     def get(self, request, pk):
         screening = _screening(pk)
-        overrides = list(screening.overrides.all())
-        signoff = SignOff.objects.filter(screening=screening).first()
+        state = review_state(screening)
         pdf, pdf_status = pdf_state(screening.pk)
-        context = report_context(
-            report=screening.report, intake=screening.intake, overrides=overrides, signoff=signoff
-        )
-        effective = effective_verdict(screening, overrides)
+        context = report_context(report=screening.report, intake=screening.intake, review=state)
         context.update(
             {
                 "screening": screening,
                 "pdf": pdf,
                 "pdf_status": pdf_status,
-                "effective_verdict": verdict_display(effective) if effective != screening.verdict else None,
-                "can_edit": has_any_role(request.user, EDIT_RECORDS) and signoff is None,
                 "is_clinician": has_any_role(request.user, EDIT_RECORDS),
-                "reason_max": OVERRIDE_REASON_MAX,
-                "overridable": [
-                    f
-                    for f in screening.report["findings"]
-                    if f["severity"] != "info" and f["rule"] not in {o.rule for o in overrides}
-                ],
+                "actions": review_actions(request.user, state),
             }
         )
         return render(request, self.template_name, context)
@@ -95,6 +133,7 @@ class OverrideView(ClinicianOnly):
                 screening=screening,
                 rule=request.POST.get("rule", ""),
                 reason=request.POST.get("reason", ""),
+                reason_code=request.POST.get("reason_code", ""),
                 user=request.user,
             )
         except ScreeningRefused as exc:
@@ -103,7 +142,30 @@ class OverrideView(ClinicianOnly):
             messages.success(
                 request,
                 f"{override.rule} overridden"
-                + (": a second clinician must co-sign." if override.needs_cosign else "."),
+                + (
+                    ": a second physician must co-sign before it is in force."
+                    if override.needs_cosign
+                    else "."
+                ),
+            )
+        return redirect("screening:detail", pk=pk)
+
+
+class SuggestView(ClinicianOnly):
+    def post(self, request, pk):
+        screening = _screening(pk)
+        try:
+            suggestion = override_suggest(
+                screening=screening,
+                rule=request.POST.get("rule", ""),
+                note=request.POST.get("note", ""),
+                user=request.user,
+            )
+        except ScreeningRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"Suggestion on {suggestion.rule} noted for the physician (not in force)."
             )
         return redirect("screening:detail", pk=pk)
 
@@ -116,7 +178,7 @@ class CosignView(ClinicianOnly):
         except ScreeningRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Override of {override.rule} co-signed.")
+            messages.success(request, f"Override of {override.rule} co-signed: it is now in force.")
         return redirect("screening:detail", pk=pk)
 
 
@@ -124,11 +186,16 @@ class SignView(ClinicianOnly):
     def post(self, request, pk):
         screening = _screening(pk)
         try:
-            screening_sign(screening=screening, user=request.user)
+            signoff = screening_sign(
+                screening=screening,
+                user=request.user,
+                decision=request.POST.get("decision", ""),
+                note=request.POST.get("note", ""),
+            )
         except ScreeningRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Screening signed.")
+            messages.success(request, f"Decision recorded: {signoff.get_decision_display().lower()}.")
         return redirect("screening:detail", pk=pk)
 
 
@@ -179,18 +246,7 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
 
     def get_queryset(self):
         query = self.query
-        screenings = Screening.objects.select_related("patient", "pdf", "signoff").only(
-            "id",
-            "created_at",
-            "verdict",
-            "assessed_on",
-            "patient__mrn",
-            "patient__given_name",
-            "patient__family_name",
-            "pdf__status",
-            "signoff__signed_at",
-            "signoff__signer_name",
-        )
+        screenings = Screening.objects.select_related("patient", "pdf", "ruleset")
         if query:
             screenings = screenings.filter(
                 Q(patient__mrn__icontains=query) | Q(patient__family_name__icontains=query)
@@ -199,5 +255,15 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["rows"] = [(s, verdict_display(s.verdict)) for s in context["screenings"]]
+        page = list(context["screenings"])
+        states = review_states(page)
+        context["rows"] = [
+            {
+                "screening": s,
+                "state": states[s.pk],
+                "verdict": verdict_display(states[s.pk].effective),
+                "original": verdict_display(s.verdict) if states[s.pk].changed_by_overrides else None,
+            }
+            for s in page
+        ]
         return context

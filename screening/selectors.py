@@ -1,32 +1,143 @@
-"""Reads of screenings for other pages."""
+"""Reads of screenings for the pages, the PDF and the API: the review state (effective verdict, decision,
+current or not, what blocks a clearance) of one screening or of a page of them, in a fixed number of
+queries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Screening
+from django.db.models import Prefetch
+
+from rules.selectors import engine_ruleset
+
+from .currency import Currency, screening_currencies
+from .engine.evaluate import dose_range
+from .engine.report_json import dose_to_dict
+from .engine.severity import NO_DOSE_VERDICTS
+from .models import FindingOverride, OverrideSuggestion, Screening, SignOff
 from .presentation import verdict_display
+from .review import clearance_blockers, effective_verdict
+
+
+@dataclass
+class ReviewState:
+    """Everything a page shows about where a screening's review stands."""
+
+    screening: Screening
+    overrides: list[FindingOverride]
+    signoff: SignOff | None
+    currency: Currency
+    suggestions: list[OverrideSuggestion] = field(default_factory=list)
+
+    @property
+    def effective(self) -> str:
+        return effective_verdict(self.screening, self.overrides)
+
+    @property
+    def changed_by_overrides(self) -> bool:
+        return self.effective != self.screening.verdict
+
+    @property
+    def decision(self) -> str:
+        """cleared | not_cleared | legacy (signed before decisions) | pending (not signed)"""
+        if self.signoff is None:
+            return "pending"
+        return self.signoff.decision or "legacy"
+
+    @property
+    def decision_text(self) -> str:
+        return DECISION_TEXT[self.decision]
+
+    @property
+    def superseded(self) -> bool:
+        """A signed screening that is no longer current: not to be used for clearance."""
+        return self.signoff is not None and not self.currency.current
+
+    @property
+    def pending_cosign(self) -> list[FindingOverride]:
+        return [o for o in self.overrides if not o.in_force]
+
+    @property
+    def clear_blockers(self) -> list[str]:
+        return clearance_blockers(self.screening, self.overrides, self.currency)
+
+    def dose(self) -> dict[str, Any] | None:
+        """The dose range for the effective verdict: the stored one, or (when overrides in force lifted a
+        contraindication) computed from the same protocol and weight."""
+        if self.effective in NO_DOSE_VERDICTS:
+            return None
+        if self.screening.report.get("dose"):
+            return self.screening.report["dose"]
+        protocol = engine_ruleset(self.screening.ruleset).protocol
+        return dose_to_dict(dose_range(self.screening.intake["patient"].get("weight_kg"), protocol))
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "effective_verdict": self.effective,
+            "decision": None if self.decision == "pending" else self.decision,
+            "current": self.currency.current,
+            "not_current_reasons": list(self.currency.reasons),
+        }
+
+
+DECISION_TEXT = {
+    "pending": "Awaiting a physician's decision",
+    "cleared": "Cleared to proceed",
+    "not_cleared": "Not cleared",
+    "legacy": "Signed before decisions were recorded: not a clearance",
+}
+
+
+def review_states(screenings: Iterable[Screening]) -> dict[int, ReviewState]:
+    """The review state of each screening, by id: overrides, sign-offs and currency read once for all."""
+    screenings = list(screenings)
+    if not screenings:
+        return {}
+    ids = [s.pk for s in screenings]
+    overrides: dict[int, list[FindingOverride]] = {pk: [] for pk in ids}
+    for o in FindingOverride.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
+        overrides[o.screening_id].append(o)
+    signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
+    currencies = screening_currencies(screenings)
+    return {s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk]) for s in screenings}
+
+
+def review_state(screening: Screening) -> ReviewState:
+    state = review_states([screening])[screening.pk]
+    state.suggestions = list(OverrideSuggestion.objects.filter(screening=screening))
+    return state
+
+
+def screening_for_review(pk: int) -> Screening:
+    return Screening.objects.select_related("patient", "requested_by", "ruleset").get(pk=pk)
 
 
 def screening_history(patient) -> list[dict[str, Any]]:
-    """The patient's screenings, newest first, each with the findings added and removed since the one before."""
+    """The patient's screenings, newest first, each with the findings added and removed since the one
+    before, its effective verdict, decision and whether it is current."""
     screenings = list(
         Screening.objects.filter(patient=patient)
-        .select_related("signoff")
-        .only("id", "created_at", "verdict", "rule_codes", "signoff__id")
+        .select_related("ruleset")
+        .prefetch_related(Prefetch("overrides"))
         .order_by("created_at", "pk")
     )
+    states = review_states(screenings)
     rows, previous = [], None
     for screening in screenings:
         codes = set(screening.rule_codes)
+        state = states[screening.pk]
         rows.append(
             {
                 "screening": screening,
-                "verdict": verdict_display(screening.verdict),
+                "state": state,
+                "verdict": verdict_display(state.effective),
+                "original": verdict_display(screening.verdict) if state.changed_by_overrides else None,
                 "first": previous is None,
                 "added": sorted(codes - previous) if previous is not None else [],
                 "removed": sorted(previous - codes) if previous is not None else [],
-                "signed": hasattr(screening, "signoff") and screening.signoff is not None,
+                "signed": state.signoff is not None,
             }
         )
         previous = codes

@@ -19,9 +19,10 @@ from rules.selectors import active_ruleset, engine_ruleset
 from . import pdf as pdf_document  # a module reference: tests replace its renderer
 from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
-from .engine.severity import verdict_for
-from .intake import IntakeInvalid, facts_from_intake, unstorable_text, validate_intake
-from .models import FindingOverride, ReportPdf, Screening, SignOff
+from .intake import IntakeInvalid, facts_from_intake, intake_sha256, validate_intake
+from .models import ReportPdf, Screening
+from .review import ScreeningRefused
+from .selectors import review_state, review_states
 from .tasks import render_report_pdf_task
 
 
@@ -48,23 +49,9 @@ def intake_evaluate(
 log = logging.getLogger(__name__)
 
 
-OVERRIDE_REASON_MAX = 1000
-# Co-signing and signing are a person's acts: an account made without a password (`create_user
-# --no-password`, for an EHR bridge or a script) may import, screen and override, but not vouch.
-SERVICE_ACCOUNT_REFUSED = "A service account (no password) cannot co-sign or sign: a clinician must."
-
-
-class ScreeningRefused(Exception):
-    """A workflow step that the record's state does not allow (signed already, missing co-signature...)."""
-
-
 def unscreenable_message(exc: IntakeInvalid) -> str:
     """What the page and the API say when the stored record cannot be screened."""
     return "The record cannot be screened until these are corrected: " + "; ".join(exc.errors)
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 @transaction.atomic
@@ -90,77 +77,12 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
         ruleset_version=report.ruleset_version,
         ruleset_sha256=report.ruleset_sha256,
         engine_version=report.engine_version,
+        intake_sha256=intake_sha256(intake),
     )
     log.info(
         "screening stored screening_id=%s patient_id=%s verdict=%s", screening.pk, record.pk, report.verdict
     )
     return screening
-
-
-def effective_verdict(screening: Screening, overrides) -> str:
-    """The verdict once the findings set aside by overrides in force are left out."""
-    set_aside = {o.rule for o in overrides if o.in_force}
-    return verdict_for(f["severity"] for f in screening.report["findings"] if f["rule"] not in set_aside)
-
-
-@transaction.atomic
-def finding_override(*, screening: Screening, rule: str, reason: str, user) -> FindingOverride:
-    screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    if SignOff.objects.filter(screening=screening).exists():
-        raise ScreeningRefused("This screening is signed: its findings can no longer be overridden.")
-    finding = next((f for f in screening.report["findings"] if f["rule"] == rule), None)
-    if finding is None:
-        raise ScreeningRefused(f"{rule} is not a finding of this screening.")
-    if finding["severity"] == "info":
-        raise ScreeningRefused(f"{rule} is for information only: there is nothing to override.")
-    if not reason or not reason.strip():
-        raise ScreeningRefused("An override needs a written reason.")
-    if len(reason) > OVERRIDE_REASON_MAX:
-        raise ScreeningRefused(f"An override reason is limited to {OVERRIDE_REASON_MAX} characters.")
-    if unstorable_text(reason):
-        raise ScreeningRefused(f"The reason {unstorable_text(reason)}.")
-    if FindingOverride.objects.filter(screening=screening, rule=rule).exists():
-        raise ScreeningRefused(f"{rule} is already overridden.")
-    return FindingOverride.objects.create(
-        screening=screening,
-        rule=rule,
-        severity=finding["severity"],
-        reason=reason.strip(),
-        overridden_by=user,
-        overridden_by_name=display_name(user),
-        needs_cosign=finding["severity"] == "contraindicated",
-    )
-
-
-@transaction.atomic
-def override_cosign(*, override: FindingOverride, user) -> FindingOverride:
-    override = FindingOverride.objects.select_for_update().get(pk=override.pk)
-    if SignOff.objects.filter(screening_id=override.screening_id).exists():
-        raise ScreeningRefused("This screening is signed already.")
-    if not override.needs_cosign or override.cosigned_at is not None:
-        raise ScreeningRefused("This override needs no (further) co-signature.")
-    if override.overridden_by_id == user.pk:
-        raise ScreeningRefused("A co-signature must come from a second clinician.")
-    if not user.has_usable_password():
-        raise ScreeningRefused(SERVICE_ACCOUNT_REFUSED)
-    override.cosigned_by = user
-    override.cosigned_by_name = display_name(user)
-    override.cosigned_at = timezone.now()
-    override.save(_allow_update=True)
-    return override
-
-
-@transaction.atomic
-def screening_sign(*, screening: Screening, user) -> SignOff:
-    screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    if SignOff.objects.filter(screening=screening).exists():
-        raise ScreeningRefused("This screening is already signed.")
-    if not user.has_usable_password():
-        raise ScreeningRefused(SERVICE_ACCOUNT_REFUSED)
-    pending = [o.rule for o in screening.overrides.all() if not o.in_force]
-    if pending:
-        raise ScreeningRefused("Waiting for a second clinician's co-signature on: " + ", ".join(pending))
-    return SignOff.objects.create(screening=screening, signed_by=user, signer_name=display_name(user))
 
 
 # ------------------------------------------------------------------------------------------- PDF export
@@ -176,21 +98,26 @@ def pdf_is_stale(pdf: ReportPdf) -> bool:
     )
 
 
-def review_state(screening_id: int) -> str:
-    """A fingerprint of the sign-off and overrides of a screening (what a PDF must show)."""
-    signoff = SignOff.objects.filter(screening_id=screening_id).values_list("pk", flat=True).first()
-    overrides = (
-        FindingOverride.objects.filter(screening_id=screening_id)
-        .order_by("pk")
-        .values_list("pk", "cosigned_at")
+def fingerprint_of(signoff, overrides, current: bool) -> str:
+    """What a PDF must show beyond the snapshot: the sign-off and its decision, the overrides and their
+    co-signatures, and whether the screening is still current."""
+    signed = None if signoff is None else (signoff.pk, signoff.decision)
+    text = f"signoff={signed};current={current};" + ";".join(
+        f"{o.pk}:{o.cosigned_at}" for o in sorted(overrides, key=lambda o: o.pk)
     )
-    text = f"signoff={signoff};" + ";".join(f"{pk}:{cosigned}" for pk, cosigned in overrides)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def review_fingerprint(screening_id: int) -> str:
+    """The fingerprint of a screening as it stands (a PDF made before a change is outdated, and is
+    rendered again)."""
+    state = review_states([Screening.objects.select_related("ruleset").get(pk=screening_id)])[screening_id]
+    return fingerprint_of(state.signoff, state.overrides, state.currency.current)
 
 
 def pdf_is_outdated(pdf: ReportPdf) -> bool:
     """A ready PDF made before the screening was signed, overridden or co-signed."""
-    return pdf.status == ReportPdf.Status.READY and pdf.review_state != review_state(pdf.screening_id)
+    return pdf.status == ReportPdf.Status.READY and pdf.review_state != review_fingerprint(pdf.screening_id)
 
 
 def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
@@ -240,19 +167,16 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
 
 
 def screening_pdf_bytes(screening: Screening) -> bytes:
-    """The consult PDF of a screening as it stands: its snapshot with its overrides and sign-off."""
-    return pdf_document.render_screening_pdf(
-        screening,
-        overrides=list(screening.overrides.all()),
-        signoff=SignOff.objects.filter(screening=screening).first(),
-    )
+    """The consult PDF of a screening as it stands: its snapshot with its review (overrides, decision,
+    current or superseded)."""
+    return pdf_document.render_screening_pdf(screening, review=review_state(screening))
 
 
 def pdf_render(*, pdf_id: int) -> ReportPdf:
     """Render and store the PDF. Idempotent: a ready PDF whose file exists is left alone."""
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
-        state = review_state(pdf.screening_id)
+        state = review_fingerprint(pdf.screening_id)
         if (
             pdf.status == ReportPdf.Status.READY
             and pdf.review_state == state

@@ -2,11 +2,12 @@
 
 from .engine import Report
 from .engine.predicates import fmt_number
+from .presentation import verdict_display  # the page's words for each verdict
 
 
 def report_text(report: Report) -> str:
     lines = [
-        f"Verdict: {report.verdict.replace('_', ' ').upper()}",
+        f"VERDICT: {verdict_display(report.verdict)['label'].upper()} ({report.verdict})",
         f"Patient: {report.name} ({report.mrn}), age {report.age}, assessed {report.assessed_on.isoformat()}",
         f"Rule set {report.ruleset_version} sha256 {report.ruleset_sha256[:12]}..., engine {report.engine_version}",
         "",

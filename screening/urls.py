@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", report_views.ScreeningDetailView.as_view(), name="detail"),
     path("<int:pk>/override/", report_views.OverrideView.as_view(), name="override"),
     path("<int:pk>/overrides/<int:override_id>/cosign/", report_views.CosignView.as_view(), name="cosign"),
+    path("<int:pk>/suggest/", report_views.SuggestView.as_view(), name="suggest"),
     path("<int:pk>/sign/", report_views.SignView.as_view(), name="sign"),
     path("<int:pk>/pdf/", report_views.PdfRequestView.as_view(), name="pdf_request"),
     path("<int:pk>/pdf/status/", report_views.PdfStatusView.as_view(), name="pdf_status"),

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from core.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"  # in-repo copies of the contract examples (.ci/run compares them)
@@ -79,6 +79,37 @@ def make_user(django_user_model):
 @pytest.fixture
 def clinician(make_user):
     return make_user("clin", CLINICIAN)
+
+
+@pytest.fixture
+def on_assessment_day(monkeypatch):
+    """Today is the examples' assessment day (2026-11-20): a screening of the examples stays current (its
+    blood pressure inside the window, younger than the validity) whenever the suite runs."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    real = timezone.localdate
+    monkeypatch.setattr(
+        timezone, "localdate", lambda value=None, tz=None: real(value, tz) if value else date(2026, 11, 20)
+    )
+
+
+@pytest.fixture
+def physician(make_user):
+    return make_user("doc1", PHYSICIAN)
+
+
+@pytest.fixture
+def physician2(make_user):
+    """A second, different physician (co-signatures)."""
+    return make_user("doc2", PHYSICIAN)
+
+
+@pytest.fixture
+def physician_client(client, physician):
+    client.force_login(physician)
+    return client
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ SNAPSHOT = ROOT / "tests" / "data" / "before-the-moves.sqlite3.gz"
 FILL = """
 from django.contrib.auth.models import User
 from patients.models import Patient
-from screening.services import finding_override, override_cosign, screening_run, screening_sign
+from screening.services import finding_override, override_cosign, screening_run, screening_sign  # of that time
 first = User.objects.get(username="clinician")
 second = User.objects.get(username="clinician2")
 screenings = [screening_run(patient=p, requested_by=first) for p in Patient.objects.all()]

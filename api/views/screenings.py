@@ -8,18 +8,13 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Status
 
-from core.roles import EDIT_RECORDS, READ_REPORTS
+from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from screening.intake import IntakeInvalid
-from screening.models import FindingOverride, Screening, SignOff
-from screening.services import (
-    effective_verdict,
-    finding_override,
-    override_cosign,
-    screening_run,
-    screening_sign,
-    unscreenable_message,
-)
+from screening.models import FindingOverride, OverrideSuggestion, Screening, SignOff
+from screening.review import finding_override, override_cosign, override_suggest, screening_sign
+from screening.selectors import review_state
+from screening.services import screening_run, unscreenable_message
 
 from ..auth import require_role
 from ..schemas import (
@@ -29,7 +24,10 @@ from ..schemas import (
     OverrideIn,
     OverrideOut,
     ScreeningOut,
+    SignoffIn,
     SignoffOut,
+    SuggestionIn,
+    SuggestionOut,
 )
 from .common import Refused, intake_problems, router
 
@@ -40,6 +38,7 @@ def _override_out(o: FindingOverride) -> dict[str, Any]:
         "rule": o.rule,
         "severity": o.severity,
         "reason": o.reason,
+        "reason_code": o.reason_code or None,
         "overridden_by": o.overridden_by_name,
         "created_at": o.created_at,
         "needs_cosign": o.needs_cosign,
@@ -49,29 +48,50 @@ def _override_out(o: FindingOverride) -> dict[str, Any]:
     }
 
 
+def _suggestion_out(s: OverrideSuggestion) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "rule": s.rule,
+        "note": s.note,
+        "suggested_by": s.suggested_by_name,
+        "created_at": s.created_at,
+    }
+
+
 def _signoff_out(s: SignOff | None) -> dict[str, Any] | None:
-    return None if s is None else {"id": s.pk, "signed_by": s.signer_name, "signed_at": s.signed_at}
+    if s is None:
+        return None
+    return {
+        "id": s.pk,
+        "signed_by": s.signer_name,
+        "signed_at": s.signed_at,
+        "decision": s.decision or None,
+        "note": s.note,
+        "effective_verdict": s.effective_verdict or None,
+        "acknowledged": s.acknowledged,
+    }
 
 
 def _screening_out(screening: Screening) -> dict[str, Any]:
-    overrides = list(screening.overrides.order_by("pk"))
+    state = review_state(screening)
     return {
         "id": screening.pk,
         "patient_id": screening.patient_id,
         "created_at": screening.created_at,
         "assessed_on": screening.assessed_on,
         "verdict": screening.verdict,
-        "effective_verdict": effective_verdict(screening, overrides),
+        **state.as_api(),
         "ruleset": {"version": screening.ruleset_version, "sha256": screening.ruleset_sha256},
         "engine_version": screening.engine_version,
         "report": screening.report,
-        "overrides": [_override_out(o) for o in overrides],
-        "signoff": _signoff_out(SignOff.objects.filter(screening=screening).first()),
+        "overrides": [_override_out(o) for o in state.overrides],
+        "suggestions": [_suggestion_out(s) for s in state.suggestions],
+        "signoff": _signoff_out(state.signoff),
     }
 
 
 def screening_or_404(screening_id: int) -> Screening:
-    return get_object_or_404(Screening, pk=screening_id)
+    return get_object_or_404(Screening.objects.select_related("ruleset"), pk=screening_id)
 
 
 @router.post(
@@ -104,24 +124,43 @@ def screening_read(request: HttpRequest, screening_id: Id):
 @router.post(
     "/screenings/{screening_id}/overrides",
     response={201: OverrideOut, 409: ErrorOut, **NOT_FOUND},
-    summary="Set a finding aside with a reason (a contraindication then needs a second clinician)",
+    summary="A physician sets a finding aside, as its rule allows (reason, or reason and co-signature)",
     tags=["review"],
 )
 def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn):
+    user = require_role(request, DECIDE)
+    screening = screening_or_404(screening_id)
+    override = finding_override(
+        screening=screening,
+        rule=payload.rule,
+        reason=payload.reason,
+        reason_code=payload.reason_code,
+        user=user,
+    )
+    return Status(201, _override_out(override))
+
+
+@router.post(
+    "/screenings/{screening_id}/suggestions",
+    response={201: SuggestionOut, 409: ErrorOut, **NOT_FOUND},
+    summary="A clinician suggests an override to the physician (a note, never in force)",
+    tags=["review"],
+)
+def suggestion_create(request: HttpRequest, screening_id: Id, payload: SuggestionIn):
     user = require_role(request, EDIT_RECORDS)
     screening = screening_or_404(screening_id)
-    override = finding_override(screening=screening, rule=payload.rule, reason=payload.reason, user=user)
-    return Status(201, _override_out(override))
+    suggestion = override_suggest(screening=screening, rule=payload.rule, note=payload.note, user=user)
+    return Status(201, _suggestion_out(suggestion))
 
 
 @router.post(
     "/screenings/{screening_id}/overrides/{override_id}/cosign",
     response={201: OverrideOut, 409: ErrorOut, **NOT_FOUND},
-    summary="Co-sign another clinician's override",
+    summary="A second, different physician co-signs an override",
     tags=["review"],
 )
 def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: Id):
-    user = require_role(request, EDIT_RECORDS)
+    user = require_role(request, DECIDE)
     override = get_object_or_404(FindingOverride, pk=override_id, screening_id=screening_id)
     override = override_cosign(override=override, user=user)
     return Status(201, _override_out(override))
@@ -130,11 +169,11 @@ def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: 
 @router.post(
     "/screenings/{screening_id}/signoff",
     response={201: SignoffOut, 409: ErrorOut, **NOT_FOUND},
-    summary="Sign the screening (final: no override or co-signature after it)",
+    summary="A physician signs the decision: cleared (eligible and current only) or not_cleared. Final.",
     tags=["review"],
 )
-def signoff_create(request: HttpRequest, screening_id: Id):
-    user = require_role(request, EDIT_RECORDS)
+def signoff_create(request: HttpRequest, screening_id: Id, payload: SignoffIn):
+    user = require_role(request, DECIDE)
     screening = screening_or_404(screening_id)
-    signoff = screening_sign(screening=screening, user=user)
+    signoff = screening_sign(screening=screening, user=user, decision=payload.decision, note=payload.note)
     return Status(201, _signoff_out(signoff))

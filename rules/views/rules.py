@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin
+from core.roles import READ_RULES, RoleRequiredMixin
 from screening.engine import REGISTRY, RuleSetInvalid
 
 from ..bench import ruleset_test_results
@@ -103,6 +103,10 @@ class RuleEditView(RulesAdminView):
                 "enabled": rule.enabled,
                 "predicate": json.dumps(rule.predicate, indent=2),
                 "tests": json.dumps(rule.tests, indent=2),
+                "override": rule.override,
+                "override_reasons": json.dumps(rule.override_reasons, indent=2)
+                if rule.override_reasons
+                else "",
             }
         )
         return render(request, self.template_name, self._context(rule, form))
@@ -133,7 +137,7 @@ class RuleEditView(RulesAdminView):
 
 
 class RuleHistoryView(RoleRequiredMixin, View):
-    required_roles = (RULES_ADMIN, CLINICIAN)
+    required_roles = READ_RULES
     template_name = "rules/rule_history.html"
 
     def get(self, request, pk, rule_id):

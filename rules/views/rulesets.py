@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from core.roles import CLINICIAN, RULES_ADMIN, RoleRequiredMixin, has_any_role
+from core.roles import READ_RULES, RULES_ADMIN, RoleRequiredMixin, has_any_role
 from screening.engine import RuleSetInvalid
 
 from ..bench import ruleset_test_results
@@ -28,7 +28,7 @@ from .base import RulesAdminView, ruleset_or_404
 
 
 class RuleSetListView(RoleRequiredMixin, ListView):
-    required_roles = (RULES_ADMIN, CLINICIAN)
+    required_roles = READ_RULES
     model = RuleSet
     paginate_by = 25
     template_name = "rules/ruleset_list.html"
@@ -41,7 +41,7 @@ class RuleSetListView(RoleRequiredMixin, ListView):
 
 
 class RuleSetDetailView(RoleRequiredMixin, View):
-    required_roles = (RULES_ADMIN, CLINICIAN)
+    required_roles = READ_RULES
     template_name = "rules/ruleset_detail.html"
 
     def get(self, request, pk):
@@ -157,7 +157,7 @@ class RuleSetSettingsView(RulesAdminView):
 
 
 class RuleSetDiffView(RoleRequiredMixin, View):
-    required_roles = (RULES_ADMIN, CLINICIAN)
+    required_roles = READ_RULES
     template_name = "rules/ruleset_diff.html"
 
     def get(self, request):

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from .context import BloodPressureSummary, Context
 from .facts import Facts
 from .predicates import evaluate_predicate
-from .protocol import ChecklistItem
+from .protocol import ChecklistItem, Protocol
 from .ruleset import RuleSet
 from .severity import NO_DOSE_VERDICTS, SEVERITY_RANK, verdict_for
 
@@ -71,6 +71,21 @@ class Report:
 _UNRESOLVED = (None, None, ())  # generic, ATC code and classes of a medication not in the formulary
 
 
+def dose_range(weight_kg: float | None, protocol: Protocol) -> DoseRange | None:
+    """The protocol's dose range for a weight (None when the weight is not recorded). evaluate() shows it
+    for every verdict but contraindicated and not a candidate; a report whose contraindication a physician
+    set aside shows it from here."""
+    if weight_kg is None:
+        return None
+    return DoseRange(
+        weight_kg=weight_kg,
+        low_mg=_round_mg(weight_kg * protocol.dose_mg_per_kg_low),
+        high_mg=_round_mg(weight_kg * protocol.dose_mg_per_kg_high),
+        minutes=protocol.infusion_minutes,
+        sources=protocol.dose_sources,
+    )
+
+
 def _round_mg(value: float) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
@@ -125,16 +140,8 @@ def evaluate(facts: Facts, ruleset: RuleSet, as_of: date) -> Report:
         for i, med in enumerate(facts.medications)
     )
 
-    dose = None
     p = ruleset.protocol
-    if verdict not in NO_DOSE_VERDICTS and facts.weight_kg is not None:
-        dose = DoseRange(
-            weight_kg=facts.weight_kg,
-            low_mg=_round_mg(facts.weight_kg * p.dose_mg_per_kg_low),
-            high_mg=_round_mg(facts.weight_kg * p.dose_mg_per_kg_high),
-            minutes=p.infusion_minutes,
-            sources=p.dose_sources,
-        )
+    dose = dose_range(facts.weight_kg, p) if verdict not in NO_DOSE_VERDICTS else None
 
     return Report(
         verdict=verdict,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_VALIDITY_DAYS = 30
+
 
 @dataclass(frozen=True)
 class ChecklistItem:
@@ -18,4 +20,6 @@ class Protocol:
     infusion_minutes: tuple[int, int] = (40, 60)
     dose_sources: tuple[str, ...] = ()
     bp_window_days: int = 30
+    # how long a screening stays current (criteria.md: 30 days unless the rule set says otherwise)
+    validity_days: int = DEFAULT_VALIDITY_DAYS
     checklist: tuple[ChecklistItem, ...] = ()

@@ -48,16 +48,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "readings": bp.readings,
             "day": bp.day.isoformat(),
         },
-        "dose": None
-        if dose is None
-        else {
-            "weight_kg": dose.weight_kg,
-            "low_mg": dose.low_mg,
-            "high_mg": dose.high_mg,
-            "minutes": list(dose.minutes),
-            "sources": list(dose.sources),
-        },
+        "dose": dose_to_dict(dose),
         "checklist": [{"text": c.text, "sources": list(c.sources)} for c in report.checklist],
         "ruleset": {"version": report.ruleset_version, "sha256": report.ruleset_sha256},
         "engine": {"version": report.engine_version},
+    }
+
+
+def dose_to_dict(dose) -> dict[str, Any] | None:
+    if dose is None:
+        return None
+    return {
+        "weight_kg": dose.weight_kg,
+        "low_mg": dose.low_mg,
+        "high_mg": dose.high_mg,
+        "minutes": list(dose.minutes),
+        "sources": list(dose.sources),
     }

@@ -11,8 +11,8 @@ from typing import Any
 
 from .predicates import Compiled, compile_predicate, validate_predicate
 from .problems import Problem
-from .protocol import ChecklistItem, Protocol
-from .severity import SEVERITIES, SEVERITY_RANK
+from .protocol import DEFAULT_VALIDITY_DAYS, ChecklistItem, Protocol
+from .severity import ALLOWED_OVERRIDE, OVERRIDE_SETTINGS, SEVERITIES, SEVERITY_RANK, override_policy
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
 # The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A14.
@@ -41,6 +41,21 @@ class Rule:
     enabled: bool = True
     # the predicate compiled when the rule set is parsed (None: compiled on each evaluation)
     test: Compiled | None = field(default=None, compare=False, repr=False)
+    override: str = ""  # explicit override setting; "" takes the severity's default (see `policy`)
+    override_reasons: tuple[OverrideReason, ...] = ()
+
+    @property
+    def policy(self) -> str:
+        """none | reason | cosign: what a physician may do with this rule's finding."""
+        return override_policy(self.code, self.severity, self.override)
+
+
+@dataclass(frozen=True)
+class OverrideReason:
+    """A coded reason a rule offers for setting its finding aside (as CDS Hooks cards offer them)."""
+
+    code: str
+    display: str
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,14 @@ def _validate_protocol(protocol: Any) -> list[Problem]:
     if not isinstance(protocol, dict):
         return [Problem("protocol", "must be an object")]
     errors = []
-    allowed = {"dose_mg_per_kg", "infusion_minutes", "dose_sources", "bp_window_days", "checklist"}
+    allowed = {
+        "dose_mg_per_kg",
+        "infusion_minutes",
+        "dose_sources",
+        "bp_window_days",
+        "validity_days",
+        "checklist",
+    }
     for key in sorted(set(protocol) - allowed):
         errors.append(Problem(f"protocol.{key}", "unknown field"))
     dose = protocol.get("dose_mg_per_kg")
@@ -135,6 +157,9 @@ def _validate_protocol(protocol: Any) -> list[Problem]:
     window = protocol.get("bp_window_days")
     if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
         errors.append(Problem("protocol.bp_window_days", "must be a whole number of days from 1 to 365"))
+    validity = protocol.get("validity_days", DEFAULT_VALIDITY_DAYS)
+    if not (isinstance(validity, int) and not isinstance(validity, bool) and 1 <= validity <= 365):
+        errors.append(Problem("protocol.validity_days", "must be a whole number of days from 1 to 365"))
     errors += _validate_sources(protocol.get("dose_sources", []), "protocol.dose_sources")
     checklist = protocol.get("checklist", [])
     if not isinstance(checklist, list):
@@ -187,11 +212,72 @@ def _validate_tests(tests: Any, where: str) -> list[Problem]:
     return errors
 
 
+OVERRIDE_REASON_CODE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def _validate_override(rule: dict[str, Any], where: str) -> list[Problem]:
+    """`override` is optional (absent: the severity's default) and limited by severity; `override_reasons`
+    are optional coded reasons, only on a rule that can be overridden."""
+    errors = []
+    setting = rule.get("override")
+    severity = rule.get("severity")
+    if setting is not None:
+        if setting not in OVERRIDE_SETTINGS:
+            errors.append(
+                Problem(f"{where}.override", f"{setting!r} is not one of {', '.join(OVERRIDE_SETTINGS)}")
+            )
+        elif severity in ALLOWED_OVERRIDE and setting not in ALLOWED_OVERRIDE[severity]:
+            errors.append(
+                Problem(
+                    f"{where}.override",
+                    f"a {severity} finding allows only {' or '.join(ALLOWED_OVERRIDE[severity])}",
+                )
+            )
+    reasons = rule.get("override_reasons", [])
+    if not isinstance(reasons, list):
+        return errors + [Problem(f"{where}.override_reasons", "must be a list of {code, display}")]
+    seen: set[str] = set()
+    for i, reason in enumerate(reasons):
+        path = f"{where}.override_reasons[{i}]"
+        if not isinstance(reason, dict) or set(reason) != {"code", "display"}:
+            errors.append(Problem(path, "must be an object with code and display"))
+            continue
+        code, display = reason["code"], reason["display"]
+        if not (isinstance(code, str) and OVERRIDE_REASON_CODE.match(code)):
+            errors.append(Problem(f"{path}.code", f"{code!r} is not a reason code like patient_declined"))
+        elif code in seen:
+            errors.append(Problem(f"{path}.code", "duplicate reason code"))
+        else:
+            seen.add(code)
+        if not (isinstance(display, str) and display.strip() and len(display) <= 200):
+            errors.append(Problem(f"{path}.display", "required text, at most 200 characters"))
+    explicit = setting if isinstance(setting, str) else ""
+    if (
+        reasons
+        and isinstance(rule.get("code"), str)
+        and severity in ALLOWED_OVERRIDE
+        and override_policy(rule["code"], severity, explicit) == "none"
+    ):
+        errors.append(Problem(f"{where}.override_reasons", "this rule's finding cannot be overridden"))
+    return errors
+
+
 def validate_rule(rule: Any, where: str) -> list[Problem]:
     if not isinstance(rule, dict):
         return [Problem(where, "must be an object")]
     errors = []
-    allowed = {"code", "severity", "title", "action", "sources", "enabled", "predicate", "tests"}
+    allowed = {
+        "code",
+        "severity",
+        "title",
+        "action",
+        "sources",
+        "enabled",
+        "predicate",
+        "tests",
+        "override",
+        "override_reasons",
+    }
     for key in sorted(set(rule) - allowed):
         errors.append(Problem(f"{where}.{key}", "unknown field"))
     code = rule.get("code")
@@ -209,6 +295,7 @@ def validate_rule(rule: Any, where: str) -> list[Problem]:
     errors += _validate_tests(rule.get("tests", []), f"{where}.tests")
     if not isinstance(rule.get("enabled", True), bool):
         errors.append(Problem(f"{where}.enabled", "must be true or false"))
+    errors += _validate_override(rule, where)
     if "predicate" not in rule:
         errors.append(Problem(f"{where}.predicate", "required"))
     else:
@@ -265,6 +352,7 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
         infusion_minutes=(p["infusion_minutes"][0], p["infusion_minutes"][1]),
         dose_sources=tuple(p.get("dose_sources", [])),
         bp_window_days=p["bp_window_days"],
+        validity_days=p.get("validity_days", DEFAULT_VALIDITY_DAYS),
         checklist=tuple(
             ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])
         ),
@@ -279,6 +367,10 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
             predicate=r["predicate"],
             enabled=r.get("enabled", True),
             test=compile_predicate(r["predicate"]),
+            override=r.get("override", ""),
+            override_reasons=tuple(
+                OverrideReason(x["code"], x["display"]) for x in r.get("override_reasons", [])
+            ),
         )
         for r in data["rules"]
     )

@@ -11,7 +11,8 @@ from django.utils import timezone
 from core.roles import CLINICIAN
 from core.tokens import api_token_create
 from patients.services import intake_import
-from screening.services import finding_override, screening_run
+from screening.review import finding_override
+from screening.services import screening_run
 from tests.conftest import EXAMPLES
 
 API = "/api/v1"
@@ -94,6 +95,16 @@ def clinician_api(api_as, clinician):
 
 
 @pytest.fixture
+def physician_api(api_as, physician):
+    return api_as(physician)
+
+
+@pytest.fixture
+def physician2_api(api_as, physician2):
+    return api_as(physician2)
+
+
+@pytest.fixture
 def staff_api(api_as, report_staff):
     return api_as(report_staff)
 
@@ -122,8 +133,8 @@ def avm_screening(import_example, clinician):
 
 
 @pytest.fixture
-def avm_override(avm_screening, second_clinician):
-    """CV-AVM set aside by the second clinician: it waits for a co-signature (from `clinician`)."""
+def avm_override(avm_screening, physician2):
+    """CV-AVM set aside by the second physician: it waits for a co-signature (from `physician`)."""
     return finding_override(
-        screening=avm_screening, rule="CV-AVM", reason="Imaging shows no AVM", user=second_clinician
+        screening=avm_screening, rule="CV-AVM", reason="Imaging shows no AVM", user=physician2
     )

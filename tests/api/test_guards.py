@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from screening.models import FindingOverride, SignOff
-from screening.services import SERVICE_ACCOUNT_REFUSED, finding_override
+from screening.review import SERVICE_ACCOUNT_REFUSED, finding_override
 
 from .conftest import API
 

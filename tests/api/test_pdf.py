@@ -10,7 +10,7 @@ from django.urls import reverse
 from screening import pdf as pdf_module
 from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable
-from screening.services import screening_sign
+from screening.review import screening_sign
 from screening.tasks import render_report_pdf_task
 from tests.conftest import service_unavailable
 

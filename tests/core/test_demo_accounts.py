@@ -21,7 +21,8 @@ def test_demo_accounts_get_one_role_each_and_can_sign_in(client, django_user_mod
     }
     assert roles == {
         "clinician": ["Clinician"],
-        "clinician2": ["Clinician"],
+        "physician": ["Physician"],
+        "physician2": ["Physician"],
         "rulesadmin": ["Rules admin"],
         "staff": ["Report staff"],
     }

@@ -15,13 +15,13 @@ from patients.services import intake_import
 from screening import pdf as pdf_module
 from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable, html_to_pdf
+from screening.review import screening_sign
 from screening.services import (
     STALE_RENDER_SECONDS,
     pdf_render,
     pdf_request,
     screening_pdf_bytes,
     screening_run,
-    screening_sign,
 )
 from screening.tasks import render_report_pdf_task
 from tests.conftest import EXAMPLES, service_unavailable
@@ -45,15 +45,16 @@ def screening(db, clinician):
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
 
 
-def test_pdf_text_has_verdict_mrn_every_finding_code_and_the_rule_set_hash(screening, clinician, tmp_path):
-    screening_sign(screening=screening, user=clinician)
+def test_pdf_text_has_verdict_mrn_every_finding_code_and_the_rule_set_hash(screening, physician, tmp_path):
+    screening_sign(screening=screening, user=physician, decision="not_cleared", note="Recheck BP first")
     text = pdf_text(screening_pdf_bytes(screening), tmp_path)
     assert "VERDICT: DEFERRED" in text
+    assert "NOT CLEARED" in text
     assert "KT-0002" in text
     for code in screening.rule_codes:
         assert code in text
     assert screening.ruleset_sha256 in text.replace("\n", "").replace(" ", "")
-    assert "Signed by clin" in text
+    assert "doc1" in text and "Recheck BP first" in text
     assert "not a substitute for clinical judgment" in text
 
 
@@ -243,17 +244,17 @@ def test_without_weasyprint_pdf_export_says_what_is_missing(monkeypatch):
 
 
 def test_a_pdf_made_before_signing_is_made_again_after_signing(
-    screening, clinician, client, monkeypatch, tmp_path
+    screening, clinician, physician, client, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
     pdf = pdf_request(screening=screening, user=clinician)
     unsigned = pdf_render(pdf_id=pdf.pk)
-    assert "Not signed." in pdf_text(unsigned.file.read(), tmp_path)
-    screening_sign(screening=screening, user=clinician)
+    assert "Not signed" in pdf_text(unsigned.file.read(), tmp_path)
+    screening_sign(screening=screening, user=physician, decision="not_cleared")
     client.force_login(clinician)
     status = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
     assert 'data-status="outdated"' in status and "Export PDF" in status
     assert pdf_request(screening=screening, user=clinician).status == ReportPdf.Status.QUEUED
     signed = pdf_render(pdf_id=pdf.pk)
     assert signed.sha256 != unsigned.sha256
-    assert "Signed by clin" in pdf_text(signed.file.read(), tmp_path)
+    assert "Not cleared" in pdf_text(signed.file.read(), tmp_path)

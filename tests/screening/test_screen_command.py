@@ -103,7 +103,10 @@ def test_the_rejection_lists_every_problem_on_stderr(defaults, tmp_path):
 def test_text_format_prints_the_verdict(defaults):
     text = screen(EXAMPLES / "deferred-bp-and-benzodiazepine.json", "--format", "text")
 
-    assert text.splitlines()[0] == "Verdict: DEFERRED"
+    # the same words as the report page banner
+    assert (
+        text.splitlines()[0] == "VERDICT: DEFERRED: CORRECT THE LISTED PROBLEMS, THEN SCREEN AGAIN (deferred)"
+    )
     assert "BP-STAGE2" in text
 
 

@@ -12,14 +12,14 @@ from rules.models import RuleSet
 from rules.selectors import ruleset_document
 from rules.services import ruleset_import
 from screening.models import FindingOverride, Screening, SignOff
-from screening.services import (
+from screening.review import (
     ScreeningRefused,
     effective_verdict,
     finding_override,
     override_cosign,
-    screening_run,
     screening_sign,
 )
+from screening.services import screening_run
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -117,74 +117,84 @@ def test_new_screening_uses_the_new_rules_and_data(deferred_patient, clinician):
     assert "BP-STAGE2" not in second.rule_codes
 
 
-def test_override_needs_a_written_reason(deferred_patient, clinician):
+def test_override_needs_a_written_reason(deferred_patient, clinician, physician):
     screening = run(deferred_patient, clinician)
     with pytest.raises(ScreeningRefused, match="reason"):
-        finding_override(screening=screening, rule="BP-STAGE2", reason="   ", user=clinician)
+        finding_override(screening=screening, rule="BP-STAGE2", reason="   ", user=physician)
     assert not FindingOverride.objects.exists()
 
 
-def test_override_of_a_finding_that_is_not_there_is_refused(deferred_patient, clinician):
+def test_override_of_a_finding_that_is_not_there_is_refused(deferred_patient, clinician, physician):
     screening = run(deferred_patient, clinician)
     with pytest.raises(ScreeningRefused, match="not a finding"):
-        finding_override(screening=screening, rule="CV-AVM", reason="x", user=clinician)
+        finding_override(screening=screening, rule="CV-AVM", reason="x", user=physician)
 
 
-def test_override_of_a_non_contraindication_is_in_force_at_once(deferred_patient, clinician):
+def test_override_of_a_defer_finding_is_in_force_at_once(
+    deferred_patient, clinician, physician, on_assessment_day
+):
     screening = run(deferred_patient, clinician)
     override = finding_override(
-        screening=screening, rule="BP-STAGE2", reason="Repeat BP 132/84 after rest", user=clinician
+        screening=screening, rule="BP-STAGE2", reason="Repeat BP 132/84 after rest", user=physician
     )
     assert override.in_force
     assert effective_verdict(screening, [override]) == "eligible_with_precautions"
-    screening_sign(screening=screening, user=clinician)
-    assert SignOff.objects.get(screening=screening).signer_name == "clin"
+    screening_sign(screening=screening, user=physician, decision="cleared")
+    assert SignOff.objects.get(screening=screening).signer_name == "doc1"
 
 
-def test_override_of_a_contraindication_needs_a_second_clinician(avm_patient, clinician, second_clinician):
+def test_override_of_a_contraindication_needs_a_second_physician(
+    avm_patient, clinician, physician, physician2, on_assessment_day
+):
     screening = run(avm_patient, clinician)
     override = finding_override(
-        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician
+        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=physician
     )
     assert override.needs_cosign and not override.in_force
     assert effective_verdict(screening, [override]) == "contraindicated"
     with pytest.raises(ScreeningRefused, match="co-signature"):
-        screening_sign(screening=screening, user=clinician)
-    with pytest.raises(ScreeningRefused, match="second clinician"):
-        override_cosign(override=override, user=clinician)
-    override_cosign(override=override, user=second_clinician)
+        screening_sign(screening=screening, user=physician, decision="cleared")
+    with pytest.raises(ScreeningRefused, match="second, different physician"):
+        override_cosign(override=override, user=physician)
+    override_cosign(override=override, user=physician2)
     override.refresh_from_db()
     assert override.in_force
-    assert override.cosigned_by == second_clinician
+    assert override.cosigned_by == physician2
     assert effective_verdict(screening, [override]) == "eligible"
-    screening_sign(screening=screening, user=clinician)
+    screening_sign(screening=screening, user=physician, decision="cleared")
 
 
-def test_after_signing_nothing_can_be_overridden_or_signed_again(deferred_patient, clinician):
+def test_after_signing_nothing_can_be_overridden_or_signed_again(deferred_patient, clinician, physician):
     screening = run(deferred_patient, clinician)
-    signoff = screening_sign(screening=screening, user=clinician)
+    signoff = screening_sign(screening=screening, user=physician, decision="not_cleared")
     with pytest.raises(ScreeningRefused, match="signed"):
-        finding_override(screening=screening, rule="BP-STAGE2", reason="late", user=clinician)
+        finding_override(screening=screening, rule="BP-STAGE2", reason="late", user=physician)
     with pytest.raises(ScreeningRefused, match="already signed"):
-        screening_sign(screening=screening, user=clinician)
+        screening_sign(screening=screening, user=physician, decision="not_cleared")
     signoff.signer_name = "someone else"
     with pytest.raises(ValidationError):
         signoff.save()
 
 
-def test_override_and_signoff_are_shown_on_the_report(avm_patient, clinician, second_clinician, client):
+def test_override_and_signoff_are_shown_on_the_report(
+    avm_patient, clinician, physician, physician2, client, on_assessment_day
+):
     screening = run(avm_patient, clinician)
     override = finding_override(
-        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=clinician
+        screening=screening, rule="CV-AVM", reason="Imaging shows no AVM", user=physician
     )
-    override_cosign(override=override, user=second_clinician)
-    screening_sign(screening=screening, user=second_clinician)
+    override_cosign(override=override, user=physician2)
+    screening_sign(screening=screening, user=physician2, decision="cleared")
     client.force_login(clinician)
     page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
     assert "Imaging shows no AVM" in page
-    assert "co-signed by clin2" in page
-    assert "Signed by <strong>clin2</strong>" in page
-    assert "Sign this screening" not in page
+    assert "co-signed by doc2" in page
+    assert 'data-verdict="eligible"' in page  # the banner is the effective verdict
+    assert 'data-decision="cleared"' in page
+    assert "CLEARED TO PROCEED" in page
+    assert "the engine's verdict was <strong>Contraindicated: do not infuse" in page
+    assert "doc2, 2026" in page
+    assert "Sign this decision" not in page
 
 
 def test_screen_now_button_stores_a_screening_and_opens_the_report(deferred_patient, clinician_client):
@@ -265,4 +275,4 @@ def test_report_list_searches_by_mrn_without_putting_it_in_the_url(
     response = client.post(reverse("screening:report_list"), {"q": "KT-0003"})
     assert response["Location"] == reverse("screening:report_list")
     rows = client.get(reverse("screening:report_list")).context["rows"]
-    assert [s.patient.mrn for s, _ in rows] == ["KT-0003"]
+    assert [row["screening"].patient.mrn for row in rows] == ["KT-0003"]

@@ -3,20 +3,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from core.roles import CLINICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN
 
 # Demo-only credentials, documented in the README. Never created outside DEBUG (`make run`).
 DEMO_ACCOUNTS = (
     ("clinician", "demo-clinician-pass", CLINICIAN, "Dana", "Clinician"),
-    # a second clinician, so that co-signing (which needs another person) can be tried
-    ("clinician2", "demo-clinician2-pass", CLINICIAN, "Casey", "Cosigner"),
+    ("physician", "demo-physician-pass", PHYSICIAN, "Pat", "Physician"),
+    # a second physician, so that co-signing (which needs another physician) can be tried
+    ("physician2", "demo-physician2-pass", PHYSICIAN, "Casey", "Cosigner"),
     ("rulesadmin", "demo-rulesadmin-pass", RULES_ADMIN, "Robin", "Rules"),
     ("staff", "demo-staff-pass", REPORT_STAFF, "Sam", "Staff"),
 )
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (two clinicians, one of each other role). Development only: refuses to run without DEBUG."
+    help = "Create the demo accounts (a clinician, two physicians, a rules admin and report staff). Development only: refuses to run without DEBUG."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:

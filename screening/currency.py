@@ -1,0 +1,74 @@
+"""Whether a screening is current (criteria.md, "Overrides, sign-off and validity"): the patient's record
+still gives the same intake (one hash), the screening is younger than its rule set's `validity_days`,
+its blood pressure is still inside the window, and no later screening of the patient supersedes it.
+Checked on read; a screening that is not current says why, in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from patients.models import Patient
+from patients.selectors import intake_document, patient_records
+from rules.selectors import engine_ruleset
+
+from .intake import describe_changes, intake_sha256
+from .models import Screening
+
+
+@dataclass(frozen=True)
+class Currency:
+    current: bool
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "current" if self.current else "not current: " + "; ".join(self.reasons)
+
+
+def _currency(screening: Screening, record: Patient, latest_id: int, today: date) -> Currency:
+    reasons: list[str] = []
+    if screening.pk != latest_id:
+        reasons.append(f"a later screening (#{latest_id}) supersedes it")
+    now = intake_document(record, today)
+    if intake_sha256(now) != screening.intake_sha256:
+        reasons += describe_changes(screening.intake, now) or ["the record changed"]
+    protocol = engine_ruleset(screening.ruleset).protocol
+    made_on = timezone.localdate(screening.created_at)
+    if (today - made_on).days >= protocol.validity_days:
+        reasons.append(f"older than {protocol.validity_days} days (screened {made_on.isoformat()})")
+    bp = screening.report.get("blood_pressure")
+    if bp and date.fromisoformat(bp["day"]) < today - timedelta(days=protocol.bp_window_days):
+        reasons.append(f"blood pressure of {bp['day']} is more than {protocol.bp_window_days} days old")
+    return Currency(not reasons, tuple(reasons))
+
+
+def screening_currencies(screenings: Iterable[Screening], today: date | None = None) -> dict[int, Currency]:
+    """Currency of each screening, by id, in a fixed number of queries whatever their number: the patients'
+    records and latest screening ids are read once for all of them."""
+    screenings = list(screenings)
+    if not screenings:
+        return {}
+    today = today or timezone.localdate()
+    patient_ids = {s.patient_id for s in screenings}
+    records = patient_records(patient_ids)
+    latest = dict(
+        Patient.objects.filter(pk__in=patient_ids)
+        .annotate(
+            latest=Subquery(
+                Screening.objects.filter(patient=OuterRef("pk"))
+                .order_by("-created_at", "-pk")
+                .values("pk")[:1]
+            )
+        )
+        .values_list("pk", "latest")
+    )
+    return {s.pk: _currency(s, records[s.patient_id], latest[s.patient_id], today) for s in screenings}
+
+
+def screening_currency(screening: Screening, today: date | None = None) -> Currency:
+    return screening_currencies([screening], today)[screening.pk]

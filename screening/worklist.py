@@ -1,0 +1,156 @@
+"""What waits for whom (the home page), and each patient's latest screening (the patient list).
+
+Physicians: screenings awaiting a decision, and co-signatures awaiting them. Clinicians: patients never
+screened, screenings no longer current, screenings that need information (with what is missing). Report
+staff: signed reports without a current PDF. Each list reads a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+
+from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS, has_any_role
+from patients.models import Patient
+
+from .models import FindingOverride, ReportPdf, Screening
+from .presentation import verdict_display
+from .selectors import review_states
+from .services import fingerprint_of
+
+# The worklist looks at screenings made in this many days: older ones are out of date anyway (the default
+# validity is 30 days), and a patient not seen for longer is not waiting for anyone.
+RECENT_DAYS = 60
+SHOWN = 25  # rows per list; the heading gives the full count
+
+
+@dataclass
+class Worklist:
+    title: str
+    empty: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+
+
+def _latest_ids():
+    latest = Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+    return Patient.objects.annotate(latest=Subquery(latest)).exclude(latest=None).values("latest")
+
+
+def _recent_latest():
+    cutoff = timezone.now() - timedelta(days=RECENT_DAYS)
+    return (
+        Screening.objects.filter(pk__in=_latest_ids(), created_at__gte=cutoff)
+        .select_related("patient", "ruleset")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def _row(state, **extra) -> dict[str, Any]:
+    screening = state.screening
+    return {
+        "screening": screening,
+        "patient": screening.patient,
+        "state": state,
+        "verdict": verdict_display(state.effective),
+        **extra,
+    }
+
+
+def physician_worklists(user) -> list[Worklist]:
+    screenings = list(_recent_latest().filter(signoff__isnull=True))
+    states = review_states(screenings)
+    awaiting = Worklist("Awaiting your decision", "No screening awaits a decision.")
+    for screening in screenings:
+        awaiting.rows.append(_row(states[screening.pk]))
+    awaiting.total = len(awaiting.rows)
+    awaiting.rows = awaiting.rows[:SHOWN]
+    pending = (
+        FindingOverride.objects.filter(needs_cosign=True, cosigned_at=None, screening__signoff__isnull=True)
+        .exclude(overridden_by=user)
+        .select_related("screening__patient")
+        .order_by("created_at")
+    )
+    cosign = Worklist("Co-signatures awaiting you", "No override awaits your co-signature.")
+    cosign.total = pending.count()
+    cosign.rows = [
+        {"override": o, "screening": o.screening, "patient": o.screening.patient} for o in pending[:SHOWN]
+    ]
+    return [cosign, awaiting]
+
+
+def clinician_worklists() -> list[Worklist]:
+    never = Patient.objects.filter(~Exists(Screening.objects.filter(patient=OuterRef("pk")))).order_by(
+        "-created_at"
+    )
+    unscreened = Worklist("Never screened", "Every patient has been screened.")
+    unscreened.total = never.count()
+    unscreened.rows = [{"patient": p} for p in never[:SHOWN]]
+    screenings = list(_recent_latest())
+    states = review_states(screenings)
+    stale = Worklist("Screenings no longer current", "Every recent screening is current.")
+    missing = Worklist("Screenings that need information", "No recent screening needs information.")
+    for screening in screenings:
+        state = states[screening.pk]
+        if not state.currency.current:
+            stale.rows.append(_row(state))
+        elif state.effective == "needs_information":
+            what = [f["title"] for f in screening.report["findings"] if f["severity"] == "missing"]
+            missing.rows.append(_row(state, missing=what))
+    for worklist in (stale, missing):
+        worklist.total = len(worklist.rows)
+        worklist.rows = worklist.rows[:SHOWN]
+    return [stale, missing, unscreened]
+
+
+def report_staff_worklists() -> list[Worklist]:
+    cutoff = timezone.now() - timedelta(days=RECENT_DAYS)
+    signed = list(
+        Screening.objects.filter(signoff__isnull=False, created_at__gte=cutoff)
+        .select_related("patient", "ruleset", "pdf")
+        .order_by("-created_at", "-pk")
+    )
+    states = review_states(signed)
+    without = Worklist("Signed reports without a current PDF", "Every signed report has a current PDF.")
+    for screening in signed:
+        pdf = getattr(screening, "pdf", None)
+        state = states[screening.pk]
+        current_pdf = (
+            pdf is not None
+            and pdf.status == ReportPdf.Status.READY
+            and pdf.review_state == fingerprint_of(state.signoff, state.overrides, state.currency.current)
+        )
+        if not current_pdf:
+            without.rows.append(_row(state, pdf=pdf))
+    without.total = len(without.rows)
+    without.rows = without.rows[:SHOWN]
+    return [without]
+
+
+def worklists_for(user) -> list[Worklist]:
+    lists: list[Worklist] = []
+    if has_any_role(user, DECIDE):
+        lists += physician_worklists(user)
+    if has_any_role(user, EDIT_RECORDS):
+        lists += clinician_worklists()
+    if has_any_role(user, READ_REPORTS) and not has_any_role(user, EDIT_RECORDS):
+        lists += report_staff_worklists()
+    return lists
+
+
+def latest_screenings(patients) -> dict[int, dict[str, Any]]:
+    """Each listed patient's latest screening with its effective verdict, decision and currency."""
+    ids = [p.pk for p in patients]
+    latest = Subquery(
+        Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+    )
+    screenings = list(
+        Screening.objects.filter(
+            pk__in=Patient.objects.filter(pk__in=ids).annotate(latest=latest).values("latest")
+        ).select_related("ruleset")
+    )
+    states = review_states(screenings)
+    return {s.patient_id: _row(states[s.pk]) for s in screenings}

@@ -1,0 +1,335 @@
+"""The override and sign-off policy (criteria.md, "Overrides, sign-off and validity"), in the services that
+every entry point calls: who may act, what each rule's override setting allows per severity, coded
+reasons, suggestions, and the sign-off decision."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import IntegrityError
+from django.test import override_settings
+
+from core.roles import CLINICIAN, PHYSICIAN
+from patients.models import Patient
+from rules.selectors import active_ruleset, ruleset_document
+from rules.services import ruleset_import
+from screening.engine import content_sha256
+from screening.engine.severity import ALLOWED_OVERRIDE, DEFAULT_OVERRIDE, override_policy
+from screening.models import FindingOverride, OverrideSuggestion, SignOff
+from screening.review import (
+    ScreeningRefused,
+    effective_verdict,
+    finding_override,
+    override_cosign,
+    override_suggest,
+    screening_sign,
+)
+from screening.services import screening_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    """The default rules and the 14 synthetic demo patients (readings taken half an hour ago)."""
+    call_command("load_defaults", stdout=StringIO())
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=StringIO())
+
+
+def screen(mrn: str, user):
+    return screening_run(patient=Patient.objects.get(mrn=mrn), requested_by=user)
+
+
+# the demo patient whose latest screening has each finding (see fixtures/demo-patients.json)
+CASES = {
+    "contraindicated": ("DEMO-010", "CV-AVM"),
+    "not_candidate": ("DEMO-008", "AGE-UNDER-18"),
+    "missing": ("DEMO-014", "CV-FLAG-UNKNOWN"),
+    "defer": ("DEMO-006", "BP-STAGE2"),
+    "review": ("DEMO-004", "BP-ELEVATED"),
+    "precaution": ("DEMO-002", "MEDS-STIMULANT"),
+    "info": ("DEMO-001", "MEDS-COMPATIBLE"),
+}
+
+
+# ------------------------------------------------------------------------------------------- the policy
+
+
+def test_the_defaults_are_criteria_md_by_severity():
+    assert DEFAULT_OVERRIDE == {
+        "contraindicated": "cosign",
+        "not_candidate": "none",
+        "missing": "none",
+        "defer": "reason",
+        "review": "reason",
+        "precaution": "none",
+        "info": "none",
+    }
+    assert override_policy("PREG-PREGNANT", "contraindicated") == "none"
+    assert override_policy("MED-KETAMINE-ALLERGY", "contraindicated") == "none"
+    assert override_policy("CV-AVM", "contraindicated") == "cosign"
+
+
+@pytest.mark.parametrize("severity", ["missing", "not_candidate", "info", "precaution"])
+def test_nothing_but_none_is_allowed_where_a_pass_would_be_a_guess(severity):
+    assert ALLOWED_OVERRIDE[severity] == ("none",)
+
+
+@pytest.mark.parametrize(("severity", "case"), sorted(CASES.items()))
+def test_each_severity_by_default(demo, clinician, physician, physician2, severity, case):
+    mrn, rule = case
+    screening = screen(mrn, clinician)
+    policy = DEFAULT_OVERRIDE[severity]
+    if policy == "none":
+        with pytest.raises(ScreeningRefused, match=rule):
+            finding_override(screening=screening, rule=rule, reason="asked verbally", user=physician)
+        assert not FindingOverride.objects.exists()
+        return
+    override = finding_override(screening=screening, rule=rule, reason="weighed and accepted", user=physician)
+    assert override.in_force is (policy == "reason")
+    if policy == "cosign":
+        override_cosign(override=override, user=physician2)
+        override.refresh_from_db()
+        assert override.in_force
+    assert rule in screening.rule_codes  # the finding stays in the report; the effective verdict changes
+    assert effective_verdict(screening, [override]) != screening.verdict
+
+
+def test_an_empty_intake_can_never_be_overridden_into_a_pass(demo, clinician, physician, physician2):
+    """The measured bypass: every missing finding of a needs_information screening, 'asked verbally'."""
+    patient = Patient.objects.create(
+        mrn="EMPTY-1", given_name="Empty", family_name="Intake", date_of_birth="1980-01-01"
+    )
+    screening = screening_run(patient=patient, requested_by=clinician)
+    missing = [f["rule"] for f in screening.report["findings"] if f["severity"] == "missing"]
+    assert len(missing) >= 5
+    for rule in missing:
+        for user in (physician, physician2):
+            with pytest.raises(ScreeningRefused, match="supply it and screen again"):
+                finding_override(screening=screening, rule=rule, reason="asked verbally", user=user)
+    with pytest.raises(ScreeningRefused, match="needs information"):
+        screening_sign(screening=screening, user=physician, decision="cleared")
+    assert (
+        effective_verdict(screening, FindingOverride.objects.filter(screening=screening))
+        == "needs_information"
+    )
+
+
+def publish_variant(changes: dict[str, dict], version: str = "2026.1-policy"):
+    """The active rule set with some rules changed, published and made active."""
+    document = ruleset_document(active_ruleset())
+    document["version"] = version
+    for rule in document["rules"]:
+        rule.update(changes.get(rule["code"], {}))
+    return ruleset_import(data=document, publish=True, note="policy test")
+
+
+def test_an_explicit_setting_is_followed(demo, clinician, physician, physician2):
+    publish_variant({"BP-STAGE2": {"override": "cosign"}, "BP-ELEVATED": {"override": "none"}})
+    deferred, review = screen("DEMO-006", clinician), screen("DEMO-004", clinician)
+
+    needs_two = finding_override(screening=deferred, rule="BP-STAGE2", reason="repeat 138/88", user=physician)
+    with pytest.raises(ScreeningRefused, match="cannot be overridden under this rule set"):
+        finding_override(screening=review, rule="BP-ELEVATED", reason="white coat", user=physician)
+
+    assert needs_two.needs_cosign and not needs_two.in_force
+    override_cosign(override=needs_two, user=physician2)
+
+
+# rule set 2026.1 as published before rules had an override setting (`manage.py load_defaults` printed it)
+PUBLISHED_2026_1 = "7c65f97c165812884fe5663a410a912ef444b3aa20c82b0f7373bd008e49c078"
+
+
+def test_a_published_set_with_no_explicit_setting_keeps_its_hash(demo):
+    document = ruleset_document(active_ruleset())
+
+    assert all("override" not in rule for rule in document["rules"])
+    assert content_sha256(document) == active_ruleset().sha256 == PUBLISHED_2026_1
+    document["rules"][0]["override"] = "none"
+    assert content_sha256(document) != PUBLISHED_2026_1
+
+
+# ------------------------------------------------------------------------------------------- who may act
+
+
+def test_a_clinician_cannot_override_co_sign_or_sign(demo, clinician, physician):
+    screening = screen("DEMO-010", clinician)
+    with pytest.raises(ScreeningRefused, match="Only a physician"):
+        finding_override(screening=screening, rule="CV-AVM", reason="x", user=clinician)
+    override = finding_override(screening=screening, rule="CV-AVM", reason="x", user=physician)
+    with pytest.raises(ScreeningRefused, match="Only a physician"):
+        override_cosign(override=override, user=clinician)
+    with pytest.raises(ScreeningRefused, match="Only a physician"):
+        screening_sign(screening=screening, user=clinician, decision="not_cleared")
+
+
+def test_a_physician_who_is_also_a_clinician_may_act(demo, make_user, physician):
+    both = make_user("both", CLINICIAN, PHYSICIAN)
+    screening = screen("DEMO-006", both)
+    finding_override(screening=screening, rule="BP-STAGE2", reason="repeat 132/84", user=both)
+
+
+def test_a_service_account_cannot_act_even_with_the_role(demo, clinician, django_user_model):
+    bridge = django_user_model.objects.create_user("ehr-bridge")
+    bridge.set_unusable_password()
+    bridge.save()
+    bridge.groups.add(Group.objects.get_or_create(name=PHYSICIAN)[0])
+    screening = screen("DEMO-006", clinician)
+    with pytest.raises(ScreeningRefused, match="service account"):
+        finding_override(screening=screening, rule="BP-STAGE2", reason="x", user=bridge)
+
+
+def test_the_overriding_physician_cannot_co_sign(demo, clinician, physician):
+    override = finding_override(
+        screening=screen("DEMO-010", clinician), rule="CV-AVM", reason="x", user=physician
+    )
+    with pytest.raises(ScreeningRefused, match="second, different physician"):
+        override_cosign(override=override, user=physician)
+
+
+def test_the_database_refuses_a_self_co_signature_too(demo, clinician, physician):
+    override = finding_override(
+        screening=screen("DEMO-010", clinician), rule="CV-AVM", reason="x", user=physician
+    )
+    override.cosigned_by = physician
+    with pytest.raises(IntegrityError):
+        override.save(_allow_update=True)
+
+
+def test_precaution_and_never_overridden_contraindications_are_refused(demo, clinician, physician):
+    with pytest.raises(ScreeningRefused, match="absolute contraindication"):
+        finding_override(
+            screening=screen("DEMO-011", clinician), rule="PREG-PREGNANT", reason="x", user=physician
+        )
+    with pytest.raises(ScreeningRefused, match="acknowledged when the screening is cleared"):
+        finding_override(
+            screening=screen("DEMO-002", clinician), rule="MEDS-STIMULANT", reason="x", user=physician
+        )
+
+
+# ------------------------------------------------------------------------------------------- reasons
+
+
+def test_a_coded_reason_is_offered_stored_and_enough_alone(demo, clinician, physician):
+    publish_variant(
+        {
+            "BP-STAGE2": {
+                "override_reasons": [
+                    {
+                        "code": "repeat_reading_normal",
+                        "display": "A repeat reading after rest is below the limit",
+                    }
+                ]
+            }
+        }
+    )
+    screening = screen("DEMO-006", clinician)
+    with pytest.raises(ScreeningRefused, match="not a reason BP-STAGE2 offers"):
+        finding_override(
+            screening=screening, rule="BP-STAGE2", reason="", reason_code="made_up", user=physician
+        )
+
+    override = finding_override(
+        screening=screening, rule="BP-STAGE2", reason="", reason_code="repeat_reading_normal", user=physician
+    )
+
+    assert override.reason_code == "repeat_reading_normal"
+    assert override.reason == "A repeat reading after rest is below the limit"
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"), [("", "required"), (" " * 3, "required"), ("x" * 1001, "1000")]
+)
+def test_a_written_reason_is_required_and_bounded(demo, clinician, physician, reason, message):
+    with pytest.raises(ScreeningRefused, match=message):
+        finding_override(
+            screening=screen("DEMO-006", clinician), rule="BP-STAGE2", reason=reason, user=physician
+        )
+
+
+# ------------------------------------------------------------------------------------------- suggestions
+
+
+def test_a_clinicians_suggestion_is_kept_and_never_in_force(demo, clinician, physician):
+    screening = screen("DEMO-006", clinician)
+
+    suggestion = override_suggest(
+        screening=screening, rule="BP-STAGE2", note="Repeat BP was 130/80", user=clinician
+    )
+
+    assert OverrideSuggestion.objects.get() == suggestion
+    assert effective_verdict(screening, list(screening.overrides.all())) == "deferred"
+    with pytest.raises(ScreeningRefused, match="required"):
+        override_suggest(screening=screening, rule="BP-STAGE2", note=" ", user=clinician)
+    with pytest.raises(ScreeningRefused, match="not a finding"):
+        override_suggest(screening=screening, rule="CV-AVM", note="x", user=clinician)
+
+
+# ------------------------------------------------------------------------------------------- the decision
+
+NOT_CLEARABLE = {
+    "contraindicated": "DEMO-010",
+    "not_a_candidate": "DEMO-008",
+    "needs_information": "DEMO-014",
+    "deferred": "DEMO-006",
+    "clinician_review": "DEMO-004",
+}
+
+
+@pytest.mark.parametrize(("verdict", "mrn"), sorted(NOT_CLEARABLE.items()))
+def test_cleared_is_refused_for_each_verdict_that_is_not_eligible(demo, clinician, physician, verdict, mrn):
+    screening = screen(mrn, clinician)
+    assert screening.verdict == verdict
+    with pytest.raises(ScreeningRefused, match=f"the effective verdict is {verdict.replace('_', ' ')}"):
+        screening_sign(screening=screening, user=physician, decision="cleared")
+
+    signoff = screening_sign(screening=screening, user=physician, decision="not_cleared", note="see notes")
+
+    assert (signoff.decision, signoff.note, signoff.effective_verdict) == (
+        "not_cleared",
+        "see notes",
+        verdict,
+    )
+
+
+def test_a_clearance_acknowledges_every_precaution(demo, clinician, physician):
+    screening = screen("DEMO-003", clinician)
+
+    signoff = screening_sign(screening=screening, user=physician, decision="cleared")
+
+    assert signoff.acknowledged == ["AGE-65-PLUS", "MEDS-CNS-DEPRESSANT"]
+    assert signoff.effective_verdict == "eligible_with_precautions"
+
+
+def test_cleared_is_refused_on_a_screening_that_is_not_current(demo, clinician, physician):
+    screening = screen("DEMO-001", clinician)
+    patient = screening.patient
+    patient.weight_kg = 81
+    patient.save()
+
+    with pytest.raises(ScreeningRefused, match="not current: weight changed"):
+        screening_sign(screening=screening, user=physician, decision="cleared")
+    assert (
+        screening_sign(screening=screening, user=physician, decision="not_cleared").decision == "not_cleared"
+    )
+
+
+@pytest.mark.parametrize("decision", ["", "approved", "CLEARED", None])
+def test_a_decision_is_cleared_or_not_cleared(demo, clinician, physician, decision):
+    with pytest.raises(ScreeningRefused, match="cleared or not_cleared"):
+        screening_sign(screening=screen("DEMO-001", clinician), user=physician, decision=decision)
+    assert not SignOff.objects.exists()
+
+
+def test_the_database_refuses_a_clearance_of_a_verdict_that_is_not_eligible(demo, clinician, physician):
+    screening = screen("DEMO-010", clinician)
+    with pytest.raises(IntegrityError):
+        SignOff.objects.create(
+            screening=screening,
+            signed_by=physician,
+            signer_name="x",
+            decision="cleared",
+            effective_verdict="contraindicated",
+        )
