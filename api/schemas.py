@@ -201,6 +201,9 @@ class ScreeningOut(Schema):
     )
     current: bool = Field(description="the record still gives this intake, within the validity and BP window")
     not_current_reasons: list[str] = Field(description="why it is not current, in words")
+    override_policy: dict[str, Literal["none", "reason", "cosign"]] = Field(
+        description="what a physician may do with each finding: none, reason, or reason and a co-signature"
+    )
     ruleset: RulesetRef
     engine_version: str
     report: dict[str, Any] = Field(description="the ketamine-screening/1 report (docs/report-format.md)")

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from screening.engine import content_sha256
-from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
+from screening.engine.protocol import DEFAULT_VALIDITY_DAYS
+from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY, override_policy
 
 from .sources import cited, references
 
@@ -60,6 +61,10 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
         f"{' to '.join(str(m) for m in protocol['infusion_minutes'])} minutes "
         f"({', '.join(protocol.get('dose_sources', []))}).",
         f"- Blood pressure: readings of the last {protocol['bp_window_days']} days count.",
+        f"- A screening stays current for {protocol.get('validity_days', DEFAULT_VALIDITY_DAYS)} days "
+        "(and while the record is unchanged and its blood pressure inside the window).",
+        "- Overrides: `none` (cannot be set aside), `reason` (a physician, with a reason), `cosign` (a physician's"
+        " reason and a second physician's co-signature); \"(default)\" is the severity's default.",
         "- Checklist for the day of the infusion:",
         *(f"  - {item['text']} ({', '.join(item['sources'])})" for item in protocol.get("checklist", [])),
         "",
@@ -69,11 +74,21 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
     for rule in rules:
         by_group.setdefault(_group(rule["code"]), []).append(rule)
     for group, members in by_group.items():
-        lines += ["", f"### {group}", "", "| code | severity | finding | sources |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"### {group}",
+            "",
+            "| code | severity | override | finding | sources |",
+            "|---|---|---|---|---|",
+        ]
         for rule in members:
             state = "" if rule.get("enabled", True) else " (disabled)"
+            explicit = rule.get("override", "")
+            setting = override_policy(rule["code"], rule["severity"], explicit) + (
+                "" if explicit else " (default)"
+            )
             lines.append(
-                f"| `{rule['code']}`{state} | `{rule['severity']}` | {_cell(rule['title'])} | "
+                f"| `{rule['code']}`{state} | `{rule['severity']}` | {setting} | {_cell(rule['title'])} | "
                 f"{', '.join(rule['sources'])} |"
             )
     lines += ["", "## Actions and triggers", ""]

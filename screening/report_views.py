@@ -85,6 +85,7 @@ def review_actions(user, state) -> dict:
         "is_physician": physician,
         "can_suggest": has_any_role(user, EDIT_RECORDS) and not signed,
         "overridable": overridable if not signed else [],
+        "coded_reasons": any(f["reasons"] for f in overridable),
         "not_overridable": fixed,
         "clear_blockers": state.clear_blockers if not signed else [],
         "why_not_sign": why_not_sign,

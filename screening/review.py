@@ -68,11 +68,6 @@ def screening_rules(screening: Screening) -> dict[str, EngineRule]:
     return {rule.code: rule for rule in engine_ruleset(screening.ruleset).rules}
 
 
-def override_policy_of(screening: Screening, code: str) -> str:
-    rule = screening_rules(screening).get(code)
-    return rule.policy if rule is not None else "none"
-
-
 def effective_verdict(screening: Screening, overrides) -> str:
     """The verdict once the findings set aside by overrides in force are left out."""
     set_aside = {o.rule for o in overrides if o.in_force}

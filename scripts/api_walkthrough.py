@@ -1,12 +1,13 @@
 """The whole review workflow over the JSON API, as a clinic's script would run it (docs/api.md).
 
-Imports an intake, screens the patient, overrides the most serious finding (co-signed by a second
-clinician when it needs one), signs the screening and downloads the consult PDF. Standard library only.
+Imports an intake, screens the patient, overrides the most serious finding that its rule lets a physician
+set aside (co-signed by a second physician when the rule needs it), signs the decision (cleared when the
+effective verdict allows it, else not cleared) and downloads the consult PDF. Standard library only.
 
 Usage:
     API_TOKEN=... COSIGNER_TOKEN=... python scripts/api_walkthrough.py BASE_URL INTAKE.json OUT.pdf
 
-API_TOKEN and COSIGNER_TOKEN belong to two different clinicians (`manage.py api_token USERNAME`).
+API_TOKEN and COSIGNER_TOKEN belong to two different physicians (`manage.py api_token USERNAME`).
 Exits 1 with the server's answer at the first step that fails.
 """
 
@@ -56,7 +57,8 @@ def walkthrough(base: str, token: str, cosigner: str, intake: dict, out: Path) -
     sid = screening["id"]
     print(f"screening {sid}: {screening['verdict']}")
 
-    finding = next((f for f in screening["report"]["findings"] if f["severity"] != "info"), None)
+    policy = screening["override_policy"]
+    finding = next((f for f in screening["report"]["findings"] if policy.get(f["rule"]) != "none"), None)
     if finding is not None:
         override = expect(
             f"override {finding['rule']}",
@@ -76,10 +78,13 @@ def walkthrough(base: str, token: str, cosigner: str, intake: dict, out: Path) -
                 call(base, cosigner, "POST", f"/screenings/{sid}/overrides/{override['id']}/cosign"),
                 201,
             )
-            print("co-signed by a second clinician")
+            print("co-signed by a second physician")
 
-    signoff = expect("sign", call(base, token, "POST", f"/screenings/{sid}/signoff"), 201)
-    print(f"signed by {signoff['signed_by']}")
+    now = expect("read the screening", call(base, token, "GET", f"/screenings/{sid}"), 200)
+    clearable = now["effective_verdict"] in ("eligible", "eligible_with_precautions") and now["current"]
+    decision = {"decision": "cleared" if clearable else "not_cleared", "note": "walkthrough"}
+    signoff = expect("sign", call(base, token, "POST", f"/screenings/{sid}/signoff", decision), 201)
+    print(f"{signoff['decision']} by {signoff['signed_by']} (effective verdict {now['effective_verdict']})")
 
     pdf = expect("request the PDF", call(base, token, "POST", f"/screenings/{sid}/pdf"), 202)
     deadline = time.monotonic() + 90

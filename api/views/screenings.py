@@ -12,7 +12,13 @@ from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from screening.intake import IntakeInvalid
 from screening.models import FindingOverride, OverrideSuggestion, Screening, SignOff
-from screening.review import finding_override, override_cosign, override_suggest, screening_sign
+from screening.review import (
+    finding_override,
+    override_cosign,
+    override_suggest,
+    screening_rules,
+    screening_sign,
+)
 from screening.selectors import review_state
 from screening.services import screening_run, unscreenable_message
 
@@ -74,6 +80,7 @@ def _signoff_out(s: SignOff | None) -> dict[str, Any] | None:
 
 def _screening_out(screening: Screening) -> dict[str, Any]:
     state = review_state(screening)
+    rules = screening_rules(screening)
     return {
         "id": screening.pk,
         "patient_id": screening.patient_id,
@@ -81,6 +88,10 @@ def _screening_out(screening: Screening) -> dict[str, Any]:
         "assessed_on": screening.assessed_on,
         "verdict": screening.verdict,
         **state.as_api(),
+        "override_policy": {
+            f["rule"]: rules[f["rule"]].policy if f["rule"] in rules else "none"
+            for f in screening.report["findings"]
+        },
         "ruleset": {"version": screening.ruleset_version, "sha256": screening.ruleset_sha256},
         "engine_version": screening.engine_version,
         "report": screening.report,

@@ -50,7 +50,7 @@ def download(api, screening):
     return api.get(f"/screenings/{screening.pk}/pdf/download")
 
 
-@pytest.fixture(params=["clinician", "report_staff"])
+@pytest.fixture(params=["clinician", "physician", "report_staff"])
 def reader_api(request, api_as):
     """Each role that may export reports."""
     return api_as(request.getfixturevalue(request.param))
@@ -124,23 +124,23 @@ def test_a_queued_pdf_is_not_downloadable(staff_api, deferred_screening):
     assert "status: queued" in response.json()["error"]
 
 
-def test_a_pdf_made_before_signing_is_outdated_after(staff_api, requested, clinician, deferred_screening):
+def test_a_pdf_made_before_signing_is_outdated_after(staff_api, requested, physician, deferred_screening):
     requested(staff_api)
-    screening_sign(screening=deferred_screening, user=clinician)
+    screening_sign(screening=deferred_screening, user=physician, decision="not_cleared")
     assert status_of(staff_api, deferred_screening)["status"] == "outdated"
 
 
-def test_an_outdated_pdf_is_not_downloadable(staff_api, requested, clinician, deferred_screening):
+def test_an_outdated_pdf_is_not_downloadable(staff_api, requested, physician, deferred_screening):
     requested(staff_api)
-    screening_sign(screening=deferred_screening, user=clinician)
+    screening_sign(screening=deferred_screening, user=physician, decision="not_cleared")
     assert download(staff_api, deferred_screening).status_code == 409
 
 
 def test_the_page_refuses_an_outdated_pdf_as_the_api_does(
-    staff_api, requested, clinician, report_staff, deferred_screening, client
+    staff_api, requested, physician, report_staff, deferred_screening, client
 ):
     requested(staff_api)
-    screening_sign(screening=deferred_screening, user=clinician)
+    screening_sign(screening=deferred_screening, user=physician, decision="not_cleared")
     client.force_login(report_staff)
 
     response = client.get(reverse("screening:pdf_download", args=[deferred_screening.pk]), follow=True)
@@ -154,9 +154,9 @@ def test_the_page_refuses_an_outdated_pdf_as_the_api_does(
     )
 
 
-def test_an_outdated_pdf_is_made_again_on_request(staff_api, requested, clinician, deferred_screening):
+def test_an_outdated_pdf_is_made_again_on_request(staff_api, requested, physician, deferred_screening):
     requested(staff_api)
-    screening_sign(screening=deferred_screening, user=clinician)
+    screening_sign(screening=deferred_screening, user=physician, decision="not_cleared")
     requested(staff_api)
     assert status_of(staff_api, deferred_screening)["status"] == "ready"
 

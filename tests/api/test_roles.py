@@ -1,12 +1,13 @@
-"""Every operation needs the role its web page needs (core.roles): EDIT_RECORDS (clinicians) for intake,
-screening and review; READ_REPORTS (clinicians and report staff) to read a screening and export its PDF.
+"""Every operation needs the role its web page needs (core.roles): EDIT_RECORDS (clinicians and physicians)
+for intake, screening and suggesting an override; DECIDE (physicians only) for overrides, co-signatures and
+sign-off; READ_REPORTS (clinicians, physicians and report staff) to read a screening and export its PDF.
 A wrong role is 403 {"error"}, whatever ids it names."""
 
 import pytest
 
 from api.auth import FORBIDDEN
 from patients.models import Patient
-from screening.models import FindingOverride, ReportPdf, Screening, SignOff
+from screening.models import FindingOverride, OverrideSuggestion, ReportPdf, Screening, SignOff
 
 from .conftest import example
 
@@ -18,6 +19,12 @@ OPERATIONS = {
     "screen a document": ("post", "/screen", lambda: example("eligible"), 200),
     "create a screening": ("post", "/patients/{patient}/screenings", None, 201),
     "read a screening": ("get", "/screenings/{screening}", None, 200),
+    "suggest an override": (
+        "post",
+        "/screenings/{screening}/suggestions",
+        lambda: {"rule": "BP-STAGE2", "note": "Repeat BP 132/84 after rest?"},
+        201,
+    ),
     "override a finding": (
         "post",
         "/screenings/{screening}/overrides",
@@ -25,26 +32,27 @@ OPERATIONS = {
         201,
     ),
     "co-sign an override": ("post", "/screenings/{avm_screening}/overrides/{override}/cosign", None, 201),
-    "sign a screening": ("post", "/screenings/{screening}/signoff", None, 201),
+    "sign a screening": ("post", "/screenings/{screening}/signoff", lambda: {"decision": "not_cleared"}, 201),
     "request the PDF": ("post", "/screenings/{screening}/pdf", None, 202),
     "poll the PDF": ("get", "/screenings/{screening}/pdf", None, 200),
     "download the PDF": ("get", "/screenings/{screening}/pdf/download", None, 409),  # not requested yet
 }
-CLINICIAN_ONLY = [
+PHYSICIAN_ONLY = ["override a finding", "co-sign an override", "sign a screening"]
+CLINICAL_STAFF_ONLY = [
     "store an intake",
     "read a patient's intake",
     "screen a document",
     "create a screening",
-    "override a finding",
-    "co-sign an override",
-    "sign a screening",
+    "suggest an override",
+    *PHYSICIAN_ONLY,
 ]
 REPORT_READERS = ["read a screening", "request the PDF", "poll the PDF", "download the PDF"]
 
 
 @pytest.fixture
 def ids(deferred_screening, avm_override):
-    """A patient and their screening, and a contraindication override that `clinician` may co-sign."""
+    """A patient and their screening, and a contraindication override (by `physician2`) that `physician` may
+    co-sign."""
     return {
         "patient": deferred_screening.patient_id,
         "screening": deferred_screening.pk,
@@ -64,14 +72,35 @@ def request(api, operation, ids):
 def stored():
     """What the database holds: a refused call must not change it."""
     return lambda: [
-        model.objects.count() for model in (Patient, Screening, FindingOverride, SignOff, ReportPdf)
+        model.objects.count()
+        for model in (Patient, Screening, FindingOverride, OverrideSuggestion, SignOff, ReportPdf)
     ]
 
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
-def test_a_clinician_may_do_everything(clinician_api, ids, operation):
+def test_a_physician_may_do_everything(physician_api, ids, operation):
+    response = request(physician_api, operation, ids)
+    assert response.status_code == OPERATIONS[operation][3], response.content
+
+
+@pytest.mark.parametrize("operation", [o for o in OPERATIONS if o not in PHYSICIAN_ONLY])
+def test_a_clinician_may_do_everything_but_decide(clinician_api, ids, operation):
     response = request(clinician_api, operation, ids)
     assert response.status_code == OPERATIONS[operation][3], response.content
+
+
+@pytest.mark.parametrize("operation", PHYSICIAN_ONLY)
+def test_a_clinician_may_not_do_what_only_physicians_do(clinician_api, ids, operation):
+    response = request(clinician_api, operation, ids)
+    assert response.status_code == 403
+    assert response.json() == {"error": FORBIDDEN}
+
+
+@pytest.mark.parametrize("operation", PHYSICIAN_ONLY)
+def test_a_clinicians_refused_calls_change_nothing(clinician_api, ids, stored, operation):
+    before = stored()
+    request(clinician_api, operation, ids)
+    assert stored() == before
 
 
 @pytest.mark.parametrize("operation", REPORT_READERS)
@@ -80,14 +109,14 @@ def test_report_staff_may_read_screenings_and_export_pdfs(staff_api, ids, operat
     assert response.status_code == OPERATIONS[operation][3], response.content
 
 
-@pytest.mark.parametrize("operation", CLINICIAN_ONLY)
-def test_report_staff_may_not_do_what_only_clinicians_do(staff_api, ids, operation):
+@pytest.mark.parametrize("operation", CLINICAL_STAFF_ONLY)
+def test_report_staff_may_not_do_what_only_clinical_staff_do(staff_api, ids, operation):
     response = request(staff_api, operation, ids)
     assert response.status_code == 403
     assert response.json() == {"error": FORBIDDEN}
 
 
-@pytest.mark.parametrize("operation", CLINICIAN_ONLY)
+@pytest.mark.parametrize("operation", CLINICAL_STAFF_ONLY)
 def test_report_staff_refused_change_nothing(staff_api, ids, stored, operation):
     before = stored()
     request(staff_api, operation, ids)

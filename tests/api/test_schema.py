@@ -17,6 +17,7 @@ OPERATIONS = {
     "/api/v1/screenings/{screening_id}": {"get"},
     "/api/v1/screenings/{screening_id}/overrides": {"post"},
     "/api/v1/screenings/{screening_id}/overrides/{override_id}/cosign": {"post"},
+    "/api/v1/screenings/{screening_id}/suggestions": {"post"},
     "/api/v1/screenings/{screening_id}/signoff": {"post"},
     "/api/v1/screenings/{screening_id}/pdf": {"get", "post"},
     "/api/v1/screenings/{screening_id}/pdf/download": {"get"},

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from core.roles import CLINICIAN, REPORT_STAFF
+from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF
 from core.tokens import api_token_create
 from patients.services import intake_import
 from screening.services import screening_run
@@ -33,7 +33,7 @@ def test_fuzzing_the_api_finds_no_server_error_and_every_response_matches_the_sc
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         service_unavailable("the fuzzed server must share the test database: set DATABASE_URL to PostgreSQL")
     call_command("load_defaults", stdout=StringIO())
-    user = make_user("fuzzer", CLINICIAN, REPORT_STAFF)
+    user = make_user("fuzzer", CLINICIAN, PHYSICIAN, REPORT_STAFF)  # every operation, not only its 403
     _, secret = api_token_create(user=user, name="schemathesis")
     patient, _ = intake_import(doc=json.loads((EXAMPLES / "contraindicated-avm.json").read_text()))
     screening_run(patient=patient, requested_by=user)

@@ -21,10 +21,14 @@ SCREENING_FIELDS = {
     "assessed_on",
     "verdict",
     "effective_verdict",
+    "decision",
+    "current",
+    "not_current_reasons",
     "ruleset",
     "engine_version",
     "report",
     "overrides",
+    "suggestions",
     "signoff",
 }
 
@@ -66,7 +70,8 @@ def test_screening_a_patient_is_201_with_the_stored_screening(created, patient):
 def test_a_new_screening_has_the_engines_verdict_and_no_review_yet(created):
     body = created.json()
     assert (body["verdict"], body["effective_verdict"]) == ("deferred", "deferred")
-    assert (body["overrides"], body["signoff"]) == ([], None)
+    assert (body["overrides"], body["suggestions"], body["signoff"], body["decision"]) == ([], [], None, None)
+    assert (body["current"], body["not_current_reasons"]) == (True, [])
 
 
 def test_a_new_screening_carries_its_ketamine_screening_1_report(created):

@@ -1,6 +1,6 @@
 """A script drives the whole workflow over HTTP (scripts/api_walkthrough.py, docs/api.md): import an intake,
-screen, override a contraindication, co-sign it as a second clinician, sign, and download the PDF rendered
-by the real Celery worker. Two users and two tokens come from the documented commands."""
+screen, override a contraindication, co-sign it as a second physician, sign, and download the PDF rendered
+by the real Celery worker. Two physicians and two tokens come from the documented commands."""
 
 import json
 import subprocess
@@ -38,7 +38,7 @@ def test_a_script_imports_screens_overrides_cosigns_signs_and_downloads_the_pdf(
             "create_user",
             username,
             "--role",
-            "clinician",
+            "physician",
             "--password-env",
             "WALKTHROUGH_PASSWORD",
             stdout=StringIO(),

@@ -18,8 +18,8 @@ def demo_data(settings):
     settings.DEBUG = False
 
 
-def test_clinician_screens_signs_and_downloads_the_pdf(
-    live_server, page, clinician, demo_data, pdf_worker, tmp_path
+def test_clinician_screens_and_a_physician_signs_and_downloads_the_pdf(
+    live_server, page, clinician, physician, demo_data, pdf_worker, tmp_path
 ):
     page.set_default_timeout(20_000)
     page.goto(f"{live_server.url}/")
@@ -41,8 +41,23 @@ def test_clinician_screens_signs_and_downloads_the_pdf(
     expect(verdict).to_contain_text("DEFERRED")
     expect(page.locator(".finding[data-rule='BP-STAGE2']")).to_be_visible()
 
+    expect(page.get_by_text("Only a physician can sign.")).to_be_visible()
+    expect(page.get_by_test_id("sign")).to_have_count(0)
+    screening_url = page.url
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("doc1")
+    page.get_by_label("Password").fill("a-long-test-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(screening_url)
+    expect(
+        page.get_by_label("Cleared to proceed with the infusion series under this screening")
+    ).to_be_disabled()
+    page.get_by_label("Not cleared").check()
+    page.get_by_label("Note (optional)").fill("Recheck BP after the benzodiazepine taper")
     page.get_by_test_id("sign").click()
-    expect(page.get_by_test_id("signoff")).to_contain_text("Signed by")
+    expect(page.get_by_test_id("signoff")).to_contain_text("Not cleared")
+    expect(page.get_by_test_id("decision")).to_contain_text("NOT CLEARED")
 
     page.get_by_role("button", name="Export PDF").click()
     download_link = page.get_by_test_id("pdf-download")

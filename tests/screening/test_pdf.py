@@ -15,7 +15,7 @@ from patients.services import intake_import
 from screening import pdf as pdf_module
 from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable, html_to_pdf
-from screening.review import screening_sign
+from screening.review import finding_override, override_cosign, screening_sign
 from screening.services import (
     STALE_RENDER_SECONDS,
     pdf_render,
@@ -258,3 +258,30 @@ def test_a_pdf_made_before_signing_is_made_again_after_signing(
     signed = pdf_render(pdf_id=pdf.pk)
     assert signed.sha256 != unsigned.sha256
     assert "Not cleared" in pdf_text(signed.file.read(), tmp_path)
+
+
+def test_the_pdf_shows_the_effective_verdict_the_decision_and_the_signature_block(
+    db, clinician, physician, physician2, tmp_path, on_assessment_day
+):
+    """After a contraindication is set aside by two physicians and the screening cleared, the PDF leads with
+    what is true now: eligible, cleared, with the dose range, the override and who signed."""
+    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    patient, _ = intake_import(doc=json.loads((EXAMPLES / "contraindicated-avm.json").read_text()))
+    screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+    override = finding_override(
+        screening=screening, rule="CV-AVM", reason="Angiography 2025: no AVM", user=physician
+    )
+    override_cosign(override=override, user=physician2)
+    screening_sign(screening=screening, user=physician, decision="cleared", note="First infusion Monday")
+
+    text = " ".join(pdf_text(screening_pdf_bytes(screening), tmp_path).split())
+
+    assert "VERDICT: ELIGIBLE" in text
+    assert "CONTRAINDICATED: DO NOT INFUSE" not in text
+    assert "CLEARED TO PROCEED" in text
+    assert "the engine's verdict was Contraindicated: do not infuse" in text
+    assert "Angiography 2025: no AVM" in text
+    assert "Co-signed doc2" in text
+    assert "Signed by doc1" in text and "First infusion Monday" in text
+    assert "Effective verdict at signing eligible" in text
+    assert "mg ketamine IV over" in text  # the dose range of the effective verdict

@@ -1,0 +1,206 @@
+"""A screening is current while the record would give the same intake, it is younger than the rule set's
+validity, its blood pressure is inside the window and no later screening supersedes it; otherwise it says
+why, in words, and a signed one shows as superseded (criteria.md, "Overrides, sign-off and validity")."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from rules.selectors import active_ruleset, ruleset_document
+from rules.services import ruleset_import
+from screening.intake import intake_sha256
+from screening.models import Screening
+from screening.review import screening_sign
+from screening.selectors import review_state, review_states
+from screening.services import screening_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_defaults", stdout=StringIO())
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=StringIO())
+
+
+@pytest.fixture
+def eligible(demo, clinician):
+    """A fresh screening of the eligible demo patient (DEMO-001)."""
+    return screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
+
+
+def reasons(screening) -> tuple[str, ...]:
+    return review_state(Screening.objects.get(pk=screening.pk)).currency.reasons
+
+
+def set_field(name, value):
+    def change(patient):
+        setattr(patient, name, value)
+        patient.save()
+
+    return change
+
+
+CHANGES = {
+    "psychiatric answers changed": set_field("psychosis_history", "yes"),
+    "cardiovascular answers changed": set_field("stroke_history", "yes"),
+    "other medical answers changed": set_field("glaucoma", "yes"),
+    "support answers changed": set_field("escort_available", "no"),
+    "treatment history changed": set_field("psychotherapy_current", "no"),
+    "weight changed": set_field("weight_kg", Decimal("81.5")),
+    "height changed": set_field("height_cm", Decimal("181")),
+    "date of birth changed": set_field("date_of_birth", date(1975, 1, 2)),
+    "pregnancy changed": set_field("pregnancy", "unknown"),
+    "sex at birth changed": set_field("sex_at_birth", "unknown"),
+    "medication list no longer attested": set_field("medications_reconciled", False),
+    "diagnosis F41.1 added": lambda p: Diagnosis.objects.create(patient=p, icd10="F41.1"),
+    "medication sertraline added": lambda p: MedicationEntry.objects.create(
+        patient=p, name="sertraline", dose_mg=50, times_per_day=1
+    ),
+}
+
+
+def test_a_fresh_screening_is_current(eligible):
+    assert reasons(eligible) == ()
+    assert eligible.intake_sha256 == intake_sha256(eligible.intake)
+
+
+@pytest.mark.parametrize("reason", sorted(CHANGES))
+def test_every_kind_of_record_change_makes_it_not_current(eligible, reason):
+    CHANGES[reason](Patient.objects.get(pk=eligible.patient_id))
+
+    assert reasons(eligible) == (reason,)
+
+
+def test_a_removed_diagnosis_and_a_changed_medication_are_named(eligible):
+    patient = Patient.objects.get(pk=eligible.patient_id)
+    code = patient.diagnoses.first().icd10
+    patient.diagnoses.first().delete()
+    medication = patient.medications.first()
+    medication.dose_mg += 1
+    medication.save()
+
+    assert set(reasons(eligible)) == {f"diagnosis {code} removed", f"medication {medication.name} changed"}
+
+
+def test_a_blood_pressure_reading_added_is_named_with_its_time(eligible):
+    taken = timezone.localtime().replace(second=0, microsecond=0)
+    BloodPressureReading.objects.create(
+        patient_id=eligible.patient_id, taken_at=taken, systolic=172, diastolic=104
+    )
+
+    assert reasons(eligible) == (f"blood pressure added {taken:%Y-%m-%d %H:%M}",)
+
+
+def test_an_edit_undone_makes_it_current_again(eligible):
+    patient = Patient.objects.get(pk=eligible.patient_id)
+    original = patient.glaucoma
+    set_field("glaucoma", "yes")(patient)
+    assert reasons(eligible)
+
+    set_field("glaucoma", original)(patient)
+
+    assert reasons(eligible) == ()
+
+
+def later(monkeypatch, days: int):
+    today = timezone.localdate() + timedelta(days=days)
+    real = timezone.localdate
+    monkeypatch.setattr(
+        timezone, "localdate", lambda value=None, tz=None: real(value, tz) if value else today
+    )
+
+
+def test_it_is_current_until_the_validity_ends(eligible, monkeypatch):
+    later(monkeypatch, 29)
+    assert not any("older than" in r for r in reasons(eligible))
+
+    later(monkeypatch, 30)
+
+    assert f"older than 30 days (screened {timezone.localtime(eligible.created_at):%Y-%m-%d})" in reasons(
+        eligible
+    )
+
+
+def test_the_validity_is_rule_set_data(demo, clinician, monkeypatch):
+    document = ruleset_document(active_ruleset())
+    document["version"] = "2026.1-v10"
+    document["protocol"]["validity_days"] = 10
+    ruleset_import(data=document, publish=True, note="shorter validity")
+    screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
+
+    later(monkeypatch, 10)
+
+    assert any(r.startswith("older than 10 days") for r in reasons(screening))
+
+
+def test_it_is_not_current_once_its_blood_pressure_leaves_the_window(demo, clinician, monkeypatch):
+    document = ruleset_document(active_ruleset())
+    document["version"] = "2026.1-v90"
+    document["protocol"]["validity_days"] = 90
+    ruleset_import(data=document, publish=True, note="longer validity")
+    screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
+    day = screening.report["blood_pressure"]["day"]
+
+    later(monkeypatch, 30)
+    assert reasons(screening) == ()
+    later(monkeypatch, 31)
+
+    assert reasons(screening) == (f"blood pressure of {day} is more than 30 days old",)
+
+
+def test_a_later_screening_supersedes_it(eligible, clinician):
+    newer = screening_run(patient=eligible.patient, requested_by=clinician)
+
+    assert reasons(eligible) == (f"a later screening (#{newer.pk}) supersedes it",)
+    assert reasons(newer) == ()
+
+
+def test_a_signed_screening_shows_as_superseded_on_its_page(eligible, physician, clinician_client):
+    screening_sign(screening=eligible, user=physician, decision="cleared")
+    BloodPressureReading.objects.create(
+        patient_id=eligible.patient_id, taken_at=timezone.now(), systolic=172, diastolic=104
+    )
+
+    page = clinician_client.get(reverse("screening:detail", args=[eligible.pk])).content.decode()
+
+    assert "SUPERSEDED: DO NOT USE FOR CLEARANCE." in page
+    assert "blood pressure added" in page
+    assert 'data-current="no"' in page
+    patient_page = clinician_client.get(
+        reverse("patients:detail", args=[eligible.patient_id])
+    ).content.decode()
+    assert "superseded, do not use for clearance" in patient_page
+    assert "Screen again" in patient_page
+
+
+def test_currency_of_many_screenings_reads_a_fixed_number_of_queries(demo, clinician):
+    screenings = [screening_run(patient=p, requested_by=clinician) for p in Patient.objects.all()]
+    for screening in screenings:
+        screening.ruleset  # noqa: B018 - loaded as the pages load it (select_related)
+
+    with CaptureQueriesContext(connection) as two:
+        review_states(screenings[:2])
+    with CaptureQueriesContext(connection) as all_of_them:
+        states = review_states(screenings)
+
+    assert len(all_of_them.captured_queries) == len(two.captured_queries)
+    assert len(states) == 14 and all(s.currency.current for s in states.values())
+
+
+def test_a_screening_that_is_not_current_offers_screen_again(eligible, clinician_client):
+    url = reverse("screening:detail", args=[eligible.pk])
+    assert 'data-testid="screen-again"' not in clinician_client.get(url).content.decode()
+    set_field("glaucoma", "yes")(Patient.objects.get(pk=eligible.patient_id))
+
+    assert 'data-testid="screen-again"' in clinician_client.get(url).content.decode()

@@ -1,0 +1,189 @@
+"""The home page shows each role what waits for it, and items leave as their state changes; the patient
+list shows each patient's latest screening; the report page offers only what would be accepted."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import BloodPressureReading, Patient
+from screening.models import SignOff
+from screening.review import finding_override, override_cosign, screening_sign
+from screening.services import screening_run
+from screening.worklist import clinician_worklists, physician_worklists, report_staff_worklists
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_defaults", stdout=StringIO())
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=StringIO())
+
+
+def screen(mrn, user):
+    return screening_run(patient=Patient.objects.get(mrn=mrn), requested_by=user)
+
+
+def by_title(worklists):
+    return {w.title: w for w in worklists}
+
+
+def screening_ids(worklist):
+    return {row["screening"].pk for row in worklist.rows}
+
+
+def test_a_physician_sees_screenings_awaiting_a_decision_until_signed(demo, clinician, physician):
+    screening = screen("DEMO-001", clinician)
+    assert screening.pk in screening_ids(by_title(physician_worklists(physician))["Awaiting your decision"])
+
+    screening_sign(screening=screening, user=physician, decision="cleared")
+
+    assert screening.pk not in screening_ids(
+        by_title(physician_worklists(physician))["Awaiting your decision"]
+    )
+
+
+def test_a_co_signature_waits_for_the_other_physician_only(demo, clinician, physician, physician2):
+    override = finding_override(
+        screening=screen("DEMO-010", clinician), rule="CV-AVM", reason="x", user=physician
+    )
+    mine = by_title(physician_worklists(physician))["Co-signatures awaiting you"]
+    theirs = by_title(physician_worklists(physician2))["Co-signatures awaiting you"]
+    assert (mine.total, [r["override"] for r in theirs.rows]) == (0, [override])
+
+    override_cosign(override=override, user=physician2)
+
+    assert by_title(physician_worklists(physician2))["Co-signatures awaiting you"].total == 0
+
+
+def test_a_clinician_sees_patients_never_screened_until_screened(demo, clinician):
+    never = by_title(clinician_worklists())["Never screened"]
+    assert never.total == 14
+
+    screen("DEMO-001", clinician)
+
+    never = by_title(clinician_worklists())["Never screened"]
+    assert never.total == 13
+    assert "DEMO-001" not in {row["patient"].mrn for row in never.rows}
+
+
+def test_a_clinician_sees_what_is_missing_and_what_went_out_of_date(demo, clinician):
+    missing = screen("DEMO-014", clinician)
+    eligible = screen("DEMO-001", clinician)
+    lists = by_title(clinician_worklists())
+    row = next(r for r in lists["Screenings that need information"].rows if r["screening"] == missing)
+    assert len(row["missing"]) == 2
+    assert eligible.pk not in screening_ids(lists["Screenings no longer current"])
+
+    BloodPressureReading.objects.create(
+        patient_id=eligible.patient_id, taken_at=timezone.now(), systolic=150, diastolic=95
+    )
+
+    stale = by_title(clinician_worklists())["Screenings no longer current"]
+    assert eligible.pk in screening_ids(stale)
+    screen("DEMO-001", clinician)  # screened again: the new one is current, the old one is not the latest
+    assert eligible.pk not in screening_ids(by_title(clinician_worklists())["Screenings no longer current"])
+
+
+def test_report_staff_see_signed_reports_without_a_current_pdf(demo, clinician, physician):
+    screening = screen("DEMO-001", clinician)
+    assert report_staff_worklists()[0].total == 0
+
+    screening_sign(screening=screening, user=physician, decision="cleared")
+
+    assert screening.pk in screening_ids(report_staff_worklists()[0])
+
+
+def test_the_home_page_shows_each_role_its_lists(demo, clinician, physician, report_staff, client):
+    screen("DEMO-001", clinician)
+    client.force_login(physician)
+    page = client.get(reverse("home")).content.decode()
+    assert "Awaiting your decision" in page and "Co-signatures awaiting you" in page
+    client.force_login(report_staff)
+    page = client.get(reverse("home")).content.decode()
+    assert "Signed reports without a current PDF" in page and "Awaiting your decision" not in page
+    client.force_login(clinician)
+    page = client.get(reverse("home")).content.decode()
+    assert "Never screened" in page and "Awaiting your decision" not in page
+
+
+def test_the_patient_list_shows_the_latest_screening(demo, clinician, physician, clinician_client):
+    screening_sign(screening=screen("DEMO-001", clinician), user=physician, decision="cleared")
+
+    page = clinician_client.get(reverse("patients:list")).content.decode()
+
+    assert "cleared to proceed · current" in page
+    assert page.count("not screened") == 13
+
+
+# ------------------------------------------------------------------------------------------- the buttons
+
+
+def test_a_clinician_is_offered_a_suggestion_not_an_override_and_told_why_not_to_sign(
+    demo, clinician, clinician_client
+):
+    screening = screen("DEMO-006", clinician)
+
+    page = clinician_client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+
+    assert "Suggest an override to the physician" in page
+    assert f'action="{reverse("screening:override", args=[screening.pk])}"' not in page
+    assert "Only a physician can sign." in page
+    assert "Sign this decision" not in page
+
+
+def test_a_physician_is_told_why_a_screening_cannot_be_cleared(
+    demo, clinician, physician, physician2, client
+):
+    screening = screen("DEMO-010", clinician)
+    override = finding_override(screening=screening, rule="CV-AVM", reason="x", user=physician)
+    client.force_login(physician)
+
+    page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+
+    assert 'id="decision-cleared" value="cleared" disabled' in page
+    assert "waiting for a second physician&#x27;s co-signature on CV-AVM" in page
+    assert "You recorded this override: a second, different physician must co-sign." in page
+    assert "MEDS-COMPATIBLE</code> is for information only" in page  # not offered, and why
+    override_cosign(override=override, user=physician2)
+    page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+    assert 'id="decision-cleared" value="cleared" checked' in page
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("CV-FLAG-UNKNOWN", "supply it and screen again"),
+        ("MEDS-COMPATIBLE", "for information only"),
+    ],
+)
+def test_a_direct_post_of_a_refused_override_changes_nothing(
+    demo, clinician, physician_client, rule, message
+):
+    mrn = "DEMO-014" if rule == "CV-FLAG-UNKNOWN" else "DEMO-001"
+    screening = screen(mrn, clinician)
+
+    response = physician_client.post(
+        reverse("screening:override", args=[screening.pk]),
+        {"rule": rule, "reason": "asked verbally"},
+        follow=True,
+    )
+
+    assert message in response.content.decode()
+    assert not screening.overrides.exists()
+
+
+def test_a_direct_post_of_a_clinicians_sign_off_is_refused(demo, clinician, clinician_client):
+    screening = screen("DEMO-001", clinician)
+
+    response = clinician_client.post(
+        reverse("screening:sign", args=[screening.pk]), {"decision": "cleared"}, follow=True
+    )
+
+    assert "Only a physician can sign a screening" in response.content.decode()
+    assert not SignOff.objects.filter(screening=screening).exists()
