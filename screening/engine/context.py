@@ -77,7 +77,7 @@ class Context:
         self.diagnoses = [(dx, dx.compact_code) for dx in facts.diagnoses]
         self._index: dict[str, set[int]] | None = None
         self._matching: dict[frozenset[str], list[int]] = {}
-        self._diazepam: dict[int, float | None] = {}
+        self._diazepam: dict[int, Fraction | None] = {}
         self._labels: dict[int, str] = {}
 
     def _bp_summary(self) -> BloodPressureSummary | None:
@@ -132,19 +132,33 @@ class Context:
             found = self._labels[index] = _med_label(self.facts.medications[index])
         return found
 
-    def diazepam_equivalent(self, index: int) -> float | None:
+    def diazepam_exact(self, index: int) -> Fraction | None:
+        """The medication's daily diazepam equivalent, exactly (thresholds compare this; criteria.md:
+        20.001 mg/day of chlordiazepoxide is 8.0004 mg and is over 8). None: dose, frequency or factor
+        unknown."""
         if index in self._diazepam:
             return self._diazepam[index]
-        self._diazepam[index] = value = self._diazepam_equivalent(index)
+        med = self.facts.medications[index]
+        daily = med.daily_exact
+        factor = med.drug.diazepam_10mg_equivalent_mg if med.drug else None
+        value = None if daily is None or factor is None else daily * 10 / exact(factor)
+        self._diazepam[index] = value
         return value
 
-    def _diazepam_equivalent(self, index: int) -> float | None:
-        med = self.facts.medications[index]
-        daily = med.daily_mg
-        factor = med.drug.diazepam_10mg_equivalent_mg if med.drug else None
-        if daily is None or factor is None:
-            return None
-        return round(daily * 10.0 / factor, 3)
+    def diazepam_equivalent(self, index: int) -> float | None:
+        """The same, rounded for display only."""
+        value = self.diazepam_exact(index)
+        return None if value is None else shown(value)
+
+
+def exact(number: float | int) -> Fraction:
+    """A number as written (a float's shortest decimal form: 20.001 is 20001/1000, not its binary value)."""
+    return Fraction(str(number)) if isinstance(number, float) else Fraction(number)
+
+
+def shown(value: Fraction) -> float:
+    """An exact amount as reports print it: to 3 decimals."""
+    return round(float(value), 3)
 
 
 def _med_label(med) -> str:

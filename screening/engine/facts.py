@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fractions import Fraction
 from functools import cached_property
 
 UNKNOWN = "unknown"
@@ -46,14 +47,21 @@ class Medication:
     drug: Drug | None = None  # None: not resolved in the formulary
 
     @cached_property
-    def daily_mg(self) -> float | None:
+    def daily_exact(self) -> Fraction | None:
+        """dose_mg x doses a day, exactly: as-needed use counts the most doses in a day when given
+        (criteria.md), else the usual frequency. None when either is unknown."""
         if self.dose_mg is None:
             return None
-        # as-needed use counts the most doses in a day when given (criteria.md), else the usual frequency
         count = (self.max_doses_per_day or self.times_per_day) if self.as_needed else self.times_per_day
         if count is None:
             return None
-        return round(self.dose_mg * count, 4)
+        return Fraction(str(self.dose_mg)) * count
+
+    @cached_property
+    def daily_mg(self) -> float | None:
+        """The daily dose as reports print it (rounded for display only)."""
+        exact = self.daily_exact
+        return None if exact is None else round(float(exact), 4)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+from .context import exact, shown
 from .registry import Hit, Param, fmt_number, kind
 
 # ---------------------------------------------------------------------------------------------- medications
@@ -66,19 +69,20 @@ def _diazepam_unknown(ctx, params):
     return Hit("; ".join(parts), tuple(idx)) if idx else None
 
 
-def _diazepam_total(ctx, params) -> tuple[list[int], float, bool]:
+def _diazepam_total(ctx, params) -> tuple[list[int], Fraction, bool]:
+    """The matching medications, their exact total diazepam equivalent, and whether every one is known."""
     idx = _matching(ctx, params)
-    total, complete = 0.0, True
+    total, complete = Fraction(0), True
     for i in idx:
-        eq = ctx.diazepam_equivalent(i)
+        eq = ctx.diazepam_exact(i)
         if eq is None:
             complete = False
         else:
             total += eq
-    return idx, round(total, 3), complete
+    return idx, total, complete
 
 
-def _diazepam_evidence(ctx, idx, total, limit) -> str:
+def _diazepam_evidence(ctx, idx, total: Fraction, limit) -> str:
     parts = []
     for i in idx:
         med = ctx.facts.medications[i]
@@ -87,9 +91,14 @@ def _diazepam_evidence(ctx, idx, total, limit) -> str:
             parts.append(
                 f"{ctx.medication_label(i)} {fmt_number(med.daily_mg)} mg/day = {fmt_number(eq)} mg diazepam"
             )
+    shown_total = shown(total)
+    if shown_total == limit and total != exact(limit):
+        shown_total_text = f"{'over' if total > exact(limit) else 'under'} {fmt_number(limit)}"
+    else:
+        shown_total_text = fmt_number(shown_total)
     return (
         "; ".join(parts)
-        + f"; total {fmt_number(total)} mg/day diazepam-equivalent (limit {fmt_number(limit)})"
+        + f"; total {shown_total_text} mg/day diazepam-equivalent (limit {fmt_number(limit)})"
     )
 
 
@@ -103,7 +112,7 @@ def _diazepam_evidence(ctx, idx, total, limit) -> str:
 def _diazepam_above(ctx, params):
     idx, total, _complete = _diazepam_total(ctx, params)
     # a known part already above the limit is enough; unknown parts are reported by their own rule
-    if idx and total > params["mg"]:
+    if idx and total > exact(params["mg"]):
         return Hit(_diazepam_evidence(ctx, idx, total, params["mg"]), tuple(idx))
     return None
 
@@ -117,6 +126,6 @@ def _diazepam_above(ctx, params):
 )
 def _diazepam_at_most(ctx, params):
     idx, total, complete = _diazepam_total(ctx, params)
-    if idx and complete and total <= params["mg"]:
+    if idx and complete and total <= exact(params["mg"]):
         return Hit(_diazepam_evidence(ctx, idx, total, params["mg"]), tuple(idx))
     return None

@@ -246,6 +246,29 @@ def test_a_finding_whose_rule_allows_no_override_is_409(physician_api, screened,
     assert FindingOverride.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "policy"),
+    [
+        ("contraindicated-avm", {"CV-AVM": "cosign", "MEDS-COMPATIBLE": "none"}),
+        (
+            "deferred-bp-and-benzodiazepine",
+            {
+                "BP-STAGE2": "reason",
+                "MEDS-BENZO-HIGH": "none",
+                "MEDS-LAMOTRIGINE": "none",
+                "MEDS-CNS-DEPRESSANT": "none",
+            },
+        ),
+        (
+            "needs-information",
+            {"PREG-UNKNOWN": "none", "MEDS-NOT-RECONCILED": "none", "MEDS-COMPATIBLE": "none"},
+        ),
+    ],
+)
+def test_the_screening_says_what_a_physician_may_do_with_each_finding(staff_api, screening_of, name, policy):
+    assert read(staff_api, screening_of(name))["override_policy"] == policy
+
+
 def test_a_defer_finding_is_set_aside_with_a_reason_alone(physician_api, deferred_screening):
     body = override(physician_api, deferred_screening, "BP-STAGE2").json()
     assert (body["severity"], body["needs_cosign"], body["in_force"]) == ("defer", False, True)

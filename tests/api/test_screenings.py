@@ -24,6 +24,7 @@ SCREENING_FIELDS = {
     "decision",
     "current",
     "not_current_reasons",
+    "override_policy",
     "ruleset",
     "engine_version",
     "report",

@@ -127,6 +127,7 @@ def drug(generic: str, atc: str, *classes: str, factor: float | None = None) -> 
 
 CLONAZEPAM = drug("clonazepam", "N03AE01", "benzodiazepine", factor=0.5)
 DIAZEPAM = drug("diazepam", "N05BA01", "benzodiazepine", factor=10.0)
+CHLORDIAZEPOXIDE = drug("chlordiazepoxide", "N05BA02", "benzodiazepine", factor=25.0)
 LORAZEPAM = drug("lorazepam", "N05BA06", "benzodiazepine", factor=1.0)
 TEMAZEPAM = drug("temazepam", "N05CD07", "benzodiazepine", factor=20.0)
 MIDAZOLAM = drug("midazolam", "N05CD08", "benzodiazepine")  # no A7 factor

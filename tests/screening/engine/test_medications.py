@@ -6,6 +6,7 @@ from screening.engine.facts import Medication
 
 from .builders import (
     CARBAMAZEPINE,
+    CHLORDIAZEPOXIDE,
     CLONAZEPAM,
     DIAZEPAM,
     LAMOTRIGINE,
@@ -192,8 +193,24 @@ FIRES = [
         "known part above 8 though another benzo has no dose",
         taking(daily(DIAZEPAM, 10), daily(MIDAZOLAM, 7.5)),
     ),
+    fires(
+        "MEDS-BENZO-HIGH",
+        "chlordiazepoxide 20.001 mg = 8.0004 mg, compared exactly",
+        taking(daily(CHLORDIAZEPOXIDE, 20.001)),
+    ),
+    fires(
+        "MEDS-BENZO-HIGH",
+        "lorazepam 0.1 mg x 81 doses = 8.1 mg (no float drift)",
+        taking(daily(LORAZEPAM, 0.1, 81)),
+    ),
     # MEDS-BENZO-LOW
     fires("MEDS-BENZO-LOW", "diazepam 8 mg once daily", taking(daily(DIAZEPAM, 8))),
+    fires("MEDS-BENZO-LOW", "chlordiazepoxide 20 mg = 8 mg exactly", taking(daily(CHLORDIAZEPOXIDE, 20))),
+    fires(
+        "MEDS-BENZO-LOW",
+        "lorazepam 0.1 mg x 3 + diazepam 5 = 8 mg exactly (0.1 x 3 is 0.30000000000000004 in floats)",
+        taking(daily(LORAZEPAM, 0.1, 3), daily(DIAZEPAM, 5)),
+    ),
     fires("MEDS-BENZO-LOW", "clonazepam 0.2 mg twice daily = 8 mg", taking(daily(CLONAZEPAM, 0.2, 2))),
     fires(
         "MEDS-BENZO-LOW",
@@ -231,6 +248,12 @@ SILENT = [
     silent("MEDS-NO-DOSE", "non-benzo without dose", taking(daily(SERTRALINE, None, None))),
     silent("MEDS-NO-DOSE", "z-drug without dose", taking(daily(drug("zolpidem", "N05CF02", "z_drug"), None))),
     silent("MEDS-BENZO-HIGH", "diazepam 8 mg once daily", taking(daily(DIAZEPAM, 8))),
+    silent("MEDS-BENZO-HIGH", "chlordiazepoxide 20 mg = 8 mg exactly", taking(daily(CHLORDIAZEPOXIDE, 20))),
+    silent(
+        "MEDS-BENZO-HIGH",
+        "lorazepam 0.1 mg x 3 + diazepam 5 = 8 mg exactly",
+        taking(daily(LORAZEPAM, 0.1, 3), daily(DIAZEPAM, 5)),
+    ),
     silent(
         "MEDS-BENZO-HIGH",
         "diazepam 5 + lorazepam 0.3 = 8 mg",
@@ -243,6 +266,9 @@ SILENT = [
     ),
     silent("MEDS-BENZO-HIGH", "benzo without dose (asked for instead)", taking(daily(CLONAZEPAM, None, 2))),
     silent("MEDS-BENZO-LOW", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
+    silent(
+        "MEDS-BENZO-LOW", "chlordiazepoxide 20.001 mg = 8.0004 mg", taking(daily(CHLORDIAZEPOXIDE, 20.001))
+    ),
     silent("MEDS-BENZO-LOW", "benzo without dose", taking(daily(CLONAZEPAM, None, 2))),
     silent(
         "MEDS-BENZO-LOW",
