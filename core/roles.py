@@ -47,6 +47,12 @@ def has_any_role(user, roles: Iterable[str]) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
+def is_physician(user) -> bool:
+    """A physician's acts (overrides, co-signatures, sign-offs) need the role itself: being a superuser
+    (an IT account) is not being a physician."""
+    return user.is_authenticated and user.is_active and PHYSICIAN in user_roles(user)
+
+
 class RoleRequiredMixin(AccessMixin):
     """Class-based views: login first (redirect), then the role (403)."""
 

@@ -49,7 +49,7 @@ def free_version(version: str) -> str:
     raise RuntimeError("no free version label")
 
 
-# Published rule sets never change (the model and the database refuse it), so each is parsed, validated
+# Published and retired rule sets never change (the model refuses it), so each is parsed, validated
 # and compiled once per process, keyed by its version and content hash. Drafts are compiled on each use.
 _COMPILED: dict[tuple[str, str], EngineRuleSet] = {}
 _COMPILED_MAX = 16
@@ -57,10 +57,11 @@ _COMPILED_MAX = 16
 
 def engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
     key = (ruleset.version, ruleset.sha256)
-    if ruleset.status == RuleSet.Status.PUBLISHED and key in _COMPILED:
+    frozen = ruleset.status != RuleSet.Status.DRAFT  # published and retired sets never change
+    if frozen and key in _COMPILED:
         return _COMPILED[key]
     compiled = ruleset_from_data(ruleset_document(ruleset))
-    if ruleset.status == RuleSet.Status.PUBLISHED and compiled.sha256 == ruleset.sha256:
+    if frozen and compiled.sha256 == ruleset.sha256:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         _COMPILED[key] = compiled

@@ -16,7 +16,7 @@ from patients.models import Patient
 from patients.selectors import intake_document, patient_records
 from rules.selectors import engine_ruleset
 
-from .intake import describe_changes, intake_sha256
+from .intake import IntakeInvalid, describe_changes, intake_sha256, validate_intake
 from .models import Screening
 
 
@@ -34,9 +34,14 @@ def _currency(screening: Screening, record: Patient, latest_id: int, today: date
     reasons: list[str] = []
     if screening.pk != latest_id:
         reasons.append(f"a later screening (#{latest_id}) supersedes it")
-    now = intake_document(record, today)
-    if intake_sha256(now) != screening.intake_sha256:
-        reasons += describe_changes(screening.intake, now) or ["the record changed"]
+    try:
+        # validated, as the stored snapshot was: both are hashed in the same form
+        now = validate_intake(intake_document(record, today))
+    except IntakeInvalid as exc:
+        reasons.append("the record can no longer be screened (" + "; ".join(exc.errors) + ")")
+    else:
+        if intake_sha256(now) != screening.intake_sha256:
+            reasons += describe_changes(screening.intake, now) or ["the record changed"]
     protocol = engine_ruleset(screening.ruleset).protocol
     made_on = timezone.localdate(screening.created_at)
     if (today - made_on).days >= protocol.validity_days:

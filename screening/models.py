@@ -92,6 +92,9 @@ class FindingOverride(ImmutableRecord):
     severity = models.CharField(max_length=16)
     reason = models.TextField()
     reason_code = models.CharField(max_length=40, blank=True)  # one of the rule's override_reasons, if chosen
+    # the rule's setting when the physician recorded it: reason | cosign. Blank: recorded before overrides
+    # were a physician's act under each rule's setting, so it is shown but never in force.
+    policy = models.CharField(max_length=8, blank=True, default="")
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     overridden_by_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -109,7 +112,7 @@ class FindingOverride(ImmutableRecord):
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
             models.CheckConstraint(
                 condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
-                name="cosigner_is_another_clinician",
+                name="cosigner_is_another_clinician",  # the name of a migrated constraint: kept
             ),
         ]
 
@@ -117,8 +120,16 @@ class FindingOverride(ImmutableRecord):
         return f"override of {self.rule} on screening {self.screening_id}"
 
     @property
+    def legacy(self) -> bool:
+        return self.policy == ""
+
+    @property
     def in_force(self) -> bool:
-        return not self.needs_cosign or self.cosigned_at is not None
+        """Recorded under a rule's setting, and co-signed when that setting asks for it. (Which findings
+        a setting lets a physician set aside is checked again when the verdict is computed.)"""
+        if self.legacy:
+            return False
+        return self.policy == "reason" or self.cosigned_at is not None
 
 
 class OverrideSuggestion(ImmutableRecord):

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
-from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role
+from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role, is_physician
 from core.search import SessionSearchMixin
 from patients.models import Patient
 from rules.selectors import NoActiveRuleSet
@@ -26,7 +26,14 @@ from .review import (
     screening_sign,
 )
 from .selectors import review_state, review_states
-from .services import pdf_for_download, pdf_request, pdf_state, screening_run, unscreenable_message
+from .services import (
+    pdf_for_download,
+    pdf_outdated,
+    pdf_request,
+    pdf_state,
+    screening_run,
+    unscreenable_message,
+)
 
 
 class ClinicianOnly(RoleRequiredMixin, View):
@@ -60,7 +67,7 @@ def review_actions(user, state) -> dict:
     the truth: the services refuse the same things)."""
     screening = state.screening
     signed = state.signoff is not None
-    physician = has_any_role(user, DECIDE) and user.has_usable_password()
+    physician = is_physician(user) and user.has_usable_password()
     rules = screening_rules(screening)
     overridden = {o.rule for o in state.overrides}
     overridable, fixed = [], []
@@ -264,6 +271,7 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
                 "state": states[s.pk],
                 "verdict": verdict_display(states[s.pk].effective),
                 "original": verdict_display(s.verdict) if states[s.pk].changed_by_overrides else None,
+                "pdf_outdated": pdf_outdated(getattr(s, "pdf", None), states[s.pk]),
             }
             for s in page
         ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from core.roles import DECIDE, EDIT_RECORDS, has_any_role
+from core.roles import EDIT_RECORDS, has_any_role, is_physician
 from rules.selectors import engine_ruleset
 from screening.engine.ruleset import Rule as EngineRule
 
@@ -41,12 +41,15 @@ class ScreeningRefused(Exception):
     """A workflow step that the record's state or the user's role does not allow."""
 
 
+NAME_MAX = 200  # the length of the *_name columns that keep who acted
+
+
 def display_name(user) -> str:
-    return user.get_full_name() or user.username
+    return (user.get_full_name() or user.username)[:NAME_MAX]
 
 
 def _physician(user, act: str) -> None:
-    if not has_any_role(user, DECIDE):
+    if not is_physician(user):
         raise ScreeningRefused(PHYSICIAN_ONLY.format(act))
     if not user.has_usable_password():
         raise ScreeningRefused(SERVICE_ACCOUNT_REFUSED)
@@ -68,10 +71,21 @@ def screening_rules(screening: Screening) -> dict[str, EngineRule]:
     return {rule.code: rule for rule in engine_ruleset(screening.ruleset).rules}
 
 
+def set_aside(screening: Screening, overrides) -> set[str]:
+    """The rules whose findings are set aside: overrides in force on findings whose rule, in the rule set
+    the screening was made under, lets a physician set them aside. Nothing else counts, whatever a row
+    says (a row from before the physician policy, or one on a finding that allows none, never does)."""
+    counted = {o.rule for o in overrides if o.in_force}
+    if not counted:
+        return counted
+    rules = screening_rules(screening)
+    return {code for code in counted if code in rules and rules[code].policy != "none"}
+
+
 def effective_verdict(screening: Screening, overrides) -> str:
     """The verdict once the findings set aside by overrides in force are left out."""
-    set_aside = {o.rule for o in overrides if o.in_force}
-    return verdict_for(f["severity"] for f in screening.report["findings"] if f["rule"] not in set_aside)
+    aside = set_aside(screening, overrides)
+    return verdict_for(f["severity"] for f in screening.report["findings"] if f["rule"] not in aside)
 
 
 def _finding(screening: Screening, code: str) -> dict:
@@ -115,6 +129,7 @@ def finding_override(
         severity=finding["severity"],
         reason=text,
         reason_code=reason_code,
+        policy=policy,
         overridden_by=user,
         overridden_by_name=display_name(user),
         needs_cosign=policy == "cosign",
@@ -124,10 +139,12 @@ def finding_override(
 @transaction.atomic
 def override_cosign(*, override: FindingOverride, user) -> FindingOverride:
     _physician(user, "co-sign an override")
+    # the screening first, as overriding and signing lock it: a co-signature never lands after a sign-off
+    Screening.objects.select_for_update().get(pk=override.screening_id)
     override = FindingOverride.objects.select_for_update().get(pk=override.pk)
     if SignOff.objects.filter(screening_id=override.screening_id).exists():
         raise ScreeningRefused("This screening is signed already.")
-    if not override.needs_cosign or override.cosigned_at is not None:
+    if override.policy != "cosign" or override.cosigned_at is not None:
         raise ScreeningRefused("This override needs no (further) co-signature.")
     if override.overridden_by_id == user.pk:
         raise ScreeningRefused("A co-signature must come from a second, different physician.")
@@ -155,7 +172,7 @@ def override_suggest(*, screening: Screening, rule: str, note: str, user) -> Ove
 def clearance_blockers(screening: Screening, overrides, currency=None) -> list[str]:
     """Why this screening cannot be cleared now (empty: it can)."""
     blockers = []
-    pending = [o.rule for o in overrides if not o.in_force]
+    pending = [o.rule for o in overrides if not o.legacy and not o.in_force]
     if pending:
         blockers.append("waiting for a second physician's co-signature on " + ", ".join(pending))
     verdict = effective_verdict(screening, overrides)
@@ -184,11 +201,11 @@ def screening_sign(*, screening: Screening, user, decision: str, note: str = "")
         blockers = clearance_blockers(screening, overrides)
         if blockers:
             raise ScreeningRefused("Cannot clear: " + "; ".join(blockers) + ".")
-        set_aside = {o.rule for o in overrides if o.in_force}
+        aside = set_aside(screening, overrides)
         acknowledged = [
             f["rule"]
             for f in screening.report["findings"]
-            if f["severity"] == "precaution" and f["rule"] not in set_aside
+            if f["severity"] == "precaution" and f["rule"] not in aside
         ]
     return SignOff.objects.create(
         screening=screening,

@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
-
 from rules.selectors import engine_ruleset
 
 from .currency import Currency, screening_currencies
@@ -57,7 +55,7 @@ class ReviewState:
 
     @property
     def pending_cosign(self) -> list[FindingOverride]:
-        return [o for o in self.overrides if not o.in_force]
+        return [o for o in self.overrides if not o.legacy and not o.in_force]
 
     @property
     def clear_blockers(self) -> list[str]:
@@ -100,14 +98,18 @@ def review_states(screenings: Iterable[Screening]) -> dict[int, ReviewState]:
     for o in FindingOverride.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
         overrides[o.screening_id].append(o)
     signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
+    suggestions: dict[int, list[OverrideSuggestion]] = {pk: [] for pk in ids}
+    for suggestion in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
+        suggestions[suggestion.screening_id].append(suggestion)
     currencies = screening_currencies(screenings)
-    return {s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk]) for s in screenings}
+    return {
+        s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk], suggestions[s.pk])
+        for s in screenings
+    }
 
 
 def review_state(screening: Screening) -> ReviewState:
-    state = review_states([screening])[screening.pk]
-    state.suggestions = list(OverrideSuggestion.objects.filter(screening=screening))
-    return state
+    return review_states([screening])[screening.pk]
 
 
 def screening_for_review(pk: int) -> Screening:
@@ -118,10 +120,7 @@ def screening_history(patient) -> list[dict[str, Any]]:
     """The patient's screenings, newest first, each with the findings added and removed since the one
     before, its effective verdict, decision and whether it is current."""
     screenings = list(
-        Screening.objects.filter(patient=patient)
-        .select_related("ruleset")
-        .prefetch_related(Prefetch("overrides"))
-        .order_by("created_at", "pk")
+        Screening.objects.filter(patient=patient).select_related("ruleset").order_by("created_at", "pk")
     )
     states = review_states(screenings)
     rows, previous = [], None

@@ -22,7 +22,7 @@ from .engine import RuleSet as EngineRuleSet
 from .intake import IntakeInvalid, facts_from_intake, intake_sha256, validate_intake
 from .models import ReportPdf, Screening
 from .review import ScreeningRefused
-from .selectors import review_state, review_states
+from .selectors import review_state
 from .tasks import render_report_pdf_task
 
 
@@ -98,21 +98,27 @@ def pdf_is_stale(pdf: ReportPdf) -> bool:
     )
 
 
-def fingerprint_of(signoff, overrides, current: bool) -> str:
-    """What a PDF must show beyond the snapshot: the sign-off and its decision, the overrides and their
-    co-signatures, and whether the screening is still current."""
-    signed = None if signoff is None else (signoff.pk, signoff.decision)
-    text = f"signoff={signed};current={current};" + ";".join(
-        f"{o.pk}:{o.cosigned_at}" for o in sorted(overrides, key=lambda o: o.pk)
-    )
+def fingerprint_of(state) -> str:
+    """What a PDF must show beyond the snapshot (a selectors.ReviewState): the sign-off and its decision,
+    the overrides and their co-signatures, the suggestions, and whether the screening is still current."""
+    signed = None if state.signoff is None else (state.signoff.pk, state.signoff.decision)
+    overrides = ";".join(f"{o.pk}:{o.cosigned_at}" for o in sorted(state.overrides, key=lambda o: o.pk))
+    suggestions = ",".join(str(s.pk) for s in sorted(state.suggestions, key=lambda s: s.pk))
+    text = f"signoff={signed};current={state.currency.current};suggestions={suggestions};{overrides}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def review_fingerprint(screening_id: int) -> str:
     """The fingerprint of a screening as it stands (a PDF made before a change is outdated, and is
     rendered again)."""
-    state = review_states([Screening.objects.select_related("ruleset").get(pk=screening_id)])[screening_id]
-    return fingerprint_of(state.signoff, state.overrides, state.currency.current)
+    return fingerprint_of(review_state(Screening.objects.select_related("ruleset").get(pk=screening_id)))
+
+
+def pdf_outdated(pdf: ReportPdf | None, state) -> bool:
+    """A ready PDF that no longer shows the screening as it stands (for lists, from their review states)."""
+    return (
+        pdf is not None and pdf.status == ReportPdf.Status.READY and pdf.review_state != fingerprint_of(state)
+    )
 
 
 def pdf_is_outdated(pdf: ReportPdf) -> bool:

@@ -13,18 +13,21 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS, has_any_role
+from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
 from .selectors import review_states
-from .services import fingerprint_of
+from .services import pdf_outdated
 
 # The worklist looks at screenings made in this many days: older ones are out of date anyway (the default
 # validity is 30 days), and a patient not seen for longer is not waiting for anyone.
 RECENT_DAYS = 60
 SHOWN = 25  # rows per list; the heading gives the full count
+# At most this many recent screenings are weighed for currency per list (newest first), so the home page
+# stays fast in a large clinic.
+SCANNED = 300
 
 
 @dataclass
@@ -42,10 +45,8 @@ def _latest_ids():
 
 def _recent_latest():
     cutoff = timezone.now() - timedelta(days=RECENT_DAYS)
-    return (
-        Screening.objects.filter(pk__in=_latest_ids(), created_at__gte=cutoff)
-        .select_related("patient", "ruleset")
-        .order_by("-created_at", "-pk")
+    return Screening.objects.filter(pk__in=_latest_ids(), created_at__gte=cutoff).select_related(
+        "patient", "ruleset"
     )
 
 
@@ -61,7 +62,7 @@ def _row(state, **extra) -> dict[str, Any]:
 
 
 def physician_worklists(user) -> list[Worklist]:
-    screenings = list(_recent_latest().filter(signoff__isnull=True))
+    screenings = list(_recent_latest().filter(signoff__isnull=True).order_by("-created_at", "-pk")[:SCANNED])
     states = review_states(screenings)
     awaiting = Worklist("Awaiting your decision", "No screening awaits a decision.")
     for screening in screenings:
@@ -69,7 +70,7 @@ def physician_worklists(user) -> list[Worklist]:
     awaiting.total = len(awaiting.rows)
     awaiting.rows = awaiting.rows[:SHOWN]
     pending = (
-        FindingOverride.objects.filter(needs_cosign=True, cosigned_at=None, screening__signoff__isnull=True)
+        FindingOverride.objects.filter(policy="cosign", cosigned_at=None, screening__signoff__isnull=True)
         .exclude(overridden_by=user)
         .select_related("screening__patient")
         .order_by("created_at")
@@ -89,7 +90,7 @@ def clinician_worklists() -> list[Worklist]:
     unscreened = Worklist("Never screened", "Every patient has been screened.")
     unscreened.total = never.count()
     unscreened.rows = [{"patient": p} for p in never[:SHOWN]]
-    screenings = list(_recent_latest())
+    screenings = list(_recent_latest().order_by("-created_at", "-pk")[:SCANNED])
     states = review_states(screenings)
     stale = Worklist("Screenings no longer current", "Every recent screening is current.")
     missing = Worklist("Screenings that need information", "No recent screening needs information.")
@@ -111,19 +112,14 @@ def report_staff_worklists() -> list[Worklist]:
     signed = list(
         Screening.objects.filter(signoff__isnull=False, created_at__gte=cutoff)
         .select_related("patient", "ruleset", "pdf")
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk")[:SCANNED]
     )
     states = review_states(signed)
     without = Worklist("Signed reports without a current PDF", "Every signed report has a current PDF.")
     for screening in signed:
         pdf = getattr(screening, "pdf", None)
         state = states[screening.pk]
-        current_pdf = (
-            pdf is not None
-            and pdf.status == ReportPdf.Status.READY
-            and pdf.review_state == fingerprint_of(state.signoff, state.overrides, state.currency.current)
-        )
-        if not current_pdf:
+        if pdf is None or pdf.status != ReportPdf.Status.READY or pdf_outdated(pdf, state):
             without.rows.append(_row(state, pdf=pdf))
     without.total = len(without.rows)
     without.rows = without.rows[:SHOWN]
@@ -132,7 +128,7 @@ def report_staff_worklists() -> list[Worklist]:
 
 def worklists_for(user) -> list[Worklist]:
     lists: list[Worklist] = []
-    if has_any_role(user, DECIDE):
+    if is_physician(user):
         lists += physician_worklists(user)
     if has_any_role(user, EDIT_RECORDS):
         lists += clinician_worklists()

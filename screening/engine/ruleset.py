@@ -12,7 +12,14 @@ from typing import Any
 from .predicates import Compiled, compile_predicate, validate_predicate
 from .problems import Problem
 from .protocol import DEFAULT_VALIDITY_DAYS, ChecklistItem, Protocol
-from .severity import ALLOWED_OVERRIDE, OVERRIDE_SETTINGS, SEVERITIES, SEVERITY_RANK, override_policy
+from .severity import (
+    ALLOWED_OVERRIDE,
+    NEVER_OVERRIDDEN,
+    OVERRIDE_SETTINGS,
+    SEVERITIES,
+    SEVERITY_RANK,
+    override_policy,
+)
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
 # The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A14.
@@ -225,6 +232,10 @@ def _validate_override(rule: dict[str, Any], where: str) -> list[Problem]:
         if setting not in OVERRIDE_SETTINGS:
             errors.append(
                 Problem(f"{where}.override", f"{setting!r} is not one of {', '.join(OVERRIDE_SETTINGS)}")
+            )
+        elif rule.get("code") in NEVER_OVERRIDDEN and setting != "none":
+            errors.append(
+                Problem(f"{where}.override", f"{rule['code']} is never set aside (criteria.md): only none")
             )
         elif severity in ALLOWED_OVERRIDE and setting not in ALLOWED_OVERRIDE[severity]:
             errors.append(

@@ -56,9 +56,10 @@ ALLOWED_OVERRIDE = {
 
 
 def override_policy(code: str, severity: str, explicit: str = "") -> str:
-    """The override setting of a rule: its explicit one, else its severity's default (criteria.md)."""
-    if explicit:
-        return explicit
+    """The override setting of a rule: its explicit one, else its severity's default (criteria.md). The
+    two absolute contraindications are never set aside, whatever a rule set says, and a setting that the
+    severity does not allow (validation refuses it) reads as none."""
     if code in NEVER_OVERRIDDEN:
         return "none"
-    return DEFAULT_OVERRIDE[severity]
+    setting = explicit or DEFAULT_OVERRIDE.get(severity, "none")
+    return setting if setting in ALLOWED_OVERRIDE.get(severity, ("none",)) else "none"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 NOT_SCREENING_DATA = ("assessed_on", "format")
@@ -23,9 +24,47 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _instant(taken_at: Any) -> Any:
+    """A reading's time as a UTC instant: the same reading written in another offset (another process time
+    zone) is the same reading."""
+    if not isinstance(taken_at, str):
+        return taken_at
+    try:
+        moment = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return taken_at
+    return moment.astimezone(UTC).isoformat() if moment.tzinfo else taken_at
+
+
+def _reading_key(reading: Any) -> Any:
+    return (
+        {**reading, "taken_at": _instant(reading.get("taken_at"))} if isinstance(reading, dict) else reading
+    )
+
+
+def _sorted(items: Any) -> Any:
+    """A list whose order carries no meaning (diagnoses, medications, readings), in a fixed order."""
+    if not isinstance(items, list):
+        return items
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def screening_content(document: dict[str, Any]) -> dict[str, Any]:
+    """What a screening read from an intake, in canonical form: no assessment date, whole floats as
+    integers, readings as UTC instants, and the lists in a fixed order."""
+    content = _canonical({key: value for key, value in document.items() if key not in NOT_SCREENING_DATA})
+    if "blood_pressure" in content:
+        content["blood_pressure"] = _sorted([_reading_key(r) for r in content["blood_pressure"] or []])
+    if "diagnoses" in content:
+        content["diagnoses"] = _sorted(content["diagnoses"])
+    medications = content.get("medications")
+    if isinstance(medications, dict) and "items" in medications:
+        content["medications"] = {**medications, "items": _sorted(medications["items"])}
+    return content
+
+
 def intake_sha256(document: dict[str, Any]) -> str:
-    content = {key: value for key, value in document.items() if key not in NOT_SCREENING_DATA}
-    text = json.dumps(_canonical(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(screening_content(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -48,19 +87,19 @@ def _when(taken_at: Any) -> str:
     return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
-def _counted(items: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in items:
-        key = json.dumps(_canonical(item), sort_keys=True)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def _by_key(items: list[Any], key) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for item in items or []:
+        found.setdefault(json.dumps(_canonical(key(item)), sort_keys=True), []).append(item)
+    return found
 
 
-def _added_and_removed(old: list[Any], new: list[Any]) -> tuple[list[Any], list[Any]]:
-    """Items of `new` not in `old` and of `old` not in `new`, counting repeats (a multiset difference)."""
-    before, after = _counted(old), _counted(new)
-    added = [json.loads(k) for k, n in after.items() for _ in range(n - before.get(k, 0))]
-    removed = [json.loads(k) for k, n in before.items() for _ in range(n - after.get(k, 0))]
+def _added_and_removed(old: list[Any], new: list[Any], key=lambda item: item) -> tuple[list[Any], list[Any]]:
+    """Items of `new` not in `old` and of `old` not in `new`, counting repeats (a multiset difference);
+    items are compared by `key` and returned as written."""
+    before, after = _by_key(old, key), _by_key(new, key)
+    added = [item for k, items in after.items() for item in items[len(before.get(k, [])) :]]
+    removed = [item for k, items in before.items() for item in items[len(after.get(k, [])) :]]
     return added, removed
 
 
@@ -91,7 +130,9 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         changes.append(f"medication {name} changed")
     changes += [f"medication {name} added" for name in sorted(added_names - removed_names, key=str)]
     changes += [f"medication {name} removed" for name in sorted(removed_names - added_names, key=str)]
-    added, removed = _added_and_removed(old.get("blood_pressure", []), new.get("blood_pressure", []))
+    added, removed = _added_and_removed(
+        old.get("blood_pressure", []), new.get("blood_pressure", []), _reading_key
+    )
     changes += [f"blood pressure added {_when(r.get('taken_at'))}" for r in added]
     changes += [f"blood pressure of {_when(r.get('taken_at'))} removed" for r in removed]
     for section, words in SECTION_WORDS.items():

@@ -4,7 +4,56 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from screening.intake.snapshot import intake_sha256
+import hashlib
+import json
+from datetime import UTC, datetime
+
+# A frozen copy of screening.intake.snapshot.intake_sha256 as of this migration: a later change to the
+# live function must not change what this migration computed.
+
+
+def _canonical(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def _instant(taken_at):
+    if not isinstance(taken_at, str):
+        return taken_at
+    try:
+        moment = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return taken_at
+    return moment.astimezone(UTC).isoformat() if moment.tzinfo else taken_at
+
+
+def _sorted(items):
+    if not isinstance(items, list):
+        return items
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def intake_sha256(document):
+    content = _canonical({k: v for k, v in document.items() if k not in ("assessed_on", "format")})
+    if "blood_pressure" in content:
+        content["blood_pressure"] = _sorted(
+            [
+                {**r, "taken_at": _instant(r.get("taken_at"))} if isinstance(r, dict) else r
+                for r in content["blood_pressure"] or []
+            ]
+        )
+    if "diagnoses" in content:
+        content["diagnoses"] = _sorted(content["diagnoses"])
+    medications = content.get("medications")
+    if isinstance(medications, dict) and "items" in medications:
+        content["medications"] = {**medications, "items": _sorted(medications["items"])}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def fingerprint_snapshots(apps, schema_editor):
@@ -12,7 +61,6 @@ def fingerprint_snapshots(apps, schema_editor):
     screening = apps.get_model("screening", "Screening")
     for row in screening.objects.only("pk", "intake").iterator(chunk_size=500):
         screening.objects.filter(pk=row.pk).update(intake_sha256=intake_sha256(row.intake))
-
 
 
 class Migration(migrations.Migration):

@@ -20,7 +20,9 @@ from patients.services import intake_import
 from rules import selectors as rule_selectors
 from rules.models import RuleSet
 from rules.selectors import active_ruleset, engine_ruleset
-from rules.services import rule_update, ruleset_clone
+from rules.services import rule_update, ruleset_clone, ruleset_import
+from screening.models import Screening
+from screening.selectors import review_states
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
 
@@ -146,3 +148,22 @@ def test_the_cached_formulary_costs_a_fraction_of_building_it(defaults, monkeypa
     warm = median_seconds(current_formulary)
 
     assert warm < median_seconds(cold) / 5
+
+
+def test_a_retired_rule_set_is_compiled_once_too(defaults, clinician):
+    """Screenings made under a set that a later publish retired are listed without reading its rules again."""
+    screening = screening_run(
+        patient=intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))[0],
+        requested_by=clinician,
+    )
+    document = rule_selectors.ruleset_document(active_ruleset())
+    document["version"] = "2026.1-next"
+    ruleset_import(data=document, publish=True, note="retires 2026.1")
+    old = RuleSet.objects.get(pk=screening.ruleset_id)
+    assert old.status == RuleSet.Status.RETIRED
+    review_states([Screening.objects.select_related("ruleset").get(pk=screening.pk)])
+
+    with CaptureQueriesContext(connection) as queries:
+        review_states([Screening.objects.select_related("ruleset").get(pk=screening.pk)])
+
+    assert tables_read(queries.captured_queries) == set()

@@ -4,6 +4,7 @@ why, in words, and a signed one shows as superseded (criteria.md, "Overrides, si
 
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 from io import StringIO
 
 import pytest
@@ -204,3 +205,30 @@ def test_a_screening_that_is_not_current_offers_screen_again(eligible, clinician
     set_field("glaucoma", "yes")(Patient.objects.get(pk=eligible.patient_id))
 
     assert 'data-testid="screen-again"' in clinician_client.get(url).content.decode()
+
+
+def test_the_migrations_frozen_fingerprint_matches_the_live_one(eligible):
+    frozen = import_module("screening.migrations.0010_decisions_and_currency").intake_sha256
+
+    assert frozen(eligible.intake) == intake_sha256(eligible.intake) == eligible.intake_sha256
+
+
+def test_the_process_time_zone_does_not_change_currency(eligible):
+    with timezone.override("America/Denver"):
+        assert reasons(eligible) == ()
+    with timezone.override("Asia/Kolkata"):
+        assert reasons(eligible) == ()
+
+
+def test_the_order_of_medications_does_not_matter(demo, clinician):
+    screening = screening_run(patient=Patient.objects.get(mrn="DEMO-002"), requested_by=clinician)
+    patient = Patient.objects.get(pk=screening.patient_id)
+    first, second = patient.medications.order_by("pk")
+    fields = {
+        f: getattr(first, f) for f in ("name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day")
+    }
+    first.delete()
+    MedicationEntry.objects.create(patient=patient, **fields)  # the same medication, now after the other
+
+    assert [m.name for m in patient.medications.order_by("pk")] == [second.name, first.name]
+    assert reasons(screening) == ()

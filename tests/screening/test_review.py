@@ -15,6 +15,7 @@ from patients.models import Patient
 from rules.selectors import active_ruleset, ruleset_document
 from rules.services import ruleset_import
 from screening.engine import content_sha256
+from screening.engine.ruleset import validate_rule
 from screening.engine.severity import ALLOWED_OVERRIDE, DEFAULT_OVERRIDE, override_policy
 from screening.models import FindingOverride, OverrideSuggestion, SignOff
 from screening.review import (
@@ -333,3 +334,87 @@ def test_the_database_refuses_a_clearance_of_a_verdict_that_is_not_eligible(demo
             decision="cleared",
             effective_verdict="contraindicated",
         )
+
+
+# ------------------------------------------------------------------------------------------- old rows, odd users
+
+
+def legacy_override(screening, rule, user, **fields):
+    """An override row as the release before the physician policy stored it (no recorded setting)."""
+    finding = next(f for f in screening.report["findings"] if f["rule"] == rule)
+    return FindingOverride.objects.create(
+        screening=screening,
+        rule=rule,
+        severity=finding["severity"],
+        reason="asked verbally",
+        overridden_by=user,
+        overridden_by_name=user.username,
+        **fields,
+    )
+
+
+def test_overrides_from_before_the_policy_never_count(demo, clinician, physician):
+    screening = screen("DEMO-007", clinician)
+    for f in screening.report["findings"]:
+        if f["severity"] == "missing":
+            legacy_override(screening, f["rule"], clinician)
+    overrides = list(screening.overrides.all())
+
+    assert overrides and not any(o.in_force for o in overrides)
+    assert effective_verdict(screening, overrides) == "needs_information"
+    with pytest.raises(ScreeningRefused, match="needs information"):
+        screening_sign(screening=screening, user=physician, decision="cleared")
+
+
+def test_a_pending_override_from_before_the_policy_cannot_be_co_signed(demo, clinician, physician):
+    screening = screen("DEMO-011", clinician)
+    old = legacy_override(screening, "PREG-PREGNANT", clinician, needs_cosign=True)
+
+    with pytest.raises(ScreeningRefused, match="needs no"):
+        override_cosign(override=old, user=physician)
+    assert effective_verdict(screening, [old]) == "contraindicated"
+
+
+def test_a_row_on_a_finding_its_rule_never_lets_aside_does_not_count(demo, clinician, physician):
+    """Whatever a row says, the screening's own rule set decides what can be set aside."""
+    screening = screen("DEMO-014", clinician)
+    row = legacy_override(screening, "CV-FLAG-UNKNOWN", physician, policy="reason")
+
+    assert row.in_force
+    assert effective_verdict(screening, [row]) == "needs_information"
+
+
+def test_a_superuser_is_not_a_physician(demo, clinician, django_user_model):
+    admin = django_user_model.objects.create_superuser("it-admin", password="a-long-test-password-1")
+    with pytest.raises(ScreeningRefused, match="Only a physician"):
+        finding_override(screening=screen("DEMO-006", clinician), rule="BP-STAGE2", reason="x", user=admin)
+
+
+def test_the_two_absolute_contraindications_stay_closed_whatever_the_rule_set_says():
+    rule = {
+        "code": "PREG-PREGNANT",
+        "severity": "contraindicated",
+        "title": "Pregnant",
+        "action": "Do not infuse.",
+        "sources": ["S4"],
+        "predicate": {"kind": "answer_in", "params": {"answer": "pregnancy", "values": ["pregnant"]}},
+        "override": "cosign",
+    }
+
+    assert [str(p) for p in validate_rule(rule, "PREG-PREGNANT")] == [
+        "PREG-PREGNANT.override: PREG-PREGNANT is never set aside (criteria.md): only none"
+    ]
+    assert override_policy("PREG-PREGNANT", "contraindicated", "cosign") == "none"
+    assert override_policy("DATA-NO-WEIGHT", "missing", "reason") == "none"
+
+
+def test_a_very_long_name_is_kept_within_its_column(demo, clinician, make_user):
+    doctor = make_user("long", PHYSICIAN)
+    doctor.first_name, doctor.last_name = "A" * 150, "B" * 150
+    doctor.save()
+
+    override = finding_override(
+        screening=screen("DEMO-006", clinician), rule="BP-STAGE2", reason="x", user=doctor
+    )
+
+    assert len(override.overridden_by_name) == 200
