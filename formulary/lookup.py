@@ -4,99 +4,18 @@ and knows brand names. Pure Python; the entries come from the database (or the f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from screening.engine.facts import Drug
 
-# Words that name a salt, a release form or a dosage form: "sertraline HCl", "lithium carbonate ER".
-SALT_AND_FORM_WORDS = frozenset(
-    [
-        "hcl",
-        "hydrochloride",
-        "dihydrochloride",
-        "hbr",
-        "hydrobromide",
-        "bromide",
-        "chloride",
-        "carbonate",
-        "citrate",
-        "sodium",
-        "potassium",
-        "calcium",
-        "magnesium",
-        "mesylate",
-        "maleate",
-        "succinate",
-        "tartrate",
-        "bitartrate",
-        "besylate",
-        "fumarate",
-        "sulfate",
-        "sulphate",
-        "phosphate",
-        "acetate",
-        "dipotassium",
-        "dimesylate",
-        "oxalate",
-        "lactate",
-        "pamoate",
-        "decanoate",
-        "enanthate",
-        "palmitate",
-        "monohydrate",
-        "dihydrate",
-        "trihydrate",
-        "anhydrous",
-        "er",
-        "xr",
-        "sr",
-        "cr",
-        "xl",
-        "la",
-        "dr",
-        "ir",
-        "od",
-        "odt",
-        "ec",
-        "cd",
-        "xt",
-        "extended",
-        "immediate",
-        "delayed",
-        "sustained",
-        "controlled",
-        "modified",
-        "release",
-        "tablet",
-        "tablets",
-        "tab",
-        "tabs",
-        "capsule",
-        "capsules",
-        "cap",
-        "caps",
-        "oral",
-        "solution",
-        "suspension",
-        "injection",
-        "patch",
-        "mg",
-    ]
-)
-
-_NON_ALNUM = re.compile(r"[^a-z0-9/.]+")
-# "20", "0.5", "20mg", "100mcg": a strength typed with the name
-_DOSE = re.compile(r"[0-9.]+(?:mg|mcg|µg|g|ml|iu|u)?")
+from .names import ERROR_PRONE, abbreviation_key, combination_key, label_keys, lookup_keys, parse
 
 
-def name_key(name: str) -> str:
-    """Canonical key of a typed name: lowercase words without salt/form words or digits, joined without spaces."""
-    words = [w for w in _NON_ALNUM.split(name.lower()) if w]
-    kept = [w for w in words if w not in SALT_AND_FORM_WORDS and not _DOSE.fullmatch(w)]
-    return "".join(kept or words).replace(".", "")
+def name_key(label: str) -> str:
+    """The key a formulary label is stored under ("Tylenol #3" -> "tylenol#3", "Seroquel XR" -> "seroquel")."""
+    return label_keys(label)[0]
 
 
 @dataclass(frozen=True)
@@ -106,25 +25,58 @@ class FormularyHit:
 
 
 class Formulary:
-    def __init__(self, entries: Iterable[Mapping[str, Any]]):
+    """Typed names -> formulary entries. `abbreviations`: names that never resolve (A16, error-prone);
+    the criteria's own list is always among them."""
+
+    def __init__(self, entries: Iterable[Mapping[str, Any]], abbreviations: Iterable[str] = ()):
         self._by_key: dict[str, FormularyHit] = {}
+        self._numbered: set[str] = set()
+        self.conflicts: dict[str, set[str]] = {}  # a key two entries claim (a test keeps this empty)
         self.entries: list[Mapping[str, Any]] = []
+        self.abbreviations = frozenset(abbreviation_key(a) for a in (*ERROR_PRONE, *abbreviations))
         for entry in entries:
             self.entries.append(entry)
             factor = entry.get("diazepam_10mg_equivalent_mg")
+            maximum = entry.get("max_daily_mg")
             drug = Drug(
                 generic=entry["generic"],
                 atc=tuple(entry["atc"]),
                 classes=tuple(entry.get("classes", ())),
                 diazepam_10mg_equivalent_mg=float(factor) if factor is not None else None,
+                max_daily_mg=float(maximum) if maximum is not None else None,
             )
             for label in (entry["generic"], *entry.get("brands", ()), *entry.get("aliases", ())):
-                self._by_key.setdefault(name_key(label), FormularyHit(drug, label))
+                key, base = label_keys(label)
+                if key != base:
+                    self._numbered.add(base)
+                self._add(key, FormularyHit(drug, label))
+                parts = parse(label).components
+                if len(parts) > 1:
+                    self._add(combination_key(parts), FormularyHit(drug, label))
+            if entry.get("components"):
+                parts = [parse(c).words for c in entry["components"]]
+                self._add(combination_key(parts), FormularyHit(drug, entry["generic"]))
+        self._numbered_bases = frozenset(self._numbered)
+
+    def _add(self, key: str, hit: FormularyHit) -> None:
+        if not key:
+            return
+        known = self._by_key.setdefault(key, hit)
+        if known.drug.generic != hit.drug.generic:
+            self.conflicts.setdefault(key, {known.drug.generic}).add(hit.drug.generic)
+
+    def is_ambiguous(self, name: str) -> bool:
+        """An error-prone abbreviation (A16): it never resolves, whatever it might mean."""
+        return bool(name) and abbreviation_key(name) in self.abbreviations
 
     def lookup(self, name: str) -> FormularyHit | None:
-        if not name or not name.strip():
+        if not name or not name.strip() or self.is_ambiguous(name):
             return None
-        return self._by_key.get(name_key(name))
+        for key in lookup_keys(name, self._numbered_bases):
+            hit = self._by_key.get(key)
+            if hit is not None:
+                return hit
+        return None
 
     def resolve(self, name: str) -> Drug | None:
         hit = self.lookup(name)
@@ -132,7 +84,9 @@ class Formulary:
 
     def suggest(self, text: str, limit: int = 8) -> list[FormularyHit]:
         """Names starting with (then containing) the typed text, for autocomplete."""
-        key = name_key(text)
+        if self.is_ambiguous(text):
+            return []
+        key = "".join(parse(text).words)
         if not key:
             return []
         starts = [(k, h) for k, h in self._by_key.items() if k.startswith(key)]

@@ -191,6 +191,7 @@ class FormularySuggestView(ClinicianView):
             {
                 "name": name,
                 "hit": formulary.lookup(name) if name else None,
+                "ambiguous": formulary.is_ambiguous(name),
                 "suggestions": formulary.suggest(name) if len(name) >= 2 else [],
             },
         )

@@ -152,7 +152,7 @@ def intake_document(patient: Patient, assessed_on: date) -> dict[str, Any]:
 def patient_facts(patient: Patient, assessed_on: date, formulary: Formulary) -> tuple[dict[str, Any], Facts]:
     """The validated intake snapshot and the engine facts for a stored patient. Raises IntakeInvalid."""
     valid = validate_intake(intake_document(patient, assessed_on))
-    return valid, facts_from_intake(valid, formulary.resolve)
+    return valid, facts_from_intake(valid, formulary.resolve, formulary.is_ambiguous)
 
 
 def fingerprint(*values: Any) -> str:

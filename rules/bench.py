@@ -48,7 +48,9 @@ def ruleset_test_results(document: dict[str, Any], only: str | None = None) -> l
         results = run_cases(
             document,
             ruleset_from_data(document),
-            lambda intake: facts_from_intake(validate_intake(intake), formulary.resolve),
+            lambda intake: facts_from_intake(
+                validate_intake(intake), formulary.resolve, formulary.is_ambiguous
+            ),
         )
         if stamp is not None:
             _store(document.get("version", ""), sha256, stamp, results)

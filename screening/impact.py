@@ -38,7 +38,9 @@ def impact_compute(
     affected, unscreenable = [], []
     for count, screening in enumerate(screenings, start=1):
         try:
-            facts = facts_from_intake(validate_intake(screening.intake), formulary.resolve)
+            facts = facts_from_intake(
+                validate_intake(screening.intake), formulary.resolve, formulary.is_ambiguous
+            )
             new = evaluate(facts, ruleset, screening.assessed_on)
             old = evaluate(facts, baseline, screening.assessed_on) if baseline is not None else None
         except IntakeInvalid as exc:

@@ -40,7 +40,7 @@ def intake_evaluate(
     valid = validate_intake(intake)
     ruleset = ruleset or engine_ruleset(active_ruleset())
     formulary = formulary or current_formulary()
-    facts = facts_from_intake(valid, formulary.resolve)
+    facts = facts_from_intake(valid, formulary.resolve, formulary.is_ambiguous)
     return evaluate(facts, ruleset, as_of or date.fromisoformat(valid["assessed_on"]))
 
 

@@ -19,6 +19,15 @@ class BloodPressureSummary:
     diastolic_total: int
     readings: int
     day: date
+    # the readings of that day that record a heart rate: their total and count (0: none recorded)
+    heart_rate_total: int = 0
+    heart_rate_readings: int = 0
+
+    @property
+    def heart_rate(self) -> Fraction | None:
+        if not self.heart_rate_readings:
+            return None
+        return Fraction(self.heart_rate_total, self.heart_rate_readings)
 
     @property
     def systolic(self) -> Fraction:
@@ -96,6 +105,8 @@ class Context:
             diastolic_total=sum([r.diastolic for r in same_day]),
             readings=len(same_day),
             day=latest,
+            heart_rate_total=sum(r.heart_rate for r in same_day if r.heart_rate is not None),
+            heart_rate_readings=sum(1 for r in same_day if r.heart_rate is not None),
         )
 
     def _by_code(self) -> dict[str, set[int]]:
@@ -164,6 +175,7 @@ def shown(value: Fraction) -> float:
 def _med_label(med) -> str:
     if med.drug is None:
         return med.name
+    code = med.drug.atc[0] if med.drug.atc else "no ATC code"
     if med.name.strip().lower() == med.drug.generic:
-        return f"{med.drug.generic} ({med.drug.atc[0]})"
-    return f"{med.name} ({med.drug.generic}, {med.drug.atc[0]})"
+        return f"{med.drug.generic} ({code})"
+    return f"{med.name} ({med.drug.generic}, {code})"

@@ -20,6 +20,9 @@ class Drug:
     classes: tuple[str, ...] = ()
     # mg of this drug equivalent to 10 mg diazepam (A7); None when no cited factor exists
     diazepam_10mg_equivalent_mg: float | None = None
+    # the highest maximum daily dose of the US label (A15), in mg of the component `dose_mg` names; None:
+    # none recorded (MEDS-DOSE-IMPLAUSIBLE stays silent)
+    max_daily_mg: float | None = None
 
     @cached_property
     def atc_prefix_set(self) -> frozenset[str]:
@@ -29,7 +32,7 @@ class Drug:
     @cached_property
     def analysis_columns(self) -> tuple[str, str, tuple[str, ...]]:
         """generic, first ATC code and classes: the report's medication row for this drug."""
-        return (self.generic, self.atc[0], self.classes)
+        return (self.generic, self.atc[0] if self.atc else None, self.classes)
 
     @cached_property
     def match_codes(self) -> frozenset[str]:
@@ -45,6 +48,8 @@ class Medication:
     as_needed: bool = False
     max_doses_per_day: int | None = None
     drug: Drug | None = None  # None: not resolved in the formulary
+    # the name is an error-prone abbreviation (A16: T3, MS, HCTZ...): never resolved, whatever it could mean
+    ambiguous: bool = False
 
     @cached_property
     def daily_exact(self) -> Fraction | None:

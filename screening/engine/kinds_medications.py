@@ -9,17 +9,26 @@ from .registry import Hit, Param, fmt_number, kind
 
 # ---------------------------------------------------------------------------------------------- medications
 
-MATCHER = {"atc_prefixes": Param("str_list", required=False), "classes": Param("str_list", required=False)}
+MATCHER = {
+    "atc_prefixes": Param("str_list", required=False),
+    "classes": Param("str_list", required=False),
+    # ATC prefixes to leave out of what the others match (A08AA but not naltrexone/bupropion A08AA62)
+    "exclude_atc_prefixes": Param("str_list", required=False),
+}
 
 
 def _prepare_matcher(params):
     """The codes a matcher names, as Drug.match_codes spells them (ATC prefixes, "class:<name>")."""
     codes = frozenset(params.get("atc_prefixes", ())) | {"class:" + c for c in params.get("classes", ())}
-    return {**params, "match": codes}
+    return {**params, "match": codes, "exclude": frozenset(params.get("exclude_atc_prefixes", ()))}
 
 
 def _matching(ctx, params) -> list[int]:
-    return ctx.matching(params["match"])
+    found = ctx.matching(params["match"])
+    if params["exclude"]:
+        left_out = set(ctx.matching(params["exclude"]))
+        return [i for i in found if i not in left_out]
+    return found
 
 
 @kind(
@@ -36,13 +45,83 @@ def _medication(ctx, params):
     return Hit(", ".join([label_of(i) for i in idx]), tuple(idx))
 
 
-@kind("medication_unresolved", "a listed medication is not found in the formulary")
+@kind("medication_unresolved", "a listed medication is not found in the formulary, or its name is ambiguous")
 def _medication_unresolved(ctx, params):
-    idx = [i for i, med in enumerate(ctx.facts.medications) if med.drug is None]
+    meds = ctx.facts.medications
+    unknown = [i for i, med in enumerate(meds) if med.drug is None and not med.ambiguous]
+    ambiguous = [i for i, med in enumerate(meds) if med.drug is None and med.ambiguous]
+    if not unknown and not ambiguous:
+        return None
+    parts = []
+    if unknown:
+        parts.append("not in the formulary: " + ", ".join(repr(meds[i].name) for i in unknown))
+    if ambiguous:
+        parts.append(
+            "ambiguous, an error-prone abbreviation never resolved (A16): "
+            + ", ".join(repr(meds[i].name) for i in ambiguous)
+        )
+    return Hit("; ".join(parts), tuple(sorted(unknown + ambiguous)))
+
+
+def _what_is_missing(med) -> str:
+    if med.as_needed and med.dose_mg is not None:
+        return "max doses per day"
+    return "dose" if med.dose_mg is None else "times per day"
+
+
+@kind(
+    "dose_unknown",
+    "a matching medication whose daily dose cannot be computed (dose or frequency not recorded)",
+    prepare=_prepare_matcher,
+    **MATCHER,
+)
+def _dose_unknown(ctx, params):
+    idx = [i for i in _matching(ctx, params) if ctx.facts.medications[i].daily_exact is None]
     if not idx:
         return None
-    names = ", ".join(repr(ctx.facts.medications[i].name) for i in idx)
-    return Hit(f"not in the formulary: {names}", tuple(idx))
+    meds = ctx.facts.medications
+    return Hit(
+        "; ".join(f"{ctx.medication_label(i)}: {_what_is_missing(meds[i])} not recorded" for i in idx),
+        tuple(idx),
+    )
+
+
+@kind(
+    "diazepam_factor_missing",
+    "a matching medication with no diazepam-equivalent factor in the formulary (its dose cannot be weighed)",
+    prepare=_prepare_matcher,
+    **MATCHER,
+)
+def _diazepam_factor_missing(ctx, params):
+    meds = ctx.facts.medications
+    idx = [i for i in _matching(ctx, params) if meds[i].drug.diazepam_10mg_equivalent_mg is None]
+    if not idx:
+        return None
+    return Hit(
+        "; ".join(
+            f"{ctx.medication_label(i)}: no diazepam-equivalent factor, its equivalent is unknown"
+            for i in idx
+        ),
+        tuple(idx),
+    )
+
+
+@kind(
+    "dose_above_maximum",
+    "a resolved medication's daily dose is above the maximum daily dose the formulary records for it",
+)
+def _dose_above_maximum(ctx, params):
+    parts, idx = [], []
+    for i, med in enumerate(ctx.facts.medications):
+        limit = med.drug.max_daily_mg if med.drug is not None else None
+        daily = med.daily_exact
+        if limit is not None and daily is not None and daily > exact(limit):
+            parts.append(
+                f"{ctx.medication_label(i)} {fmt_number(med.daily_mg)} mg/day is above the recorded maximum "
+                f"{fmt_number(limit)} mg/day"
+            )
+            idx.append(i)
+    return Hit("; ".join(parts), tuple(idx)) if idx else None
 
 
 @kind(

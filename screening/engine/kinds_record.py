@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .context import exact
 from .facts import UNKNOWN
 from .problems import Problem
 from .registry import Hit, Param, fmt_number, kind, label
@@ -203,3 +204,20 @@ def _bp_mean_at_least(ctx, params):
 )
 def _bp_mean_above(ctx, params):
     return _bp_compare(ctx, params, strict=True)
+
+
+@kind(
+    "heart_rate_mean_above",
+    "the mean heart rate of the latest reading day's readings that record one is above bpm (none recorded: "
+    "the predicate does not hold)",
+    bpm=Param("number"),
+)
+def _heart_rate_mean_above(ctx, params):
+    bp = ctx.bp_summary
+    rate = bp.heart_rate if bp is not None else None
+    if rate is None or rate <= exact(params["bpm"]):
+        return None
+    shown_rate = int(rate) if rate.denominator == 1 else round(float(rate), 1)
+    return Hit(
+        f"heart rate {fmt_number(shown_rate)} bpm (mean of {bp.heart_rate_readings} on {bp.day.isoformat()})"
+    )

@@ -100,7 +100,7 @@ class RuleSet:
 
 
 def _matcher_codes(compiled: Compiled) -> set[str]:
-    codes = set(compiled.params.get("match", ()))
+    codes = set(compiled.params.get("match", ())) | set(compiled.params.get("exclude", ()))
     for value in compiled.params.values():
         for sub in value if isinstance(value, tuple) else (value,):
             if isinstance(sub, Compiled):

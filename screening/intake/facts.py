@@ -10,8 +10,13 @@ from ..engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medicat
 from ..engine.vocabulary import SECTIONS
 
 
-def facts_from_intake(intake: dict[str, Any], resolve: Callable[[str], Drug | None]) -> Facts:
-    """Build engine facts from a *validated* intake. `resolve` maps a typed medication name to a Drug."""
+def facts_from_intake(
+    intake: dict[str, Any],
+    resolve: Callable[[str], Drug | None],
+    ambiguous: Callable[[str], bool] = lambda name: False,
+) -> Facts:
+    """Build engine facts from a *validated* intake. `resolve` maps a typed medication name to a Drug;
+    `ambiguous` tells a name that must never resolve (an error-prone abbreviation) from an unknown one."""
     p = intake["patient"]
     answers: dict[str, str] = {"pregnancy": p.get("pregnancy", "unknown")}
     answers["psychotherapy_current"] = intake["treatment_history"].get("psychotherapy_current", "unknown")
@@ -36,6 +41,7 @@ def facts_from_intake(intake: dict[str, Any], resolve: Callable[[str], Drug | No
                 as_needed=m["as_needed"],
                 max_doses_per_day=m["max_doses_per_day"],
                 drug=resolve(m["name"]),
+                ambiguous=ambiguous(m["name"]),
             )
             for m in intake["medications"]["items"]
         ),
