@@ -33,6 +33,9 @@ class Formulary:
         self._numbered: set[str] = set()
         self.conflicts: dict[str, set[str]] = {}  # a key two entries claim (a test keeps this empty)
         self.entries: list[Mapping[str, Any]] = []
+        # the formulary version and its sha256, when built from the database (screenings record them)
+        self.version: int | None = None
+        self.sha256 = ""
         self.abbreviations = frozenset(abbreviation_key(a) for a in (*ERROR_PRONE, *abbreviations))
         for entry in entries:
             self.entries.append(entry)

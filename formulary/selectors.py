@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .lookup import Formulary
-from .models import FormularyEntry, FormularyStamp
+from .models import ErrorProneAbbreviation, FormularyEntry, FormularyStamp, FormularyVersion
 
 _cached: tuple[str, Formulary] | None = None
 
@@ -21,7 +21,12 @@ def stamped_formulary() -> tuple[str | None, Formulary]:
     stamp = FormularyStamp.objects.values_list("stamp", flat=True).first()
     if stamp and _cached is not None and _cached[0] == stamp:
         return _cached
-    formulary = Formulary(entry.as_entry() for entry in FormularyEntry.objects.all())
+    formulary = Formulary(
+        (entry.as_entry() for entry in FormularyEntry.objects.all()),
+        ErrorProneAbbreviation.objects.values_list("abbreviation", flat=True),
+    )
+    version = FormularyVersion.objects.order_by("-number").values_list("number", "sha256").first()
+    formulary.version, formulary.sha256 = version if version else (None, "")
     if stamp:
         _cached = (stamp, formulary)
     return stamp, formulary

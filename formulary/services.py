@@ -1,13 +1,16 @@
-"""Writes to the formulary: loading its fixture (validated whole) and renewing its stamp."""
+"""Writes to the formulary: loading a formulary document (validated whole), and recording a new version
+(with the sha256 of the content) and a new cache stamp whenever the content changes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Any
 
 from django.db import transaction
 
-from .models import FormularyEntry, FormularyStamp
+from .models import ErrorProneAbbreviation, FormularyEntry, FormularyStamp, FormularyVersion
 
 FORMULARY_FORMAT = "ketamine-formulary/1"
 
@@ -39,12 +42,58 @@ def validate_formulary_data(data: Any) -> list[str]:
         for key in ("brands", "aliases", "classes"):
             if not isinstance(e.get(key, []), list):
                 errors.append(f"{where}.{key}: must be a list")
-        factor = e.get("diazepam_10mg_equivalent_mg")
-        if factor is not None and (
-            isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0
-        ):
-            errors.append(f"{where}.diazepam_10mg_equivalent_mg: must be a positive number or null")
+        for key in ("diazepam_10mg_equivalent_mg", "max_daily_mg"):
+            value = e.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                errors.append(f"{where}.{key}: must be a positive number or null")
+        if e.get("max_daily_mg") is not None and not str(e.get("max_daily_source", "")).strip():
+            errors.append(f"{where}.max_daily_source: a maximum daily dose needs its source (A15: the label)")
+        components = e.get("components", [])
+        if not (isinstance(components, list) and all(isinstance(c, str) and c.strip() for c in components)):
+            errors.append(f"{where}.components: must be a list of generic names")
+        elif len(components) == 1:
+            errors.append(f"{where}.components: a combination has two or more components")
+        if e.get("dose_component") and e["dose_component"] not in components:
+            errors.append(f"{where}.dose_component: must be one of the components")
+    abbreviations = data.get("error_prone_abbreviations", [])
+    if not isinstance(abbreviations, list):
+        errors.append("error_prone_abbreviations: must be a list")
+    else:
+        for i, a in enumerate(abbreviations):
+            if not (
+                isinstance(a, dict) and isinstance(a.get("abbreviation"), str) and a["abbreviation"].strip()
+            ):
+                errors.append(f"error_prone_abbreviations[{i}].abbreviation: required")
     return errors
+
+
+ENTRY_FIELDS = (
+    "brands",
+    "aliases",
+    "atc",
+    "classes",
+    "diazepam_10mg_equivalent_mg",
+    "components",
+    "dose_component",
+    "max_daily_mg",
+    "max_daily_source",
+)
+
+
+def _values(e: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "brands": e.get("brands", []),
+        "aliases": e.get("aliases", []),
+        "atc": e["atc"],
+        "classes": e.get("classes", []),
+        "diazepam_10mg_equivalent_mg": e.get("diazepam_10mg_equivalent_mg"),
+        "components": e.get("components", []),
+        "dose_component": e.get("dose_component", ""),
+        "max_daily_mg": e.get("max_daily_mg"),
+        "max_daily_source": e.get("max_daily_source", "") if e.get("max_daily_mg") is not None else "",
+    }
 
 
 @transaction.atomic
@@ -56,13 +105,7 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
     existing = {e.generic: e for e in FormularyEntry.objects.all()}
     created, updated = [], []
     for e in data["entries"]:
-        values = {
-            "brands": e.get("brands", []),
-            "aliases": e.get("aliases", []),
-            "atc": e["atc"],
-            "classes": e.get("classes", []),
-            "diazepam_10mg_equivalent_mg": e.get("diazepam_10mg_equivalent_mg"),
-        }
+        values = _values(e)
         row = existing.get(e["generic"])
         if row is None:
             created.append(FormularyEntry(generic=e["generic"], **values))
@@ -71,15 +114,51 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
                 setattr(row, key, value)
             updated.append(row)
     FormularyEntry.objects.bulk_create(created)
-    FormularyEntry.objects.bulk_update(
-        updated, ["brands", "aliases", "atc", "classes", "diazepam_10mg_equivalent_mg"]
-    )
+    FormularyEntry.objects.bulk_update(updated, list(ENTRY_FIELDS))
+    for a in data.get("error_prone_abbreviations", []):
+        ErrorProneAbbreviation.objects.update_or_create(
+            abbreviation=a["abbreviation"].strip(),
+            defaults={"means": a.get("means", []), "source": a.get("source", "A16")},
+        )
     formulary_changed()  # bulk writes send no signals
     return len(created), len(updated)
 
 
-def formulary_changed() -> None:
-    """Renew the stamp: every process rebuilds its cached lookup on its next use."""
+def formulary_document() -> dict[str, Any]:
+    """The whole formulary as a `ketamine-formulary/1` document (`manage.py formulary export`)."""
+    return {
+        "format": FORMULARY_FORMAT,
+        "entries": [entry.as_entry() for entry in FormularyEntry.objects.order_by("generic")],
+        "error_prone_abbreviations": [
+            {"abbreviation": a.abbreviation, "means": a.means, "source": a.source}
+            for a in ErrorProneAbbreviation.objects.order_by("abbreviation")
+        ],
+    }
+
+
+def formulary_sha256(document: dict[str, Any]) -> str:
+    """The hash of a formulary's content: its entries and abbreviations, in a canonical order."""
+    content = {
+        "entries": sorted(document["entries"], key=lambda e: e["generic"]),
+        "error_prone_abbreviations": sorted(
+            document.get("error_prone_abbreviations", []), key=lambda a: a["abbreviation"]
+        ),
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def formulary_changed() -> FormularyVersion:
+    """Record a new version when the content changed (same content: the current version stays), and renew
+    the stamp so every process rebuilds its cached lookup on its next use."""
+    document = formulary_document()
+    sha256 = formulary_sha256(document)
+    latest = FormularyVersion.objects.select_for_update().order_by("-number").first()
+    if latest is None or latest.sha256 != sha256:
+        latest = FormularyVersion.objects.create(
+            number=(latest.number + 1) if latest else 1, sha256=sha256, entries=len(document["entries"])
+        )
     stamp = uuid.uuid4().hex
     if not FormularyStamp.objects.update(stamp=stamp):
         FormularyStamp.objects.create(stamp=stamp)
+    return latest

@@ -39,6 +39,9 @@ class Screening(ImmutableRecord):
     # sha256 of the intake snapshot without its assessment date (screening.intake.intake_sha256): the
     # screening is current while the patient's record still gives the same one
     intake_sha256 = models.CharField(max_length=64, blank=True)
+    # the formulary version (and its sha256) that resolved the medication names; null: before versions
+    formulary_version = models.PositiveIntegerField(null=True, blank=True)
+    formulary_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -63,21 +63,26 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
     as_of = as_of or timezone.localdate()
     record = patient_record(patient.pk)
     ruleset_row = active_ruleset()
-    intake, facts = patient_facts(record, as_of, current_formulary())
+    formulary = current_formulary()
+    intake, facts = patient_facts(record, as_of, formulary)
     report = evaluate(facts, engine_ruleset(ruleset_row), as_of)
+    document = report_to_dict(report)
+    document["formulary"] = {"version": formulary.version, "sha256": formulary.sha256}
     screening = Screening.objects.create(
         patient=record,
         requested_by=requested_by,
         assessed_on=as_of,
         verdict=report.verdict,
         rule_codes=list(report.rule_codes),
-        report=report_to_dict(report),
+        report=document,
         intake=intake,
         ruleset=ruleset_row,
         ruleset_version=report.ruleset_version,
         ruleset_sha256=report.ruleset_sha256,
         engine_version=report.engine_version,
         intake_sha256=intake_sha256(intake),
+        formulary_version=formulary.version,
+        formulary_sha256=formulary.sha256,
     )
     log.info(
         "screening stored screening_id=%s patient_id=%s verdict=%s", screening.pk, record.pk, report.verdict
