@@ -1,4 +1,4 @@
-"""Full references for the source ids rules cite (S1-S5 seed documents, A1-A14 anchor references)."""
+"""Full references for the source ids rules cite (S1-S5 seed documents, A1-A16 anchor references)."""
 
 import json
 from functools import cache

@@ -22,8 +22,8 @@ from .severity import (
 )
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
-# The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A14.
-SOURCE_ID = re.compile(r"^(?:S[1-5]|A(?:[1-9]|1[0-4]))$")
+# The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A16.
+SOURCE_ID = re.compile(r"^(?:S[1-5]|A(?:[1-9]|1[0-6]))$")
 
 
 class RuleSetInvalid(ValueError):
@@ -189,7 +189,7 @@ def _validate_sources(sources: Any, where: str) -> list[Problem]:
     if not isinstance(sources, list):
         return [Problem(where, "must be a list of source ids such as S5 or A1")]
     return [
-        Problem(f"{where}[{i}]", f"{s!r} is not a source id (S1-S5, A1-A14)")
+        Problem(f"{where}[{i}]", f"{s!r} is not a source id (S1-S5, A1-A16)")
         for i, s in enumerate(sources)
         if not (isinstance(s, str) and SOURCE_ID.match(s))
     ]

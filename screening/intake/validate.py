@@ -21,7 +21,9 @@ from .checker import Checker, IntakeInvalid, Problem
 
 INTAKE_FORMAT = "ketamine-intake/1"
 MRN = re.compile(MRN_PATTERN)
-ICD10 = re.compile(r"^([A-Za-z][0-9]{2})\.?([A-Za-z0-9]{0,4})$")
+# A letter, a digit, a digit or letter, then up to four more characters, optionally after a dot; a dot
+# must be followed by at least one character ("F33.2", "F332" and "Z3A.20" are well formed, "F33." is not).
+ICD10 = re.compile(r"^([A-Za-z][0-9][A-Za-z0-9])(?:\.([A-Za-z0-9]{1,4})|([A-Za-z0-9]{0,4}))$")
 TOP_LEVEL = (
     "format",
     "assessed_on",
@@ -41,7 +43,7 @@ def normalize_icd10(code: str) -> str | None:
     match = ICD10.match(code.strip())
     if not match:
         return None
-    head, tail = match.group(1).upper(), match.group(2).upper()
+    head, tail = match.group(1).upper(), (match.group(2) or match.group(3) or "").upper()
     return f"{head}.{tail}" if tail else head
 
 
@@ -103,8 +105,8 @@ def validate_intake(doc: Any) -> dict[str, Any]:
         if raw and code is None:
             c.error(
                 f"{path}.icd10",
-                f"{raw!r} is not an ICD-10-CM code (letter, two digits, optional dot "
-                "and up to four more characters)",
+                f"{raw!r} is not an ICD-10-CM code (a letter, a digit, a digit or letter, then up to four "
+                "more characters, optionally after a dot that is followed by at least one)",
             )
         if code is not None and code in {d["icd10"] for d in out["diagnoses"]}:
             c.error(f"{path}.icd10", f"{code} is listed twice")

@@ -366,6 +366,8 @@ def test_an_mrn_outside_the_pattern_or_longer_than_32_is_rejected(mrn):
         ("F32.A", "F32.A"),
         ("F43.1234", "F43.1234"),
         (" F31.4 ", "F31.4"),
+        ("Z3A.20", "Z3A.20"),  # a letter in the third place (intake-format, "Bad input")
+        ("z3a20", "Z3A.20"),
     ],
 )
 def test_a_well_formed_icd10_code_is_accepted_and_normalised(typed, stored):
@@ -373,7 +375,8 @@ def test_a_well_formed_icd10_code_is_accepted_and_normalised(typed, stored):
 
 
 @pytest.mark.parametrize(
-    "code", ["F3", "33.2", "F33.23456", "F3323456", "FF3.2", "F3.32", "F33-2", "F33.2.1", "", 332]
+    "code",
+    ["F3", "33.2", "F33.23456", "F3323456", "FF3.2", "F3.32", "F33-2", "F33.2.1", "", 332, "F33.", "Z3A."],
 )
 def test_a_malformed_icd10_code_is_rejected(code):
     assert problem_paths(intake(diagnoses__0__icd10=code)) == ["diagnoses[0].icd10"]
@@ -381,8 +384,8 @@ def test_a_malformed_icd10_code_is_rejected(code):
 
 def test_the_icd10_problem_says_what_a_code_looks_like():
     assert problems(intake(diagnoses__0__icd10="F3")) == [
-        "diagnoses[0].icd10: 'F3' is not an ICD-10-CM code (letter, two digits, optional dot and up to four "
-        "more characters)"
+        "diagnoses[0].icd10: 'F3' is not an ICD-10-CM code (a letter, a digit, a digit or letter, then up to "
+        "four more characters, optionally after a dot that is followed by at least one)"
     ]
 
 

@@ -31,18 +31,32 @@ class Command(BaseCommand):
         data = json.loads((FIXTURES / "ruleset-default.json").read_text(encoding="utf-8"))
         sha = content_sha256(data)
         existing = RuleSet.objects.filter(sha256=sha).first()
-        if existing is None and RuleSet.objects.filter(version=data["version"]).exists():
+        if existing is not None:
+            self.stdout.write(f"rule set {existing.version} already present, sha256 {sha}")
+            return
+        if RuleSet.objects.filter(version=data["version"]).exists():
             self.stderr.write(
                 f"WARNING: rule set {data['version']} is stored with other content than "
                 "fixtures/ruleset-default.json; the fixture was not loaded. Give it a new version "
                 "label to load it as a new rule set."
             )
             return
-        if existing is None:
-            publish = not RuleSet.objects.filter(is_active=True).exists()
-            ruleset = ruleset_import(data=data, publish=publish, note="Default rule set (fixtures/).")
+        active = RuleSet.objects.filter(is_active=True).first()
+        # the shipped set it replaces: an installation still running it unmodified is upgraded
+        previous = json.loads((FIXTURES / "ruleset-2026.1.json").read_text(encoding="utf-8"))
+        upgrade = active is not None and active.sha256 == content_sha256(previous)
+        publish = active is None or upgrade
+        ruleset = ruleset_import(data=data, publish=publish, note="Default rule set (fixtures/).")
+        if active is None:
+            self.stdout.write(f"rule set {ruleset.version} loaded (active), sha256 {sha}")
+        elif upgrade:
             self.stdout.write(
-                f"rule set {ruleset.version} loaded ({'active' if publish else 'draft'}), sha256 {sha}"
+                f"rule set {ruleset.version} loaded and made active in place of the unmodified "
+                f"{active.version} (kept in the history; its screenings keep citing it), sha256 {sha}"
             )
         else:
-            self.stdout.write(f"rule set {existing.version} already present, sha256 {sha}")
+            self.stdout.write(
+                f"rule set {ruleset.version} loaded as a DRAFT, sha256 {sha}: the active set "
+                f"{active.version} is not the shipped {previous['version']} (the clinic changed it), so it "
+                "stays active. Compare the two on the rule sets page and publish the draft when ready."
+            )

@@ -20,7 +20,7 @@ PROJECT = Path(__file__).resolve().parents[3]
 RULESET_PATH = PROJECT / "fixtures" / "ruleset-default.json"
 FORMULARY_PATH = PROJECT / "fixtures" / "formulary.json"
 # the contract version the product implements, copied in the repo (.ci/run checks it against the contract)
-CRITERIA_PATH = PROJECT / "docs" / "contract" / "criteria-2026.1.md"
+CRITERIA_PATH = PROJECT / "docs" / "contract" / "criteria.md"  # rule set 2026.2
 
 AS_OF = date(2026, 11, 20)
 
@@ -126,6 +126,7 @@ def drug(generic: str, atc: str, *classes: str, factor: float | None = None) -> 
 
 
 CLONAZEPAM = drug("clonazepam", "N03AE01", "benzodiazepine", factor=0.5)
+ALPRAZOLAM = Drug("alprazolam", ("N05BA12",), ("benzodiazepine",), 0.5, max_daily_mg=10.0)
 DIAZEPAM = drug("diazepam", "N05BA01", "benzodiazepine", factor=10.0)
 CHLORDIAZEPOXIDE = drug("chlordiazepoxide", "N05BA02", "benzodiazepine", factor=25.0)
 LORAZEPAM = drug("lorazepam", "N05BA06", "benzodiazepine", factor=1.0)

@@ -1,12 +1,26 @@
 """Blood pressure: the mean of the latest reading day within 30 days (criteria.md, 'Cardiovascular and BP')."""
 
+import dataclasses
 from datetime import timedelta, timezone
 
 import pytest
 
 from .builders import AS_OF, fires, reading, screen, silent, with_bp
 
+
+def pulse(rate, hour: int = 9, days_before: int = 0):
+    """A normal blood pressure reading with this heart rate (None: not recorded)."""
+    normal = reading(120, 78, days_before=days_before, hour=hour)
+    return dataclasses.replace(normal, heart_rate=rate)
+
+
 FIRES = [
+    # CV-HEART-RATE-HIGH (2026.2): the mean of the latest day's readings that record a rate is above 100
+    fires("CV-HEART-RATE-HIGH", "101 bpm", with_bp(pulse(101))),
+    fires("CV-HEART-RATE-HIGH", "101 and 100: mean 100.5", with_bp(pulse(101), pulse(100, hour=10))),
+    fires(
+        "CV-HEART-RATE-HIGH", "104 and a reading without a rate", with_bp(pulse(104), pulse(None, hour=10))
+    ),
     # BP-NONE-RECENT
     fires("BP-NONE-RECENT", "no reading", with_bp()),
     fires("BP-NONE-RECENT", "latest reading 31 days before", with_bp(reading(120, 80, days_before=31))),
@@ -49,6 +63,16 @@ FIRES = [
 ]
 
 SILENT = [
+    # CV-HEART-RATE-HIGH
+    silent("CV-HEART-RATE-HIGH", "exactly 100 bpm", with_bp(pulse(100))),
+    silent("CV-HEART-RATE-HIGH", "101 and 99: mean 100", with_bp(pulse(101), pulse(99, hour=10))),
+    silent("CV-HEART-RATE-HIGH", "no rate recorded", with_bp(pulse(None))),
+    silent(
+        "CV-HEART-RATE-HIGH",
+        "a fast rate only on an earlier day",
+        with_bp(pulse(130, days_before=2), pulse(72)),
+    ),
+    silent("CV-HEART-RATE-HIGH", "no reading in the window", with_bp(pulse(130, days_before=31))),
     # BP-NONE-RECENT
     silent("BP-NONE-RECENT", "reading 30 days before", with_bp(reading(120, 80, days_before=30))),
     silent("BP-NONE-RECENT", "reading on the assessment date", with_bp(reading(120, 80))),

@@ -49,8 +49,8 @@ def codes_in(table_name: str) -> set[str]:
     return {param.values[0] for module in CASE_MODULES for param in getattr(module, table_name)}
 
 
-def test_criteria_lists_54_rules():
-    assert len(CRITERIA) == 54
+def test_criteria_lists_58_rules():
+    assert len(CRITERIA) == 58
 
 
 def test_default_rule_set_has_exactly_the_criteria_codes():

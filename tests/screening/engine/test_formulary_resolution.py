@@ -33,7 +33,7 @@ def typed(name: str, dose_mg: float | None = 1, times_per_day: int | None = 1) -
         ("Namenda", ("MEDS-NMDA-ANTAGONIST",)),
         ("Theo-24", ("MEDS-THEOPHYLLINE",)),
         ("Seroquel XR", ("MEDS-ATTENUATING", "MEDS-CNS-DEPRESSANT")),
-        ("Neurontin", ("MEDS-ATTENUATING",)),
+        ("Neurontin", ("MEDS-ATTENUATING", "MEDS-CNS-DEPRESSANT")),
         ("OxyContin", ("MEDS-CNS-DEPRESSANT",)),
         ("Ambien", ("MEDS-CNS-DEPRESSANT",)),
         ("Emsam", ("MEDS-MAOI",)),
@@ -42,7 +42,7 @@ def typed(name: str, dose_mg: float | None = 1, times_per_day: int | None = 1) -
         ("Effexor XR", ("MEDS-COMPATIBLE",)),
         ("lithium carbonate ER", ("MEDS-COMPATIBLE",)),
         ("Depakote", ("MEDS-COMPATIBLE",)),
-        ("Versed", ("MEDS-NO-DOSE", "MEDS-CNS-DEPRESSANT")),
+        ("Versed", ("MEDS-UNRECOGNIZED", "MEDS-CNS-DEPRESSANT")),
         ("Grandma's tonic", ("MEDS-UNRECOGNIZED",)),
     ],
 )

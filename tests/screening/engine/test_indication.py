@@ -39,11 +39,6 @@ FIRES = [
         "qualifying dx only in remission",
         with_diagnoses(MODERATE_DEPRESSION, Diagnosis("F33.2", "in_remission", "severe")),
     ),
-    fires(
-        "IND-NO-QUALIFYING",
-        "suicidal ideation unknown is not passive or active",
-        with_diagnoses(MODERATE_DEPRESSION, answers=answers(suicidal_ideation="unknown")),
-    ),
     # IND-UNSUITABLE
     fires("IND-UNSUITABLE", "F32.0 mild depression", with_diagnoses(active("F32.0", "mild"))),
     fires("IND-UNSUITABLE", "F32.1 moderate depression", with_diagnoses(MODERATE_DEPRESSION)),
@@ -118,6 +113,12 @@ SILENT = [
         for code in (*QUALIFYING_CODES, "F31.4", "F43.1", "F43.12")
     ],
     silent("IND-NO-QUALIFYING", "code written without dot or capitals", with_diagnoses(active("f4310"))),
+    # 2026.2: unknown suicidal ideation is asked for (PSY-FLAG-UNKNOWN), not "not a candidate"
+    silent(
+        "IND-NO-QUALIFYING",
+        "suicidal ideation unknown: it could qualify",
+        with_diagnoses(MODERATE_DEPRESSION, answers=answers(suicidal_ideation="unknown")),
+    ),
     silent(
         "IND-NO-QUALIFYING",
         "suicidal ideation passive",

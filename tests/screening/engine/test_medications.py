@@ -2,9 +2,10 @@
 
 import pytest
 
-from screening.engine.facts import Medication
+from screening.engine.facts import Drug, Medication
 
 from .builders import (
+    ALPRAZOLAM,
     CARBAMAZEPINE,
     CHLORDIAZEPOXIDE,
     CLONAZEPAM,
@@ -102,19 +103,47 @@ CLASS_RULES = [
             by_class("barbiturate"),
             by_class("benzodiazepine"),
             by_class("sedating_antipsychotic"),
+            # 2026.2
+            by_atc("hydrocodone", "R05DA03"),
+            by_atc("codeine", "R05DA04"),
+            by_atc("gabapentin", "N02BF01"),
+            by_atc("sodium oxybate", "N07XX04"),
+            by_atc("suvorexant", "N05CJ01"),
+            by_atc("olanzapine", "N05AH03"),
+            by_atc("clozapine", "N05AH02"),
+            by_atc("chlorpromazine", "N05AA01"),
+            by_atc("hydroxyzine", "N05BB01"),
+            by_atc("diphenhydramine", "R06AA02"),
+            by_atc("doxylamine", "R06AA09"),
+            by_atc("promethazine", "R06AD02"),
+            by_atc("carisoprodol", "M03BA02"),
+            by_atc("cyclobenzaprine", "M03BX08"),
+            by_atc("tizanidine", "M03BX02"),
+            by_atc("baclofen", "M03BX01"),
+            drug("acetaminophen/codeine", "N02AJ06", "opioid"),
         ],
         [
             SERTRALINE,
             drug("aripiprazole", "N05AX12", "antipsychotic"),
             drug("naltrexone", "N07BB04", "opioid_antagonist"),
-            by_atc("hydroxyzine", "N05BB01"),
             by_atc("melatonin", "N05CH01"),
+            by_atc("loratadine", "R06AX13"),
+            by_atc("methocarbamol", "M03BA03"),
+            by_atc("dextromethorphan", "R05DA09"),
         ],
     ),
     (
         "MEDS-MAOI",
-        [by_atc("phenelzine", "N06AF03"), by_atc("moclobemide", "N06AG02"), by_atc("selegiline", "N04BD01")],
-        [by_atc("rasagiline", "N04BD02"), drug("linezolid", "J01XX08", "antibiotic")],
+        [
+            by_atc("phenelzine", "N06AF03"),
+            by_atc("moclobemide", "N06AG02"),
+            by_atc("selegiline", "N04BD01"),
+            by_atc("rasagiline", "N04BD02"),
+            by_atc("safinamide", "N04BD03"),
+            drug("linezolid", "J01XX08", "antibiotic"),
+            by_atc("methylthioninium chloride", "V03AB17"),
+        ],
+        [by_atc("amantadine", "N04BB01"), by_atc("levodopa", "N04BA01")],
     ),
     (
         "MEDS-STIMULANT",
@@ -122,9 +151,32 @@ CLASS_RULES = [
             by_atc("methylphenidate", "N06BA04"),
             by_atc("amfetamine", "N06BA01"),
             by_atc("modafinil", "N06BA07"),
+            by_atc("atomoxetine", "N06BA09"),
+            by_atc("phentermine", "A08AA01"),
             by_class("stimulant"),
         ],
-        [by_atc("citicoline", "N06BX06"), drug("bupropion", "N06AX12", "atypical_antidepressant")],
+        [
+            by_atc("citicoline", "N06BX06"),
+            drug("bupropion", "N06AX12", "atypical_antidepressant"),
+            Drug("naltrexone/bupropion", ("A08AA62", "N07BB04", "N06AX12")),
+        ],
+    ),
+    (
+        "MEDS-SYMPATHOMIMETIC",
+        [
+            by_atc("pseudoephedrine", "R01BA02"),
+            by_atc("phenylephrine", "R01BA03"),
+            by_atc("phenylpropanolamine", "R01BA01"),
+            by_atc("ephedrine", "R03CA02"),
+            by_atc("ephedrine (cardiac)", "C01CA26"),
+            Drug("loratadine/pseudoephedrine", ("R01BA52", "R06AX13", "R01BA02")),
+        ],
+        [by_atc("loratadine", "R06AX13"), by_atc("oxymetazoline nasal", "R01AA05")],
+    ),
+    (
+        "MEDS-KETAMINE-CURRENT",
+        [by_atc("esketamine", "N06AX27"), by_atc("ketamine", "N01AX03")],
+        [by_atc("dextromethorphan/bupropion", "N06AX62"), SERTRALINE],
     ),
     (
         "MEDS-COMPATIBLE",
@@ -135,11 +187,11 @@ CLASS_RULES = [
             by_atc("duloxetine", "N06AX21"),
             by_atc("desvenlafaxine", "N06AX23"),
             by_atc("levomilnacipran", "N06AX28"),
+            drug("milnacipran", "N06AX17", "snri"),
             by_atc("lithium", "N05AN01"),
             by_atc("valproic acid", "N03AG01"),
         ],
         [
-            drug("milnacipran", "N06AX17", "snri"),
             by_atc("agomelatine", "N06AX22"),
             by_atc("vortioxetine", "N06AX26"),
             by_atc("mirtazapine", "N06AX11"),
@@ -169,7 +221,17 @@ FIRES = [
     fires("MEDS-NO-DOSE", "benzo without dose", taking(daily(CLONAZEPAM, None, 2))),
     fires("MEDS-NO-DOSE", "benzo without frequency", taking(daily(CLONAZEPAM, 0.5, None))),
     fires("MEDS-NO-DOSE", "as-needed benzo without max doses per day", taking(as_needed(LORAZEPAM, 1, None))),
-    fires("MEDS-NO-DOSE", "benzo without an A7 factor", taking(daily(MIDAZOLAM, 7.5, 1))),
+    # 2026.2: a benzodiazepine without a factor is MEDS-UNRECOGNIZED, not asked for as missing data
+    fires("MEDS-UNRECOGNIZED", "benzo without an A7 factor", taking(daily(MIDAZOLAM, 7.5, 1))),
+    fires("MEDS-UNRECOGNIZED", "an ambiguous abbreviation", taking(Medication("T3", 25, 1, ambiguous=True))),
+    # MEDS-DOSE-IMPLAUSIBLE
+    fires("MEDS-DOSE-IMPLAUSIBLE", "alprazolam 12 mg/day, maximum 10", taking(daily(ALPRAZOLAM, 4, 3))),
+    fires("MEDS-DOSE-IMPLAUSIBLE", "alprazolam 10.001 mg/day, maximum 10", taking(daily(ALPRAZOLAM, 10.001))),
+    fires(
+        "MEDS-DOSE-IMPLAUSIBLE",
+        "as-needed counts the most doses in a day",
+        taking(as_needed(ALPRAZOLAM, 2, 6)),
+    ),
     # MEDS-BENZO-HIGH
     fires("MEDS-BENZO-HIGH", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
     fires("MEDS-BENZO-HIGH", "temazepam 30 mg at night = 15 mg", taking(daily(TEMAZEPAM, 30))),
@@ -265,6 +327,11 @@ SILENT = [
         taking(as_needed(LORAZEPAM, 0.4, 2)),
     ),
     silent("MEDS-BENZO-HIGH", "benzo without dose (asked for instead)", taking(daily(CLONAZEPAM, None, 2))),
+    silent("MEDS-NO-DOSE", "benzo with dose but without an A7 factor", taking(daily(MIDAZOLAM, 7.5, 1))),
+    silent("MEDS-UNRECOGNIZED", "benzo with an A7 factor", taking(daily(LORAZEPAM, 1))),
+    silent("MEDS-DOSE-IMPLAUSIBLE", "alprazolam 10 mg/day, at the maximum", taking(daily(ALPRAZOLAM, 5, 2))),
+    silent("MEDS-DOSE-IMPLAUSIBLE", "no maximum recorded", taking(daily(SERTRALINE, 5000))),
+    silent("MEDS-DOSE-IMPLAUSIBLE", "dose unknown", taking(daily(ALPRAZOLAM, None))),
     silent("MEDS-BENZO-LOW", "diazepam 8.1 mg once daily", taking(daily(DIAZEPAM, 8.1))),
     silent(
         "MEDS-BENZO-LOW", "chlordiazepoxide 20.001 mg = 8.0004 mg", taking(daily(CHLORDIAZEPOXIDE, 20.001))
@@ -339,8 +406,18 @@ def test_missing_dose_evidence_names_what_is_missing():
     finding = next(f for f in report.findings if f.rule == "MEDS-NO-DOSE")
 
     assert finding.evidence == (
-        "clonazepam (N03AE01): times per day not recorded; lorazepam (N05BA06): max doses per day not recorded; "
-        "midazolam (N05CD08): no diazepam-equivalent factor in the formulary"
+        "clonazepam (N03AE01): times per day not recorded; lorazepam (N05BA06): max doses per day not recorded"
+    )
+    unknown = next(f for f in report.findings if f.rule == "MEDS-UNRECOGNIZED")
+    assert unknown.evidence == "midazolam (N05CD08): no diazepam-equivalent factor, its equivalent is unknown"
+
+
+def test_an_ambiguous_name_says_so():
+    report = screen(taking(Medication("T3", 25, 1, ambiguous=True), Medication("Zzyzxol", 5, 1)))
+    finding = next(f for f in report.findings if f.rule == "MEDS-UNRECOGNIZED")
+
+    assert finding.evidence == (
+        "not in the formulary: 'Zzyzxol'; ambiguous, an error-prone abbreviation never resolved (A16): 'T3'"
     )
 
 

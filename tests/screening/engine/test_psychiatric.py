@@ -18,10 +18,11 @@ from .builders import (
 )
 
 QUALIFYING = active("F33.2", "severe")
-# One code under each psychosis prefix of criteria.md: F20-F29, F32.3, F33.3, F31.2, F31.5.
+# One code under each psychosis prefix of criteria.md: F20-F29, F30.2, F32.3, F33.3, F31.2, F31.5, F31.64.
 # fmt: off
 PSYCHOTIC_CODES = (
-    "F20.9", "F21", "F22", "F23", "F24", "F25.0", "F26", "F27", "F28", "F29", "F32.3", "F33.3", "F31.2", "F31.5",
+    "F20.9", "F21", "F22", "F23", "F24", "F25.0", "F26", "F27", "F28", "F29", "F30.2", "F32.3", "F33.3", "F31.2",
+    "F31.5", "F31.64",
 )
 # fmt: on
 
@@ -42,10 +43,20 @@ FIRES = [
         "history yes, psychotic dx only in history",
         with_diagnoses(QUALIFYING, Diagnosis("F20.9", "history"), answers=answers(psychosis_history="yes")),
     ),
+    # 2026.2: a psychotic diagnosis in remission or history is psychosis history, whatever the answer says
+    *[
+        fires(
+            "PSY-PSYCHOSIS-HISTORY",
+            f"{code} {status}, answer no",
+            with_diagnoses(QUALIFYING, Diagnosis(code, status), answers=answers(psychosis_history="no")),
+        )
+        for code in ("F20.9", "F25.1", "F30.2", "F31.64")
+        for status in ("in_remission", "history")
+    ],
     fires("PSY-MANIA-CURRENT", "flag yes", with_answers(mania_current="yes")),
     *[
         fires("PSY-MANIA-CURRENT", f"active {code}", with_extra_diagnosis(code))
-        for code in ("F30.10", "F30.2", "F31.0", "F31.11", "F31.13", "F31.2")
+        for code in ("F30.10", "F30.2", "F31.0", "F31.11", "F31.13", "F31.2", "F31.60", "F31.62", "F31.64")
     ],
     fires("PSY-SUICIDE-IMMINENT", "intent or plan yes", with_answers(suicidal_intent_or_plan="yes")),
     fires("PSY-SUD-CURRENT", "substance use current", with_answers(substance_use_disorder="current")),
@@ -72,7 +83,18 @@ SILENT = [
     ),
     *[
         silent("PSY-PSYCHOSIS-CURRENT", f"active {code}", with_extra_diagnosis(code))
-        for code in ("F19.20", "F30.10", "F31.0", "F31.4", "F31.32", "F31.6", "F32.2", "F33.2", "F34.1")
+        for code in (
+            "F19.20",
+            "F30.10",
+            "F31.0",
+            "F31.4",
+            "F31.32",
+            "F31.6",
+            "F31.63",
+            "F32.2",
+            "F33.2",
+            "F34.1",
+        )
     ],
     silent(
         "PSY-PSYCHOSIS-CURRENT",
@@ -98,10 +120,20 @@ SILENT = [
         )
         for code in PSYCHOTIC_CODES
     ],
+    *[
+        silent(
+            "PSY-PSYCHOSIS-HISTORY",
+            f"{code} in remission is not psychosis",
+            with_diagnoses(
+                QUALIFYING, Diagnosis(code, "in_remission"), answers=answers(psychosis_history="no")
+            ),
+        )
+        for code in ("F41.1", "F31.63", "F30.10")
+    ],
     silent("PSY-MANIA-CURRENT", "flag no", with_answers(mania_current="no")),
     *[
         silent("PSY-MANIA-CURRENT", f"active {code}", with_extra_diagnosis(code))
-        for code in ("F31.30", "F31.4", "F31.5", "F31.81", "F31.9", "F32.2")
+        for code in ("F31.30", "F31.4", "F31.5", "F31.70", "F31.81", "F31.9", "F32.2")
     ],
     silent(
         "PSY-MANIA-CURRENT",

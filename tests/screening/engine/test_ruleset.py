@@ -32,9 +32,9 @@ def test_default_rule_set_is_valid():
 def test_default_rule_set_loads_every_rule_enabled():
     ruleset = default_ruleset()
 
-    assert len(ruleset.rules) == 54
+    assert len(ruleset.rules) == 58
     assert all(rule.enabled for rule in ruleset.rules)
-    assert ruleset.version == "2026.1"
+    assert ruleset.version == "2026.2"
 
 
 # ------------------------------------------------------------------------------------------ predicates
@@ -221,16 +221,16 @@ def test_duplicate_code_is_named():
     def change(data):
         data["rules"].append(dict(data["rules"][0]))
 
-    assert errors_after(change) == ["rules[54] (DATA-NO-DIAGNOSIS).code: duplicate rule code"]
+    assert errors_after(change) == ["rules[58] (DATA-NO-DIAGNOSIS).code: duplicate rule code"]
 
 
-@pytest.mark.parametrize("source", ["B1", "S", "s1", "S0", "S6", "A0", "A15", "A99", 5])
+@pytest.mark.parametrize("source", ["B1", "S", "s1", "S0", "S6", "A0", "A17", "A99", 5])
 def test_bad_source_id_names_rule_and_position(source):
     def change(data):
         rule_data(data, "MED-GLAUCOMA")["sources"] = ["A9", source]
 
     assert errors_after(change) == [
-        f"{where('MED-GLAUCOMA')}.sources[1]: {source!r} is not a source id (S1-S5, A1-A14)"
+        f"{where('MED-GLAUCOMA')}.sources[1]: {source!r} is not a source id (S1-S5, A1-A16)"
     ]
 
 
@@ -316,7 +316,7 @@ def test_rule_must_be_an_object():
             "protocol.infusion_minutes: must be [shortest, longest], positive whole minutes",
         ),
         ("bp_window_days", 0, "protocol.bp_window_days: must be a whole number of days from 1 to 365"),
-        ("dose_sources", ["Z1"], "protocol.dose_sources[0]: 'Z1' is not a source id (S1-S5, A1-A14)"),
+        ("dose_sources", ["Z1"], "protocol.dose_sources[0]: 'Z1' is not a source id (S1-S5, A1-A16)"),
         ("checklist", [{"text": ""}], "protocol.checklist[0].text: required"),
         ("max_dose_mg", 100, "protocol.max_dose_mg: unknown field"),
     ],

@@ -1,0 +1,75 @@
+"""`load_defaults` installs rule set 2026.2 on a fresh database, upgrades an installation still running the
+shipped 2026.1 unmodified, and leaves a clinic's own active set alone (2026.2 then arrives as a draft)."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from patients.services import intake_import
+from rules.models import RuleSet
+from rules.selectors import active_ruleset, ruleset_document
+from rules.services import rule_update, ruleset_clone, ruleset_import, ruleset_publish
+from screening.engine import content_sha256
+from screening.services import screening_run
+from tests.conftest import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = ROOT / "fixtures"
+SHIPPED_2026_1 = json.loads((FIXTURES / "ruleset-2026.1.json").read_text())
+DEFAULT = json.loads((FIXTURES / "ruleset-default.json").read_text())
+
+
+def load_defaults() -> str:
+    out, err = StringIO(), StringIO()
+    call_command("load_defaults", stdout=out, stderr=err)
+    return out.getvalue() + err.getvalue()
+
+
+def test_the_default_is_rule_set_2026_2_with_all_58_codes():
+    assert DEFAULT["version"] == "2026.2"
+    assert len({r["code"] for r in DEFAULT["rules"]}) == 58
+
+
+def test_a_fresh_database_gets_2026_2_active():
+    load_defaults()
+
+    assert active_ruleset().version == "2026.2"
+    assert RuleSet.objects.count() == 1
+    assert "already present" in load_defaults()  # idempotent
+
+
+def test_an_unmodified_2026_1_is_upgraded_and_stays_in_the_history(clinician):
+    call_command("load_defaults", stdout=StringIO())  # formulary (and 2026.2 on this fresh database)
+    RuleSet.objects.all().delete()
+    old = ruleset_import(data=SHIPPED_2026_1, publish=True, note="as shipped")
+    patient, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
+    screening = screening_run(patient=patient, requested_by=clinician)
+
+    message = load_defaults()
+
+    assert "made active in place of the unmodified 2026.1" in message
+    assert active_ruleset().version == "2026.2"
+    old.refresh_from_db()
+    assert old.status == RuleSet.Status.RETIRED and old.sha256 == content_sha256(SHIPPED_2026_1)
+    screening.refresh_from_db()
+    assert screening.ruleset_version == "2026.1" and screening.ruleset_id == old.pk
+
+
+def test_a_clinics_own_active_set_is_left_alone_and_2026_2_arrives_as_a_draft(rules_admin):
+    call_command("load_defaults", stdout=StringIO())
+    RuleSet.objects.all().delete()
+    shipped = ruleset_import(data=SHIPPED_2026_1, publish=True, note="as shipped")
+    own = ruleset_clone(source=shipped, version="2026.1-clinic", created_by=rules_admin)
+    rule_update(rule=own.rules.get(code="AGE-65-PLUS"), values={"title": "Aged 65 or more"}, user=rules_admin)
+    ruleset_publish(ruleset=RuleSet.objects.get(pk=own.pk), note="our wording")
+
+    message = load_defaults()
+
+    assert "loaded as a DRAFT" in message and "2026.1-clinic" in message
+    assert active_ruleset().version == "2026.1-clinic"
+    draft = RuleSet.objects.get(version="2026.2")
+    assert draft.status == RuleSet.Status.DRAFT
+    assert content_sha256(ruleset_document(draft)) == content_sha256(DEFAULT)
