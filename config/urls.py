@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("patients/", include("patients.urls")),
+    path("formulary/", include("formulary.urls")),
     path("screening/", include("rules.urls")),  # the rules admin pages keep their /screening/rulesets/ paths
     path("screening/", include("screening.urls")),
     path("api/v1/", api_urls),

@@ -9,7 +9,9 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .lookup import Formulary
 from .models import ErrorProneAbbreviation, FormularyEntry, FormularyStamp, FormularyVersion
 
 FORMULARY_FORMAT = "ketamine-formulary/1"
@@ -109,12 +111,14 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
         row = existing.get(e["generic"])
         if row is None:
             created.append(FormularyEntry(generic=e["generic"], **values))
-        else:
+        elif FormularyEntry(generic=row.generic, **values).as_entry() != row.as_entry():
             for key, value in values.items():
                 setattr(row, key, value)
             updated.append(row)
-    FormularyEntry.objects.bulk_create(created)
-    FormularyEntry.objects.bulk_update(updated, list(ENTRY_FIELDS))
+    # with history rows, so an entry's history starts at its load and the first edit shows before/after
+    bulk_create_with_history(created, FormularyEntry)
+    if updated:
+        bulk_update_with_history(updated, FormularyEntry, list(ENTRY_FIELDS))
     for a in data.get("error_prone_abbreviations", []):
         ErrorProneAbbreviation.objects.update_or_create(
             abbreviation=a["abbreviation"].strip(),
@@ -162,3 +166,45 @@ def formulary_changed() -> FormularyVersion:
     if not FormularyStamp.objects.update(stamp=stamp):
         FormularyStamp.objects.create(stamp=stamp)
     return latest
+
+
+@transaction.atomic
+def formulary_entry_save(
+    *, entry: FormularyEntry | None, values: dict[str, Any], user=None
+) -> FormularyEntry:
+    """Add or change one entry, checked as an import checks it, and refused when one of its names already
+    leads to another entry. Raises FormularyInvalid (each problem as "entries[0] (generic).field: why")."""
+    document = {
+        "format": FORMULARY_FORMAT,
+        "entries": [
+            {
+                **{k: v for k, v in values.items() if v not in (None, "", [])},
+                "generic": (values.get("generic") or "").strip(),
+                "atc": values.get("atc") or [],
+            }
+        ],
+    }
+    for key in ("diazepam_10mg_equivalent_mg", "max_daily_mg"):
+        if values.get(key) is not None:
+            document["entries"][0][key] = float(values[key])
+    errors = validate_formulary_data(document)
+    candidate = document["entries"][0]
+    others = [e.as_entry() for e in FormularyEntry.objects.exclude(pk=entry.pk if entry else None)]
+    if not errors:
+        clashes = Formulary([*others, candidate]).conflicts
+        errors += [
+            f"entries[0] ({candidate['generic']}).brands: the name {key!r} already leads to "
+            + ", ".join(sorted(g for g in generics if g != candidate["generic"]))
+            for key, generics in sorted(clashes.items())
+            if candidate["generic"] in generics
+        ]
+    if errors:
+        raise FormularyInvalid(errors)
+    row = entry or FormularyEntry()
+    row.generic = candidate["generic"]
+    for key, value in _values(candidate).items():
+        setattr(row, key, value)
+    if user is not None:
+        row._history_user = user
+    row.save()  # the post_save signal records the new version
+    return row

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from core.history import history_entries
 from core.roles import READ_RULES, RoleRequiredMixin
 from screening.engine import REGISTRY, RuleSetInvalid
 
@@ -142,27 +143,13 @@ class RuleHistoryView(RoleRequiredMixin, View):
 
     def get(self, request, pk, rule_id):
         rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
-        records = list(rule.history.select_related("history_user").order_by("history_date", "history_id"))
-        entries, previous = [], None
-        for record in records:
-            fields = []
-            if previous is not None:
-                fields = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
-            entries.append(
-                {
-                    "record": record,
-                    "fields": fields,
-                    "who": (record.history_user.get_full_name() or record.history_user.username)
-                    if record.history_user
-                    else "system (import)",
-                }
-            )
-            previous = record
+        records = rule.history.select_related("history_user").order_by("history_date", "history_id")
+        entries = history_entries(records)
         versions = (
             Rule.objects.filter(code=rule.code).select_related("ruleset").order_by("ruleset__created_at")
         )
         return render(
             request,
             self.template_name,
-            {"rule": rule, "entries": list(reversed(entries)), "versions": versions},
+            {"rule": rule, "entries": entries, "versions": versions},
         )

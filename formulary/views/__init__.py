@@ -1,0 +1,1 @@
+"""The formulary pages of the rules admin: list and search, add, edit, history."""
