@@ -199,10 +199,24 @@ class DiagnosisForm(forms.ModelForm):
 
 
 class MedicationForm(forms.ModelForm):
+    # ticked after the form warned that the daily dose is above the formulary's maximum (A15): the dose is
+    # then kept as entered (MEDS-DOSE-IMPLAUSIBLE asks the physician to confirm it)
+    confirm_dose = forms.BooleanField(required=False, label="Keep this dose: it is what the patient takes")
+
     class Meta:
         model = MedicationEntry
         fields = ["name", "dose_mg", "times_per_day", "as_needed", "max_doses_per_day"]
         labels = {"name": "Medication", "max_doses_per_day": "Max doses/day (as needed)"}
+
+    def daily_mg(self):
+        """The daily dose the entered values give (None when dose or frequency is missing)."""
+        data = self.cleaned_data
+        count = (
+            (data.get("max_doses_per_day") or data.get("times_per_day"))
+            if data.get("as_needed")
+            else (data.get("times_per_day"))
+        )
+        return None if data.get("dose_mg") is None or not count else data["dose_mg"] * count
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -100,6 +100,18 @@ def _medications_block(request, pk, form=None, status=200):
     return render(request, "patients/includes/medications.html", context, status=status)
 
 
+def _dose_warning(name: str, daily) -> str:
+    """Why a daily dose looks like an entry error: above the maximum the formulary records (A15)."""
+    drug = current_formulary().resolve(name)
+    limit = drug.max_daily_mg if drug is not None else None
+    if limit is None or daily is None or float(daily) <= limit:
+        return ""
+    return (
+        f"{float(daily):g} mg a day is above the labelled maximum of {limit:g} mg a day for {drug.generic}. "
+        "Check the dose and frequency; if they are right, tick the box to keep them."
+    )
+
+
 class MedicationAddView(ClinicianView):
     def post(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk)
@@ -109,6 +121,17 @@ class MedicationAddView(ClinicianView):
                 return _medications_block(request, pk, form)
             return _page_with_errors(request, pk, medication_form=form)
         data = form.cleaned_data
+        warning = _dose_warning(data["name"], form.daily_mg())
+        if warning and not data.get("confirm_dose"):
+            # a warning, not a refusal: the form comes back with every value and a box to keep the dose
+            form.dose_warning = warning
+            if request.htmx:
+                return _medications_block(request, pk, form)
+            return render(
+                request,
+                "patients/patient_detail.html",
+                patient_page_context(_record_or_404(pk), medication_form=form),
+            )
         medication_add(
             patient=patient,
             name=data["name"],

@@ -227,3 +227,29 @@ def test_attesting_a_list_that_changed_since_it_was_shown_is_refused(clinician_c
     patient.refresh_from_db()
     assert patient.medications_reconciled is False
     assert "changed after you opened it" in response.content.decode()
+
+
+def test_a_dose_above_the_labelled_maximum_is_warned_about_before_it_is_saved(
+    clinician_client, patient, defaults
+):
+    """Alprazolam 10 mg three times a day is 30 mg/day, above the 10 mg/day maximum (A15): the form comes
+    back with a warning and every value; ticking the box keeps the dose."""
+    values = {"name": "alprazolam", "dose_mg": "10", "times_per_day": "3"}
+
+    response = add_medication(clinician_client, patient, **values)
+
+    page = response.content.decode()
+    assert 'data-testid="dose-warning"' in page
+    assert "30 mg a day is above the labelled maximum of 10 mg a day for alprazolam" in page
+    assert 'value="alprazolam"' in page
+    assert not patient.medications.exists()
+
+    add_medication(clinician_client, patient, confirm_dose="on", **values)
+
+    assert patient.medications.get().dose_mg == 10
+
+
+def test_a_dose_within_the_maximum_is_saved_without_a_warning(clinician_client, patient, defaults):
+    add_medication(clinician_client, patient, name="alprazolam", dose_mg="1", times_per_day="3")
+
+    assert patient.medications.count() == 1
