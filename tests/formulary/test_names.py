@@ -167,3 +167,34 @@ def test_a_decorated_name_resolves_to_its_own_entry_or_to_nothing(label, before,
 def test_no_typed_text_crashes_the_resolver(text):
     found = FORMULARY.resolve(text)
     assert found is None or found.generic
+
+
+# ------------------------------------------------------------------------------------------- a realistic list
+
+TYPED = [
+    tuple(line.rstrip("\n").split("\t"))
+    for line in (ROOT / "tests" / "formulary" / "data" / "typed_names.tsv")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+def test_the_list_is_a_few_hundred_names():
+    assert len(TYPED) >= 300
+
+
+@pytest.mark.parametrize(("typed", "generic"), TYPED)
+def test_no_typed_name_resolves_to_a_wrong_drug(typed, generic):
+    """Right or refuse: each name resolves to the listed generic or to nothing (an empty generic: must
+    not resolve at all, e.g. an error-prone abbreviation)."""
+    found = FORMULARY.resolve(typed)
+    if not generic:
+        assert found is None
+    else:
+        assert found is None or found.generic == generic
+
+
+def test_at_least_97_percent_of_the_list_resolves_to_the_right_generic():
+    right = sum(1 for typed, generic in TYPED if getattr(FORMULARY.resolve(typed), "generic", "") == generic)
+    assert right / len(TYPED) >= 0.97, f"{right} of {len(TYPED)}"
