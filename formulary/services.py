@@ -39,8 +39,12 @@ def validate_formulary_data(data: Any) -> list[str]:
         if e["generic"] in seen:
             errors.append(f"{where}.generic: duplicate")
         seen.add(e["generic"])
-        if not (isinstance(e.get("atc"), list) and e["atc"] and all(isinstance(a, str) for a in e["atc"])):
-            errors.append(f"{where}.atc: a non-empty list of ATC codes is required")
+        atc = e.get("atc")
+        if not (isinstance(atc, list) and all(isinstance(a, str) and a.strip() for a in atc)):
+            errors.append(f"{where}.atc: a list of ATC codes is required")
+        elif not atc and not e.get("classes"):
+            # a product with no ATC code (kratom) is matched by its classes alone, so it needs one
+            errors.append(f"{where}.atc: required (or, for a product with no ATC code, its classes)")
         for key in ("brands", "aliases", "classes"):
             if not isinstance(e.get(key, []), list):
                 errors.append(f"{where}.{key}: must be a list")
@@ -105,6 +109,7 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
     if errors:
         raise FormularyInvalid(errors)
     existing = {e.generic: e for e in FormularyEntry.objects.all()}
+    _rename_superseded(existing, data["entries"])
     created, updated = [], []
     for e in data["entries"]:
         values = _values(e)
@@ -126,6 +131,22 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
         )
     formulary_changed()  # bulk writes send no signals
     return len(created), len(updated)
+
+
+def _rename_superseded(existing: dict[str, FormularyEntry], entries: list[dict[str, Any]]) -> None:
+    """A stored entry whose generic the document now lists as another name of a new entry was renamed
+    (codeine/acetaminophen became acetaminophen/codeine): the row takes the new generic, so its history and
+    the medications linked to it follow, and no name is left leading to two entries."""
+    for e in entries:
+        if e["generic"] in existing:
+            continue
+        for old in (*e.get("aliases", []), *e.get("brands", [])):
+            row = existing.get(old)
+            if row is not None:
+                row.generic = e["generic"]
+                row.save(update_fields=["generic"])
+                existing[e["generic"]] = existing.pop(old)
+                break
 
 
 def formulary_document() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from formulary.selectors import current_formulary
 from formulary.services import formulary_document, formulary_load, formulary_sha256
 from patients.services import intake_import
 from screening.services import screening_run
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +99,34 @@ def test_an_invalid_import_stores_nothing(defaults, tmp_path):
         call_command("formulary", "import", str(path), stdout=StringIO())
 
     assert latest() == before
+
+
+def test_a_renamed_entry_keeps_its_row_and_leaves_no_name_to_two_entries(db):
+    """2026.1 shipped "codeine/acetaminophen"; 2026.2 names it "acetaminophen/codeine" (the old name an
+    alias): loading 2026.2 over 2026.1 renames the row instead of leaving two entries claiming one name."""
+    old = FormularyEntry.objects.create(
+        generic="codeine/acetaminophen", brands=["Tylenol with Codeine"], atc=["N02AJ06"], classes=["opioid"]
+    )
+    fixture = json.loads((ROOT / "fixtures" / "formulary.json").read_text(encoding="utf-8"))
+
+    formulary_load(data=fixture)
+
+    old.refresh_from_db()
+    assert old.generic == "acetaminophen/codeine"
+    assert not FormularyEntry.objects.filter(generic="codeine/acetaminophen").exists()
+    assert current_formulary().conflicts == {}
+    assert current_formulary().resolve("Tylenol #3").generic == "acetaminophen/codeine"
+
+
+def test_a_product_with_no_atc_code_is_matched_by_its_class(defaults, clinician):
+    doc = json.loads((EXAMPLES / "eligible.json").read_text())
+    doc["medications"]["items"].append(
+        {"name": "kratom", "dose_mg": 2000, "times_per_day": 2, "as_needed": False}
+    )
+    patient, _ = intake_import(doc=doc)
+
+    screening = screening_run(patient=patient, requested_by=clinician)
+
+    assert "MEDS-CNS-DEPRESSANT" in screening.rule_codes
+    row = next(m for m in screening.report["medications"] if m["name"] == "kratom")
+    assert (row["generic"], row["atc"]) == ("kratom", None)
