@@ -2,6 +2,7 @@
 every entry point calls: who may act, what each rule's override setting allows per severity, coded
 reasons, suggestions, and the sign-off decision."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -27,6 +28,7 @@ from screening.review import (
     screening_sign,
 )
 from screening.services import screening_run
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -143,13 +145,23 @@ def test_an_explicit_setting_is_followed(demo, clinician, physician, physician2)
 PUBLISHED_2026_1 = "7c65f97c165812884fe5663a410a912ef444b3aa20c82b0f7373bd008e49c078"
 
 
-def test_a_published_set_with_no_explicit_setting_keeps_its_hash(demo):
-    document = ruleset_document(active_ruleset())
+def test_a_published_set_with_no_explicit_setting_keeps_its_hash(db):
+    """Rule set 2026.1 was published before rules had an override setting: stored again today, it has no
+    setting written and the same hash, and its rules take their severity's defaults."""
+    shipped = json.loads((ROOT / "fixtures" / "ruleset-2026.1.json").read_text())
+    stored = ruleset_import(data=shipped, note="as shipped")
+    document = ruleset_document(stored)
 
     assert all("override" not in rule for rule in document["rules"])
-    assert content_sha256(document) == active_ruleset().sha256 == PUBLISHED_2026_1
+    assert content_sha256(document) == stored.sha256 == PUBLISHED_2026_1
     document["rules"][0]["override"] = "none"
     assert content_sha256(document) != PUBLISHED_2026_1
+
+
+def test_2026_2_writes_the_two_settings_that_are_not_its_severitys_default():
+    shipped = json.loads((ROOT / "fixtures" / "ruleset-default.json").read_text())
+    explicit = {rule["code"]: rule["override"] for rule in shipped["rules"] if "override" in rule}
+    assert explicit == {"PREG-PREGNANT": "none", "MED-KETAMINE-ALLERGY": "none"}
 
 
 # ------------------------------------------------------------------------------------------- who may act
