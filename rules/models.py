@@ -171,7 +171,7 @@ class TestBenchRun(models.Model):
     __test__ = False  # not a pytest test class, despite the name
 
     sha256 = models.CharField(max_length=64)
-    formulary_stamp = models.CharField(max_length=32)
+    formulary_stamp = models.CharField(max_length=64)  # the formulary content sha256 (else its cache stamp)
     version = models.CharField(max_length=40)
     results = models.JSONField()  # [{"rule", "name", "expected_fire", "fired", "problem"}]
     ran_at = models.DateTimeField(auto_now_add=True)

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('sha256', models.CharField(max_length=64)),
-                ('formulary_stamp', models.CharField(max_length=32)),
+                ('formulary_stamp', models.CharField(max_length=64)),
                 ('version', models.CharField(max_length=40)),
                 ('results', models.JSONField()),
                 ('ran_at', models.DateTimeField(auto_now_add=True)),
