@@ -140,6 +140,14 @@ MEDIA_URL = "media/"
 # The JSON API refuses larger bodies with 413 (an intake document is a few kB).
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 
+# A rule-set impact preview over fewer screenings than this is not shown (a count could point at a person).
+RULES_IMPACT_MIN_SCREENINGS = int(os.environ.get("RULES_IMPACT_MIN_SCREENINGS", "10"))
+
+# Rule sets are published by two people: an author submits, another rules admin approves. A clinic with a
+# single rules admin may allow self-approval; it is shown on every page of a self-approved set and in its
+# governance trail.
+RULES_ALLOW_SELF_APPROVAL = env_bool("RULES_ALLOW_SELF_APPROVAL")
+
 # Messages can name a patient's MRN: keep them server-side, not in a (signed but readable) cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

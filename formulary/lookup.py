@@ -68,6 +68,11 @@ class Formulary:
         if known.drug.generic != hit.drug.generic:
             self.conflicts.setdefault(key, {known.drug.generic}).add(hit.drug.generic)
 
+    @property
+    def classes(self) -> frozenset[str]:
+        """Every class some entry has: a rule naming another class could never match a medication."""
+        return frozenset(c for entry in self.entries for c in entry.get("classes", ()))
+
     def is_ambiguous(self, name: str) -> bool:
         """An error-prone abbreviation (A16): it never resolves, whatever it might mean."""
         return bool(name) and abbreviation_key(name) in self.abbreviations

@@ -32,6 +32,28 @@ class RuleSet(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Two-person publishing: the author submits the draft for review with a change note; another rules
+    # admin approves it (publishing it) or returns it. The shipped default is published by the product.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_sha256 = models.CharField(max_length=64, blank=True)  # the content that was submitted
+    submitted_note = models.TextField(blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    self_approved = models.BooleanField(default=False)  # approved by its author (RULES_ALLOW_SELF_APPROVAL)
+    published_by_product = models.CharField(max_length=80, blank=True)  # "shipped default 2026.2"
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(table_name="rules_historicalruleset")
 
     class Meta:
         db_table = "screening_ruleset"  # moved from the screening app; the table kept its name
@@ -70,6 +92,63 @@ class RuleSet(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        """A draft waiting for a second rules admin's approval."""
+        return self.is_draft and self.submitted_at is not None
+
+    @property
+    def changed_since_submitted(self) -> bool:
+        return self.is_submitted and self.submitted_sha256 != self.sha256
+
+
+class RuleSetEvent(models.Model):
+    """One step of a rule set's governance, append-only: created, submitted, returned, withdrawn,
+    approved (published), activated, retired. The actor is a person, or the product (actor_label) for
+    the shipped default. The version label is kept, so the trail outlives a deleted draft."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        SUBMITTED = "submitted", "Submitted for review"
+        RETURNED = "returned", "Returned to the author"
+        WITHDRAWN = "withdrawn", "Withdrawn by the author"
+        APPROVED = "approved", "Approved and published"
+        ACTIVATED = "activated", "Activated"
+        RETIRED = "retired", "Retired"
+        DELETED = "deleted", "Draft deleted"
+
+    ruleset = models.ForeignKey(
+        RuleSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    version = models.CharField(max_length=40)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=80, blank=True)  # the product, when no person acted
+    note = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    self_approved = models.BooleanField(default=False)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["ruleset", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("A governance event is never changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def who(self) -> str:
+        if self.actor is not None:
+            return self.actor.get_full_name() or self.actor.username
+        return self.actor_label or "the product"
 
 
 class Rule(models.Model):

@@ -3,15 +3,19 @@ active set and diffs. The test bench, which stores what it runs, is in bench.py.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from screening.engine import RuleSet as EngineRuleSet
-from screening.engine import ruleset_from_data
+from screening.engine import content_sha256, ruleset_from_data
 
-from .models import RuleSet
+from .models import RuleSet, RuleSetEvent
+
+log = logging.getLogger(__name__)
 
 RULESET_FORMAT = "ketamine-ruleset/1"
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "ruleset-default.json"
@@ -66,6 +70,74 @@ def engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
             _COMPILED.clear()
         _COMPILED[key] = compiled
     return compiled
+
+
+class RuleSetTampered(NoActiveRuleSet):
+    """The rows of a published rule set no longer hash to what was published: nothing is screened on it."""
+
+
+# Rule sets whose rows were verified, by id: (the rows' versions, sha256). On PostgreSQL a row's version
+# is its xmin, which every UPDATE, INSERT and DELETE changes, so one small query tells whether the rows
+# are the ones verified; elsewhere (SQLite) the rows are read and hashed on every use.
+_VERIFIED: dict[int, tuple[str, str]] = {}
+
+
+def _row_versions(pk: int) -> str | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT xmin::text FROM screening_ruleset WHERE id = %s), "
+            "(SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) "
+            "FROM screening_rule WHERE ruleset_id = %s)",
+            [pk, pk],
+        )
+        row = cursor.fetchone()
+    return f"{row[0]}|{row[1]}"
+
+
+def ruleset_integrity(ruleset: RuleSet) -> str:
+    """ "" when a published or retired set's rows still hash to the sha256 it was published with (the
+    stored column and the approval in the governance trail), else what differs. Drafts change by design."""
+    if ruleset.is_draft:
+        return ""
+    fresh = RuleSet.objects.prefetch_related("rules").get(pk=ruleset.pk)
+    actual = content_sha256(ruleset_document(fresh))
+    published = (
+        RuleSetEvent.objects.filter(ruleset_id=ruleset.pk, action=RuleSetEvent.Action.APPROVED)
+        .order_by("-at", "-pk")
+        .values_list("sha256", flat=True)
+        .first()
+    )
+    expected = {h for h in (ruleset.sha256, fresh.sha256, published) if h}
+    if expected != {actual}:
+        return (
+            f"its rows hash to {actual[:12]}…, but it was published as "
+            f"{', '.join(sorted(h[:12] + '…' for h in expected - {actual}))}"
+        )
+    return ""
+
+
+def verified_engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
+    """The compiled rule set to screen with, once its rows are shown to be the ones published: a set
+    changed underneath (a raw UPDATE) raises RuleSetTampered, logged for the administrators."""
+    versions = _row_versions(ruleset.pk)
+    if versions is None or _VERIFIED.get(ruleset.pk) != (versions, ruleset.sha256):
+        problem = ruleset_integrity(ruleset)
+        if problem:
+            log.error(
+                "rule set integrity check failed ruleset_id=%s version=%s: %s",
+                ruleset.pk,
+                ruleset.version,
+                problem,
+            )
+            raise RuleSetTampered(
+                f"Rule set {ruleset.version} was changed after it was published ({problem}). Nothing is "
+                "screened on it; an administrator must restore it or publish a reviewed set."
+            )
+        if versions is not None:
+            _VERIFIED[ruleset.pk] = (versions, ruleset.sha256)
+    return engine_ruleset(ruleset)
 
 
 def active_ruleset() -> RuleSet:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
 from patients.selectors import patient_facts, patient_record
-from rules.selectors import active_ruleset, engine_ruleset
+from rules.selectors import active_ruleset, verified_engine_ruleset
 
 from . import pdf as pdf_document  # a module reference: tests replace its renderer
 from .engine import Report, evaluate, report_to_dict
@@ -38,7 +38,7 @@ def intake_evaluate(
     Raises IntakeInvalid with every problem by path; stores nothing.
     """
     valid = validate_intake(intake)
-    ruleset = ruleset or engine_ruleset(active_ruleset())
+    ruleset = ruleset or verified_engine_ruleset(active_ruleset())
     formulary = formulary or current_formulary()
     facts = facts_from_intake(valid, formulary.resolve, formulary.is_ambiguous)
     return evaluate(facts, ruleset, as_of or date.fromisoformat(valid["assessed_on"]))
@@ -65,7 +65,7 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
     ruleset_row = active_ruleset()
     formulary = current_formulary()
     intake, facts = patient_facts(record, as_of, formulary)
-    report = evaluate(facts, engine_ruleset(ruleset_row), as_of)
+    report = evaluate(facts, verified_engine_ruleset(ruleset_row), as_of)
     document = report_to_dict(report)
     document["formulary"] = {"version": formulary.version, "sha256": formulary.sha256}
     screening = Screening.objects.create(

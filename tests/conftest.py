@@ -118,6 +118,12 @@ def rules_admin(make_user):
 
 
 @pytest.fixture
+def rules_admin2(make_user):
+    """A second, different rules admin (the reviewer who approves a draft)."""
+    return make_user("admin2", RULES_ADMIN)
+
+
+@pytest.fixture
 def report_staff(make_user):
     return make_user("staff1", REPORT_STAFF)
 

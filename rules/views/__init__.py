@@ -1,15 +1,14 @@
 """Rule administration pages: rule sets, their rules, the test bench, publishing, diffs, history."""
 
-from .rules import RuleAddView, RuleEditView, RuleHistoryView, RuleRemoveView
-from .rulesets import (
+from .governance import (
     RuleSetCloneView,
     RuleSetDeleteView,
-    RuleSetDetailView,
-    RuleSetDiffView,
-    RuleSetListView,
-    RuleSetPublishView,
-    RuleSetSettingsView,
+    RuleSetReviewView,
+    RuleSetSubmitView,
+    RuleSetWithdrawView,
 )
+from .rules import RuleAddView, RuleEditView, RuleHistoryView, RuleRemoveView
+from .rulesets import RuleSetDetailView, RuleSetDiffView, RuleSetListView, RuleSetSettingsView
 
 __all__ = [
     "RuleAddView",
@@ -21,6 +20,8 @@ __all__ = [
     "RuleSetDetailView",
     "RuleSetDiffView",
     "RuleSetListView",
-    "RuleSetPublishView",
+    "RuleSetReviewView",
     "RuleSetSettingsView",
+    "RuleSetSubmitView",
+    "RuleSetWithdrawView",
 ]

@@ -4,7 +4,6 @@ import json
 from collections import defaultdict
 
 from django.contrib import messages
-from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -12,24 +11,21 @@ from django.views.generic import ListView
 
 from core.roles import READ_RULES, RULES_ADMIN, RoleRequiredMixin, has_any_role
 from screening.engine import RuleSetInvalid
+from screening.engine.testbench import coverage_problems
 
 from ..bench import ruleset_test_results
+from ..checks import class_problems
 from ..forms import RuleSetSettingsForm
 from ..models import RuleSet
 from ..selectors import ruleset_diff, ruleset_document
-from ..services import (
-    PublishRefused,
-    ruleset_clone,
-    ruleset_delete_draft,
-    ruleset_publish,
-    ruleset_settings_update,
-)
+from ..services import ruleset_settings_update
 from .base import RulesAdminView, ruleset_or_404
+from .governance import governance_context
 
 
 class RuleSetListView(RoleRequiredMixin, ListView):
     required_roles = READ_RULES
-    model = RuleSet
+    queryset = RuleSet.objects.select_related("approved_by")
     paginate_by = 25
     template_name = "rules/ruleset_list.html"
 
@@ -69,54 +65,15 @@ class RuleSetDetailView(RoleRequiredMixin, View):
                 "passed_count": sum(1 for r in results if r.passed),
                 "case_count": len(results),
                 "untested": [row["rule"].code for row in rows if not row["results"]],
+                # what keeps the set from being published besides failing cases: a rule without a firing
+                # or a silent case, a class no formulary entry has
+                "blockers": [
+                    str(p) for p in class_problems(document, required=True) + coverage_problems(document)
+                ],
                 "can_admin": has_any_role(request.user, [RULES_ADMIN]),
+                **governance_context(ruleset, request.user),
             },
         )
-
-
-class RuleSetCloneView(RulesAdminView):
-    def post(self, request, pk):
-        source = get_object_or_404(RuleSet, pk=pk)
-        version = request.POST.get("version", "").strip()
-        if not version or len(version) > 40:
-            messages.error(request, "Give the new draft a version label (1-40 characters).")
-            return redirect("rules:ruleset_list")
-        try:
-            draft = ruleset_clone(source=source, version=version, created_by=request.user)
-        except IntegrityError:
-            messages.error(request, f"A rule set with version {version!r} already exists.")
-            return redirect("rules:ruleset_list")
-        messages.success(request, f"Draft {draft.version} created from {source.version}.")
-        return redirect("rules:ruleset_detail", pk=draft.pk)
-
-
-class RuleSetPublishView(RulesAdminView):
-    def post(self, request, pk):
-        ruleset = get_object_or_404(RuleSet, pk=pk)
-        try:
-            ruleset_publish(ruleset=ruleset, note=request.POST.get("note", ""))
-        except PublishRefused as exc:
-            messages.error(
-                request,
-                "Not published: "
-                + "; ".join(exc.reasons[:10])
-                + (f" (and {len(exc.reasons) - 10} more)" if len(exc.reasons) > 10 else ""),
-            )
-            return redirect("rules:ruleset_detail", pk=pk)
-        messages.success(request, f"Rule set {ruleset.version} is published and active.")
-        return redirect("rules:ruleset_detail", pk=pk)
-
-
-class RuleSetDeleteView(RulesAdminView):
-    def post(self, request, pk):
-        ruleset = get_object_or_404(RuleSet, pk=pk)
-        try:
-            ruleset_delete_draft(ruleset=ruleset)
-        except RuleSetInvalid as exc:
-            messages.error(request, "; ".join(exc.errors))
-            return redirect("rules:ruleset_detail", pk=pk)
-        messages.success(request, f"Draft {ruleset.version} deleted.")
-        return redirect("rules:ruleset_list")
 
 
 class RuleSetSettingsView(RulesAdminView):

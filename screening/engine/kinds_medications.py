@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .context import exact, shown
+from .problems import Problem
 from .registry import Hit, Param, fmt_number, kind
+from .vocabulary import ATC_PREFIX_PATTERN, CLASS_NAME_PATTERN
+
+ATC_PREFIX = re.compile(ATC_PREFIX_PATTERN)
+CLASS_NAME = re.compile(CLASS_NAME_PATTERN)
 
 # ---------------------------------------------------------------------------------------------- medications
 
@@ -15,6 +21,30 @@ MATCHER = {
     # ATC prefixes to leave out of what the others match (A08AA but not naltrexone/bupropion A08AA62)
     "exclude_atc_prefixes": Param("str_list", required=False),
 }
+
+
+def _check_matcher(params, where) -> list[Problem]:
+    """A matcher names at least one ATC prefix or class (an empty one matches nothing), each ATC prefix
+    is the leading part of an ATC code at one of its levels, and each class is a class name."""
+    errors = []
+    if not params.get("atc_prefixes") and not params.get("classes"):
+        errors.append(
+            Problem(f"{where}.params", "name at least one ATC prefix or class: this matches nothing")
+        )
+    for field in ("atc_prefixes", "exclude_atc_prefixes"):
+        errors += [
+            Problem(
+                f"{where}.params.{field}[{i}]", f"{code!r} is not an ATC code or the start of one (N06AX)"
+            )
+            for i, code in enumerate(params.get(field, ()))
+            if not ATC_PREFIX.match(code)
+        ]
+    errors += [
+        Problem(f"{where}.params.classes[{i}]", f"{name!r} is not a class name (lower case, like opioid)")
+        for i, name in enumerate(params.get("classes", ()))
+        if not CLASS_NAME.match(name)
+    ]
+    return errors
 
 
 def _prepare_matcher(params):
@@ -34,6 +64,7 @@ def _matching(ctx, params) -> list[int]:
 @kind(
     "medication",
     "a resolved medication whose ATC code starts with a listed prefix or that has a listed class",
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )
@@ -72,6 +103,7 @@ def _what_is_missing(med) -> str:
 @kind(
     "dose_unknown",
     "a matching medication whose daily dose cannot be computed (dose or frequency not recorded)",
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )
@@ -89,6 +121,7 @@ def _dose_unknown(ctx, params):
 @kind(
     "diazepam_factor_missing",
     "a matching medication with no diazepam-equivalent factor in the formulary (its dose cannot be weighed)",
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )
@@ -127,6 +160,7 @@ def _dose_above_maximum(ctx, params):
 @kind(
     "diazepam_equivalent_unknown",
     "a matching medication whose diazepam equivalent cannot be computed (dose, frequency or factor missing)",
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )
@@ -185,6 +219,7 @@ def _diazepam_evidence(ctx, idx, total: Fraction, limit) -> str:
     "diazepam_equivalent_above",
     "total diazepam-equivalent of the matching medications is above mg per day",
     mg=Param("number"),
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )
@@ -200,6 +235,7 @@ def _diazepam_above(ctx, params):
     "diazepam_equivalent_at_most",
     "matching medications present, every one with a known diazepam equivalent, total at most mg per day",
     mg=Param("number"),
+    check=_check_matcher,
     prepare=_prepare_matcher,
     **MATCHER,
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from .context import exact
 from .facts import UNKNOWN
 from .problems import Problem
 from .registry import Hit, Param, fmt_number, kind, label
-from .vocabulary import ANSWERS, NUMBER_FIELDS
+from .vocabulary import ANSWERS, ICD10_PREFIX_PATTERN, NUMBER_FIELDS
+
+ICD10_PREFIX = re.compile(ICD10_PREFIX_PATTERN)
 
 # ---------------------------------------------------------------------------------------------- answers
 
@@ -119,10 +123,23 @@ DIAGNOSIS_STATUSES = ("active", "in_remission", "history")
 DIAGNOSIS_SEVERITIES = ("mild", "moderate", "severe", "unspecified")
 
 
+def _check_diagnosis(params, where) -> list[Problem]:
+    """Every prefix is the leading part of an ICD-10-CM code (a malformed one could never match)."""
+    return [
+        Problem(
+            f"{where}.params.{field}[{i}]", f"{prefix!r} is not the start of an ICD-10-CM code (F33, F33.1)"
+        )
+        for field in ("prefixes", "exclude_prefixes")
+        for i, prefix in enumerate(params.get(field, ()))
+        if not ICD10_PREFIX.match(prefix)
+    ]
+
+
 @kind(
     "diagnosis",
     "a diagnosis whose ICD-10-CM code starts with a listed prefix (any code when none given), "
     "not with an excluded prefix, in the listed statuses and severities",
+    check=_check_diagnosis,
     prefixes=Param("str_list", required=False),
     exclude_prefixes=Param("str_list", required=False),
     prepare=lambda params: {

@@ -8,6 +8,7 @@ returns a Hit (the predicate holds, with evidence naming the actual values) or N
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -96,8 +97,9 @@ def _check_param(value: Any, spec: Param, where: str) -> list[Problem]:
         ok = isinstance(value, int) and not isinstance(value, bool)
         return [] if ok else [Problem(where, f"expected a whole number, got {value!r}")]
     if t == "number":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return [] if ok else [Problem(where, f"expected a number, got {value!r}")]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return [Problem(where, f"expected a number, got {value!r}")]
+        return [] if math.isfinite(value) else [Problem(where, f"expected a finite number, got {value!r}")]
     if t == "bool":
         return [] if isinstance(value, bool) else [Problem(where, f"expected true or false, got {value!r}")]
     if t == "str":

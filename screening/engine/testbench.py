@@ -11,6 +11,7 @@ from typing import Any
 
 from .evaluate import evaluate
 from .facts import Facts
+from .problems import Problem
 from .ruleset import RuleSet
 
 
@@ -63,3 +64,19 @@ def run_cases(
                 CaseResult(rule["code"], name, bool(case.get("fires")), rule["code"] in report.rule_codes)
             )
     return results
+
+
+def coverage_problems(document: dict[str, Any]) -> list[Problem]:
+    """Every enabled rule has at least one case that must fire and one that must stay silent: a rule with
+    no firing case may never fire, and one with no silent case may fire on everyone."""
+    problems = []
+    for i, rule in enumerate(document.get("rules", [])):
+        if not isinstance(rule, dict) or not rule.get("enabled", True):
+            continue
+        where = f"rules[{i}] ({rule.get('code')}).tests"
+        cases = [case for case in rule.get("tests", []) if isinstance(case, dict)]
+        if not any(case.get("fires") is True for case in cases):
+            problems.append(Problem(where, "no test case that fires: add one that must fire"))
+        if not any(case.get("fires") is False for case in cases):
+            problems.append(Problem(where, "no test case that stays silent: add one that must not fire"))
+    return problems

@@ -110,3 +110,11 @@ NUMBERS: dict[str, Bound] = {
 # The longest text each field takes, and the medical record number's pattern.
 TEXT_MAX = {"mrn": 32, "given_name": 100, "family_name": 100, "diagnosis_note": 500, "medication_name": 100}
 MRN_PATTERN = r"^[A-Za-z0-9-]{1,32}$"
+
+# How a rule names codes: a leading part of an ICD-10-CM code (F3, F33, F33.1, F431; the intake accepts
+# either case and the dot, so a prefix may too), a leading part of an ATC code at one of its levels
+# (N, N06, N06A, N06AX, N06AX27), and a formulary class (benzodiazepine). A prefix that does not match
+# can never match a record, so a rule naming one is refused.
+ICD10_PREFIX_PATTERN = r"^[A-Za-z](?:[0-9](?:[A-Za-z0-9](?:\.?[A-Za-z0-9]{1,4})?)?)?$"
+ATC_PREFIX_PATTERN = r"^[A-Z](?:[0-9]{2}(?:[A-Z](?:[A-Z](?:[0-9]{2})?)?)?)?$"
+CLASS_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"

@@ -10,9 +10,10 @@ from django.urls import reverse
 from rules.bench import ruleset_test_results
 from rules.models import Rule, RuleSet
 from rules.selectors import ruleset_diff, ruleset_document
-from rules.services import PublishRefused, rule_update, ruleset_publish
+from rules.services import PublishRefused, rule_update, ruleset_approve, ruleset_submit
 from screening.engine import RuleSetInvalid, content_sha256
 from tests.conftest import ROOT
+from tests.rules.conftest import publish_reviewed
 
 pytestmark = pytest.mark.django_db
 DEFAULT_FIXTURE = ROOT / "fixtures" / "ruleset-default.json"
@@ -141,10 +142,11 @@ def test_rule_edit_page_rejects_broken_json_with_a_message(draft, rules_admin, c
     assert "Not valid JSON" in response.content.decode()
 
 
-def test_publishing_needs_a_note_and_retires_the_previous_set(active, draft):
+def test_publishing_needs_a_note_and_retires_the_previous_set(active, draft, rules_admin, rules_admin2):
     with pytest.raises(PublishRefused, match="change note"):
-        ruleset_publish(ruleset=draft, note="  ")
-    ruleset_publish(ruleset=draft, note="Cloned without changes")
+        ruleset_submit(ruleset=draft, by=rules_admin, note="  ")
+    ruleset_submit(ruleset=draft, by=rules_admin, note="Cloned without changes")
+    ruleset_approve(ruleset=draft, by=rules_admin2)
     active.refresh_from_db()
     draft.refresh_from_db()
     assert draft.is_active and draft.status == RuleSet.Status.PUBLISHED
@@ -152,7 +154,7 @@ def test_publishing_needs_a_note_and_retires_the_previous_set(active, draft):
     assert RuleSet.objects.filter(is_active=True).count() == 1
 
 
-def test_publishing_is_refused_while_a_test_case_fails(draft):
+def test_publishing_is_refused_while_a_test_case_fails(draft, rules_admin):
     stage2 = rule(draft, "BP-STAGE2")
     failing_case = {
         "name": "120/80 must fire (wrong on purpose)",
@@ -163,9 +165,9 @@ def test_publishing_is_refused_while_a_test_case_fails(draft):
     }
     rule_update(rule=stage2, values={"tests": [*stage2.tests, failing_case]})
     with pytest.raises(PublishRefused, match="test case fails: BP-STAGE2"):
-        ruleset_publish(ruleset=draft, note="try")
+        ruleset_submit(ruleset=draft, by=rules_admin, note="try")
     rule_update(rule=rule(draft, "BP-STAGE2"), values={"tests": stage2.tests})
-    ruleset_publish(ruleset=draft, note="fixed")
+    publish_reviewed(RuleSet.objects.get(pk=draft.pk), note="fixed", author=rules_admin)
 
 
 def test_default_rule_set_ships_a_firing_and_a_silent_case_for_every_rule_and_all_pass(active):
@@ -241,7 +243,15 @@ def test_rule_history_page_shows_editor_and_before_after(draft, rules_admin, cli
 
 
 @pytest.mark.parametrize(
-    "name", ["rules:ruleset_clone", "rules:ruleset_publish", "rules:ruleset_delete", "screening:impact_start"]
+    "name",
+    [
+        "rules:ruleset_clone",
+        "rules:ruleset_submit",
+        "rules:ruleset_review",
+        "rules:ruleset_withdraw",
+        "rules:ruleset_delete",
+        "screening:impact_start",
+    ],
 )
 def test_rule_changing_pages_are_for_rules_admins_only(draft, clinician_client, name):
     assert (
@@ -265,7 +275,7 @@ def test_draft_page_shows_the_test_bench_summary(draft, rules_admin, client):
     client.force_login(rules_admin)
     page = client.get(reverse("rules:ruleset_detail", args=[draft.pk])).content.decode()
     assert "test cases pass" in page
-    assert "Publish and make active" in page
+    assert "Submit for review" in page
 
 
 NEW_RULE = {

@@ -137,7 +137,7 @@ def test_the_validity_is_rule_set_data(demo, clinician, monkeypatch):
     document = ruleset_document(active_ruleset())
     document["version"] = "2026.1-v10"
     document["protocol"]["validity_days"] = 10
-    ruleset_import(data=document, publish=True, note="shorter validity")
+    ruleset_import(data=document, shipped=True, note="shorter validity")
     screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
 
     later(monkeypatch, 10)
@@ -149,7 +149,7 @@ def test_it_is_not_current_once_its_blood_pressure_leaves_the_window(demo, clini
     document = ruleset_document(active_ruleset())
     document["version"] = "2026.1-v90"
     document["protocol"]["validity_days"] = 90
-    ruleset_import(data=document, publish=True, note="longer validity")
+    ruleset_import(data=document, shipped=True, note="longer validity")
     screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
     day = screening.report["blood_pressure"]["day"]
 

@@ -126,7 +126,7 @@ def publish_variant(changes: dict[str, dict], version: str = "2026.1-policy"):
     document["version"] = version
     for rule in document["rules"]:
         rule.update(changes.get(rule["code"], {}))
-    return ruleset_import(data=document, publish=True, note="policy test")
+    return ruleset_import(data=document, shipped=True, note="policy test")
 
 
 def test_an_explicit_setting_is_followed(demo, clinician, physician, physician2):

@@ -100,7 +100,7 @@ def test_old_report_does_not_change_when_patient_and_rules_change(deferred_patie
     for rule in doc["rules"]:
         if rule["code"] == "BP-STAGE2":
             rule["title"] = "A new title that the old report must not show"
-    ruleset_import(data=doc, publish=True)
+    ruleset_import(data=doc, shipped=True)
     client.force_login(clinician)
     page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
     assert "BP-STAGE2" in page

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         previous = json.loads((FIXTURES / "ruleset-2026.1.json").read_text(encoding="utf-8"))
         upgrade = active is not None and active.sha256 == content_sha256(previous)
         publish = active is None or upgrade
-        ruleset = ruleset_import(data=data, publish=publish, note="Default rule set (fixtures/).")
+        ruleset = ruleset_import(data=data, shipped=publish, note="Default rule set (fixtures/).")
         if active is None:
             self.stdout.write(f"rule set {ruleset.version} loaded (active), sha256 {sha}")
         elif upgrade:
