@@ -8,10 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from core.documents import DocumentUnreadable, read_json
 from rules.bench import ruleset_test_results
 from rules.catalogue import catalogue_markdown
+from rules.checks import class_problems
 from rules.models import RuleSet
 from rules.selectors import DEFAULT_FIXTURE, free_version, ruleset_document
 from rules.services import ruleset_import
 from screening.engine import RuleSetInvalid, ruleset_from_data
+from screening.engine.testbench import coverage_problems
 
 
 def _read(path: str) -> dict:
@@ -98,6 +100,8 @@ class Command(BaseCommand):
         self.stdout.write(catalogue_markdown(document, name), ending="")
 
     def _test(self, options):
+        """Run the test bench and say what keeps the set from being published: failing cases, an enabled
+        rule without a firing or a silent case, a class no formulary entry has. Exit 1 on any of them."""
         source = options["source"]
         document = _read(source) if Path(source).exists() else ruleset_document(self._ruleset(source))
         try:
@@ -110,9 +114,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"FAIL {r.rule} [{r.name}]: expected {'fire' if r.expected_fire else 'silent'}, {got}"
             )
-        rules_without = [r["code"] for r in document["rules"] if not r.get("tests")]
+        unfit = class_problems(document, required=True) + coverage_problems(document)
+        for problem in unfit:
+            self.stdout.write(f"NOT PUBLISHABLE {problem}")
         self.stdout.write(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-        if rules_without:
-            self.stdout.write("rules without test cases: " + ", ".join(rules_without))
-        if failed:
+        if failed or unfit:
             sys.exit(1)
