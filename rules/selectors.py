@@ -13,6 +13,7 @@ from django.db import connection
 from screening.engine import RuleSet as EngineRuleSet
 from screening.engine import content_sha256, ruleset_from_data
 
+from .describe import RULE_FIELDS, intake_changes, protocol_changes, rule_changes
 from .models import RuleSet, RuleSetEvent
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,10 @@ class RuleSetTampered(NoActiveRuleSet):
 
 
 # Rule sets whose rows were verified, by id: (the rows' versions, sha256). On PostgreSQL a row's version
-# is its xmin, which every UPDATE, INSERT and DELETE changes, so one small query tells whether the rows
-# are the ones verified; elsewhere (SQLite) the rows are read and hashed on every use.
+# is its xmin and ctid: every UPDATE writes a new tuple (a new ctid, even inside one transaction) and a
+# new transaction id, and an INSERT or DELETE changes the list, so one small query tells whether the rows
+# are the ones verified (a VACUUM FULL moving them only costs one re-check). Elsewhere (SQLite) the rows
+# are read and hashed on every use.
 _VERIFIED: dict[int, tuple[str, str]] = {}
 
 
@@ -87,8 +90,8 @@ def _row_versions(pk: int) -> str | None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT xmin::text FROM screening_ruleset WHERE id = %s), "
-            "(SELECT string_agg(id::text || ':' || xmin::text, ',' ORDER BY id) "
+            "SELECT (SELECT xmin::text || ':' || ctid::text FROM screening_ruleset WHERE id = %s), "
+            "(SELECT string_agg(id::text || ':' || xmin::text || ':' || ctid::text, ',' ORDER BY id) "
             "FROM screening_rule WHERE ruleset_id = %s)",
             [pk, pk],
         )
@@ -149,27 +152,33 @@ def active_ruleset() -> RuleSet:
 
 
 def ruleset_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """Rules added, removed and changed (field by field, old and new) between two rule set documents."""
+    """Rules added, removed and changed between two rule set documents: each changed field with its old and
+    new value ("fields") and in words ("changes": "systolic 160 → 150"); the protocol likewise."""
     old_rules = {r["code"]: r for r in old["rules"]}
     new_rules = {r["code"]: r for r in new["rules"]}
     changed = []
     for code in [c for c in new_rules if c in old_rules]:
         fields = [
             (key, old_rules[code].get(key), new_rules[code].get(key))
-            for key in ("severity", "title", "action", "sources", "enabled", "predicate", "tests")
+            for key in RULE_FIELDS
             if old_rules[code].get(key) != new_rules[code].get(key)
         ]
         if fields:
-            changed.append({"code": code, "fields": fields})
+            changed.append(
+                {"code": code, "fields": fields, "changes": rule_changes(old_rules[code], new_rules[code])}
+            )
     protocol = [
         (key, old["protocol"].get(key), new["protocol"].get(key))
         for key in sorted(set(old["protocol"]) | set(new["protocol"]))
         if old["protocol"].get(key) != new["protocol"].get(key)
     ]
+    old_baseline, new_baseline = old.get("test_baseline", {}), new.get("test_baseline", {})
     return {
         "added": [new_rules[c] for c in new_rules if c not in old_rules],
         "removed": [old_rules[c] for c in old_rules if c not in new_rules],
         "changed": changed,
         "protocol": protocol,
-        "baseline_changed": old.get("test_baseline") != new.get("test_baseline"),
+        "protocol_changes": protocol_changes(old["protocol"], new["protocol"]),
+        "baseline_changed": old_baseline != new_baseline,
+        "baseline_changes": intake_changes(old_baseline, new_baseline, "baseline"),
     }
