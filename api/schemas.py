@@ -218,3 +218,58 @@ class PdfOut(Schema):
     error: str = ""
     sha256: str = ""
     download: str | None = Field(None, description="the download path, once the PDF is ready")
+
+
+# ------------------------------------------------------------------------------------------------ rule sets
+
+# The body of POST /rulesets/{id}/impact; screening.impact_forms.ImpactScopeForm checks it, as on the page.
+IMPACT_SCOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "impact preview scope",
+    "description": "The `limit` most recent screenings (default 500), of those assessed from `date_from` to "
+    "`date_to` (both inclusive, either may be left out) when given.",
+    "additionalProperties": False,
+    "properties": {
+        "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 5000},
+        "date_from": {"type": ["string", "null"], "format": "date"},
+        "date_to": {"type": ["string", "null"], "format": "date"},
+    },
+}
+IMPACT_SCOPE_BODY = {
+    "requestBody": {"required": False, "content": {"application/json": {"schema": IMPACT_SCOPE_SCHEMA}}}
+}
+
+
+class RulesetIdOut(Schema):
+    id: int
+    version: str
+    sha256: str
+
+
+class ImpactScopeOut(Schema):
+    kind: Literal["last", "range"] = Field(
+        description="last: the `limit` most recent screenings; range: the most recent assessed within the dates"
+    )
+    limit: int
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class ImpactPreviewOut(Schema):
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    scope: ImpactScopeOut
+    total: int = Field(description="screenings in the scope")
+    processed: int
+    stale: bool = Field(description="the rule set changed after the preview was computed")
+    result: dict[str, Any] = Field(
+        description="done: {evaluated, transitions: [{old, new, count, screenings, more}], changed_verdicts, "
+        "rules: [{code, newly_firing, no_longer_firing, screenings_newly, more_newly, screenings_no_longer, "
+        "more_no_longer}], unscreenable: {count, screenings, more}, baseline}; or {too_few, minimum} when "
+        "the scope holds fewer screenings than may be shown. Screening ids only, never patient data."
+    )
+
+
+class ImpactOut(Schema):
+    ruleset: RulesetIdOut
+    preview: ImpactPreviewOut | None = Field(description="the latest preview of the rule set; null: none yet")

@@ -179,7 +179,8 @@ class ReportPdf(models.Model):
 
 
 class ImpactPreview(models.Model):
-    """How the verdicts of recent stored screenings would change under a draft rule set."""
+    """How the verdicts of recent stored screenings would change under a draft rule set: counts and screening
+    ids only, never who the screenings are of (screening.impact)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -191,7 +192,9 @@ class ImpactPreview(models.Model):
     ruleset_sha256 = models.CharField(max_length=64)  # the draft content the preview was computed for
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    limit = models.PositiveIntegerField(default=500)
+    limit = models.PositiveIntegerField(default=500)  # the most recent screenings (within the dates, if any)
+    date_from = models.DateField(null=True, blank=True)  # the screenings' assessed_on, inclusive
+    date_to = models.DateField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
@@ -208,3 +211,26 @@ class ImpactPreview(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else (100 if self.status == "done" else 0)
+
+    @property
+    def scope(self) -> dict:
+        """Kind "last": the `limit` most recent screenings; kind "range": those assessed within the dates."""
+        if self.date_from is None and self.date_to is None:
+            return {"kind": "last", "limit": self.limit}
+        return {
+            "kind": "range",
+            "limit": self.limit,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+    @property
+    def scope_description(self) -> str:
+        latest = f"the {self.limit} most recent screening{'s' if self.limit != 1 else ''}"
+        if self.date_from and self.date_to:
+            return f"{latest} assessed from {self.date_from.isoformat()} to {self.date_to.isoformat()}"
+        if self.date_from:
+            return f"{latest} assessed on or after {self.date_from.isoformat()}"
+        if self.date_to:
+            return f"{latest} assessed on or before {self.date_to.isoformat()}"
+        return latest

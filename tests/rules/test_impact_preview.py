@@ -14,12 +14,19 @@ from tests.rules.conftest import rule
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def small_cohorts_shown(settings):
+    """These populations are of three screenings: below the minimum a preview is withheld at."""
+    settings.RULES_IMPACT_MIN_SCREENINGS = 1
+
+
 def test_impact_preview_counts_verdict_transitions_on_a_known_population(
     active, draft, clinician, rules_admin
 ):
+    screened = {}
     for name in ("eligible", "deferred-bp-and-benzodiazepine", "contraindicated-avm"):
         patient, _ = intake_import(doc=json.loads((EXAMPLES / f"{name}.json").read_text()))
-        screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+        screened[name] = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20)).pk
     # raise the stage 2 threshold: 166/101 becomes "elevated" (review) instead of "stage 2" (defer)
     rule_update(
         rule=rule(draft, "BP-STAGE2"),
@@ -52,16 +59,34 @@ def test_impact_preview_counts_verdict_transitions_on_a_known_population(
     preview = impact_preview_run(preview_id=preview.pk)
     assert preview.status == ImpactPreview.Status.DONE
     assert preview.total == 3
-    transitions = {(t["old"], t["new"]): t["count"] for t in preview.result["transitions"]}
+    transitions = {(t["old"], t["new"]): (t["count"], t["screenings"]) for t in preview.result["transitions"]}
     assert transitions == {
-        ("deferred", "clinician_review"): 1,
-        ("eligible", "eligible"): 1,
-        ("contraindicated", "contraindicated"): 1,
+        ("deferred", "clinician_review"): (1, [screened["deferred-bp-and-benzodiazepine"]]),
+        ("eligible", "eligible"): (1, [screened["eligible"]]),
+        ("contraindicated", "contraindicated"): (1, [screened["contraindicated-avm"]]),
     }
     assert preview.result["changed_verdicts"] == 1
-    (affected,) = preview.result["affected"]
-    assert affected["mrn"] == "KT-0002"
-    assert affected["added"] == ["BP-ELEVATED"] and affected["removed"] == ["BP-STAGE2"]
+    assert preview.result["rules"] == [
+        {
+            "code": "BP-ELEVATED",
+            "newly_firing": 1,
+            "no_longer_firing": 0,
+            "screenings_newly": [screened["deferred-bp-and-benzodiazepine"]],
+            "more_newly": 0,
+            "screenings_no_longer": [],
+            "more_no_longer": 0,
+        },
+        {
+            "code": "BP-STAGE2",
+            "newly_firing": 0,
+            "no_longer_firing": 1,
+            "screenings_newly": [],
+            "more_newly": 0,
+            "screenings_no_longer": [screened["deferred-bp-and-benzodiazepine"]],
+            "more_no_longer": 0,
+        },
+    ]
+    assert "affected" not in preview.result
 
 
 def test_impact_preview_respects_the_limit(active, draft, clinician, rules_admin):
