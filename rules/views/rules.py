@@ -1,7 +1,5 @@
 """Pages for one rule of a draft: add, edit, remove, and its history."""
 
-import json
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,11 +7,14 @@ from django.views import View
 
 from core.history import history_entries
 from core.roles import READ_RULES, RoleRequiredMixin
+from formulary.models import FormularyEntry
 from screening.engine import REGISTRY, RuleSetInvalid
 
 from ..bench import ruleset_test_results
-from ..forms import NewRuleForm, RuleForm
+from ..describe import field_changes
+from ..forms import RuleEditor
 from ..models import Rule, RuleSet
+from ..rows import intake_rows
 from ..selectors import ruleset_document
 from ..services import (
     rule_add,
@@ -33,28 +34,26 @@ class RuleAddView(RulesAdminView):
         return ruleset
 
     def get(self, request, pk):
-        form = NewRuleForm(
-            initial={"enabled": True, "predicate": '{"kind": "answer_in", "params": {}}', "tests": "[]"}
-        )
-        return render(
-            request, self.template_name, {**_kinds_context(), "form": form, "ruleset": self._draft(pk)}
-        )
+        blank_rule = {"enabled": True, "predicate": {"kind": "answer_in", "params": {}}}
+        editor = RuleEditor.for_rule(blank_rule, new=True, raw=request.GET)
+        return _page(request, self.template_name, editor, {"ruleset": self._draft(pk)})
 
     def post(self, request, pk):
         ruleset = self._draft(pk)
-        form = NewRuleForm(request.POST)
-        if form.is_valid():
-            code = form.cleaned_data["code"].strip()
+        editor = RuleEditor.from_post(request.POST, new=True)
+        if editor.structure:  # a structural edit: the page again with the edited tree, nothing saved
+            return _page(request, self.template_name, editor, {"ruleset": ruleset})
+        values = editor.values()
+        if values is not None:
+            code = values["code"].strip()
             try:
-                rule_add(ruleset=ruleset, values={**form.cleaned_data, "code": code}, user=request.user)
+                rule_add(ruleset=ruleset, values={**values, "code": code}, user=request.user)
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.problems, code)
+                editor.add_engine_errors(exc.problems, code)
             else:
                 messages.success(request, f"{code} added to draft {ruleset.version}.")
                 return redirect("rules:ruleset_detail", pk=pk)
-        return render(
-            request, self.template_name, {**_kinds_context(), "form": form, "ruleset": ruleset}, status=400
-        )
+        return _page(request, self.template_name, editor, {"ruleset": ruleset}, status=400)
 
 
 class RuleRemoveView(RulesAdminView):
@@ -81,6 +80,27 @@ def _kinds_context():
     return {"kinds": kinds}
 
 
+def _page(request, template_name, editor, extra, status=200):
+    """The rule page: the editor's fields, the predicate kinds table and the formulary's known classes."""
+    known_classes = sorted(
+        {
+            name
+            for classes in FormularyEntry.objects.values_list("classes", flat=True)
+            for name in (classes if isinstance(classes, list) else [])
+            if isinstance(name, str)
+        }
+    )
+    intake_paths = [path for path, _ in intake_rows(extra["ruleset"].test_baseline)]
+    context = {
+        **_kinds_context(),
+        **editor.context(),
+        **extra,
+        "known_classes": known_classes,
+        "intake_paths": intake_paths,
+    }
+    return render(request, template_name, context, status=status)
+
+
 class RuleEditView(RulesAdminView):
     template_name = "rules/rule_form.html"
 
@@ -90,37 +110,23 @@ class RuleEditView(RulesAdminView):
             raise Http404("Only rules of a draft can be edited; clone the rule set first.")
         return rule
 
-    def _context(self, rule, form):
-        return {**_kinds_context(), "rule": rule, "ruleset": rule.ruleset, "form": form}
-
     def get(self, request, pk, rule_id):
         rule = self._rule(pk, rule_id)
-        form = RuleForm(
-            initial={
-                "severity": rule.severity,
-                "title": rule.title,
-                "action": rule.action,
-                "sources": ", ".join(rule.sources),
-                "enabled": rule.enabled,
-                "predicate": json.dumps(rule.predicate, indent=2),
-                "tests": json.dumps(rule.tests, indent=2),
-                "override": rule.override,
-                "override_reasons": json.dumps(rule.override_reasons, indent=2)
-                if rule.override_reasons
-                else "",
-            }
-        )
-        return render(request, self.template_name, self._context(rule, form))
+        editor = RuleEditor.for_rule(rule.as_document(), raw=request.GET)
+        return _page(request, self.template_name, editor, {"rule": rule, "ruleset": rule.ruleset})
 
     def post(self, request, pk, rule_id):
         rule = self._rule(pk, rule_id)
-        form = RuleForm(request.POST)
-        if form.is_valid():
-            values = {**form.cleaned_data, "tests": form.cleaned_data["tests"] or []}
+        editor = RuleEditor.from_post(request.POST)
+        context = {"rule": rule, "ruleset": rule.ruleset}
+        if editor.structure:  # a structural edit: the page again with the edited tree, nothing saved
+            return _page(request, self.template_name, editor, context)
+        values = editor.values()
+        if values is not None:
             try:
                 rule_update(rule=rule, values=values, user=request.user)
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.problems, rule.code)
+                editor.add_engine_errors(exc.problems, rule.code)
             else:
                 failing = [
                     r
@@ -134,7 +140,7 @@ class RuleEditView(RulesAdminView):
                 else:
                     messages.success(request, f"{rule.code} saved; its test cases pass.")
                 return redirect("rules:ruleset_detail", pk=pk)
-        return render(request, self.template_name, self._context(rule, form), status=400)
+        return _page(request, self.template_name, editor, context, status=400)
 
 
 class RuleHistoryView(RoleRequiredMixin, View):
@@ -144,7 +150,7 @@ class RuleHistoryView(RoleRequiredMixin, View):
     def get(self, request, pk, rule_id):
         rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
         records = rule.history.select_related("history_user").order_by("history_date", "history_id")
-        entries = history_entries(records)
+        entries = history_entries(records, describe=field_changes)
         versions = (
             Rule.objects.filter(code=rule.code).select_related("ruleset").order_by("ruleset__created_at")
         )

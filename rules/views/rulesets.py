@@ -1,6 +1,5 @@
 """Rule set pages: the list, one set with its test bench, clone, publish, delete, settings, diff."""
 
-import json
 from collections import defaultdict
 
 from django.contrib import messages
@@ -15,7 +14,7 @@ from screening.engine.testbench import coverage_problems
 
 from ..bench import ruleset_test_results
 from ..checks import class_problems
-from ..forms import RuleSetSettingsForm
+from ..forms import SettingsEditor
 from ..models import RuleSet
 from ..selectors import ruleset_diff, ruleset_document
 from ..services import ruleset_settings_update
@@ -87,30 +86,25 @@ class RuleSetSettingsView(RulesAdminView):
 
     def get(self, request, pk):
         ruleset = self._draft(pk)
-        form = RuleSetSettingsForm(
-            initial={
-                "protocol": json.dumps(ruleset.protocol, indent=2),
-                "test_baseline": json.dumps(ruleset.test_baseline, indent=2),
-            }
-        )
-        return render(request, self.template_name, {"ruleset": ruleset, "form": form})
+        raw = {"protocol"} & set(request.GET) | ({"test_baseline"} if "baseline" in request.GET else set())
+        editor = SettingsEditor.for_ruleset(ruleset, raw=raw)
+        return render(request, self.template_name, {"ruleset": ruleset, **editor.context()})
 
     def post(self, request, pk):
         ruleset = self._draft(pk)
-        form = RuleSetSettingsForm(request.POST)
-        if form.is_valid():
+        editor = SettingsEditor.from_post(request.POST)
+        if editor.structure:  # "more rows": the page again with every value entered, nothing saved
+            return render(request, self.template_name, {"ruleset": ruleset, **editor.context()})
+        values = editor.values()
+        if values is not None:
             try:
-                ruleset_settings_update(
-                    ruleset=ruleset,
-                    protocol=form.cleaned_data["protocol"] or {},
-                    test_baseline=form.cleaned_data["test_baseline"] or {},
-                )
+                ruleset_settings_update(ruleset=ruleset, protocol=values[0], test_baseline=values[1])
             except RuleSetInvalid as exc:
-                form.add_engine_errors(exc.problems)
+                editor.add_engine_errors(exc.problems)
             else:
                 messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
                 return redirect("rules:ruleset_detail", pk=pk)
-        return render(request, self.template_name, {"ruleset": ruleset, "form": form}, status=400)
+        return render(request, self.template_name, {"ruleset": ruleset, **editor.context()}, status=400)
 
 
 class RuleSetDiffView(RoleRequiredMixin, View):
