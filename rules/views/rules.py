@@ -16,11 +16,7 @@ from ..forms import RuleEditor
 from ..models import Rule, RuleSet
 from ..rows import intake_rows
 from ..selectors import ruleset_document
-from ..services import (
-    rule_add,
-    rule_remove,
-    rule_update,
-)
+from ..services import rule_add, rule_remove, rule_update, self_approval_allowed
 from .base import RulesAdminView
 
 
@@ -57,6 +53,12 @@ class RuleAddView(RulesAdminView):
 
 
 class RuleRemoveView(RulesAdminView):
+    """A confirmation page (GET), then the removal (POST)."""
+
+    def get(self, request, pk, rule_id):
+        rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
+        return render(request, "rules/rule_confirm_remove.html", {"rule": rule, "ruleset": rule.ruleset})
+
     def post(self, request, pk, rule_id):
         rule = get_object_or_404(Rule.objects.select_related("ruleset"), pk=rule_id, ruleset_id=pk)
         try:
@@ -97,6 +99,7 @@ def _page(request, template_name, editor, extra, status=200):
         **extra,
         "known_classes": known_classes,
         "intake_paths": intake_paths,
+        "self_approval_allowed": self_approval_allowed(),
     }
     return render(request, template_name, context, status=status)
 
@@ -157,5 +160,11 @@ class RuleHistoryView(RoleRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"rule": rule, "entries": entries, "versions": versions},
+            {
+                "rule": rule,
+                "object": rule.ruleset,
+                "entries": entries,
+                "versions": versions,
+                "self_approval_allowed": self_approval_allowed(),
+            },
         )

@@ -17,7 +17,7 @@ from ..checks import class_problems
 from ..forms import SettingsEditor
 from ..models import RuleSet
 from ..selectors import ruleset_diff, ruleset_document
-from ..services import ruleset_settings_update
+from ..services import ruleset_settings_update, self_approval_allowed
 from .base import RulesAdminView, ruleset_or_404
 from .governance import governance_context
 
@@ -88,13 +88,21 @@ class RuleSetSettingsView(RulesAdminView):
         ruleset = self._draft(pk)
         raw = {"protocol"} & set(request.GET) | ({"test_baseline"} if "baseline" in request.GET else set())
         editor = SettingsEditor.for_ruleset(ruleset, raw=raw)
-        return render(request, self.template_name, {"ruleset": ruleset, **editor.context()})
+        return render(
+            request,
+            self.template_name,
+            {"ruleset": ruleset, **editor.context(), "self_approval_allowed": self_approval_allowed()},
+        )
 
     def post(self, request, pk):
         ruleset = self._draft(pk)
         editor = SettingsEditor.from_post(request.POST)
         if editor.structure:  # "more rows": the page again with every value entered, nothing saved
-            return render(request, self.template_name, {"ruleset": ruleset, **editor.context()})
+            return render(
+                request,
+                self.template_name,
+                {"ruleset": ruleset, **editor.context(), "self_approval_allowed": self_approval_allowed()},
+            )
         values = editor.values()
         if values is not None:
             try:
@@ -104,7 +112,12 @@ class RuleSetSettingsView(RulesAdminView):
             else:
                 messages.success(request, f"Protocol and test baseline of {ruleset.version} saved.")
                 return redirect("rules:ruleset_detail", pk=pk)
-        return render(request, self.template_name, {"ruleset": ruleset, **editor.context()}, status=400)
+        return render(
+            request,
+            self.template_name,
+            {"ruleset": ruleset, **editor.context(), "self_approval_allowed": self_approval_allowed()},
+            status=400,
+        )
 
 
 class RuleSetDiffView(RoleRequiredMixin, View):

@@ -214,3 +214,30 @@ def test_deleting_a_draft_asks_first_and_the_trail_keeps_a_record(draft, rules_a
 def test_load_defaults_twice_records_one_shipped_publication(active):
     call_command("load_defaults", stdout=StringIO())
     assert RuleSetEvent.objects.filter(version=active.version, action="approved").count() == 1
+
+
+def test_removing_a_rule_asks_first(draft, rules_admin, client):
+    target = rule(draft, "BP-ELEVATED")
+    client.force_login(rules_admin)
+    page = client.get(reverse("rules:rule_remove", args=[draft.pk, target.pk]))
+    assert page.status_code == 200 and "Remove BP-ELEVATED" in page.content.decode()
+    assert draft.rules.filter(code="BP-ELEVATED").exists()
+
+    client.post(reverse("rules:rule_remove", args=[draft.pk, target.pk]))
+
+    assert not draft.rules.filter(code="BP-ELEVATED").exists()
+
+
+def test_the_self_approval_setting_is_shown_on_every_page_of_a_draft(draft, rules_admin, client, settings):
+    settings.RULES_ALLOW_SELF_APPROVAL = True
+    target = rule(draft, "BP-ELEVATED")
+    client.force_login(rules_admin)
+    for url in (
+        reverse("rules:ruleset_detail", args=[draft.pk]),
+        reverse("rules:ruleset_submit", args=[draft.pk]),
+        reverse("rules:ruleset_settings", args=[draft.pk]),
+        reverse("rules:rule_edit", args=[draft.pk, target.pk]),
+        reverse("rules:rule_add", args=[draft.pk]),
+        reverse("rules:rule_history", args=[draft.pk, target.pk]),
+    ):
+        assert 'data-testid="self-approval-allowed"' in client.get(url).content.decode(), url

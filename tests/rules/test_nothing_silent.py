@@ -10,11 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from rules.editor import predicate_to_post
 from rules.models import Rule, RuleSet
 from rules.services import PublishRefused, rule_update, ruleset_import, ruleset_submit
 from screening.engine import RuleSetInvalid
 from tests.conftest import ROOT
 from tests.rules.conftest import rule
+from tests.rules.test_editor_pages import rule_post
 
 pytestmark = pytest.mark.django_db
 DEFAULT = json.loads((ROOT / "fixtures" / "ruleset-default.json").read_text())
@@ -152,3 +154,32 @@ def test_rules_test_of_a_stored_version_exits_non_zero_for_a_rule_without_a_sile
         call_command("rules", "test", draft.version, stdout=out)
     assert exited.value.code == 1
     assert "NOT PUBLISHABLE rules[" in out.getvalue() and PSYCHOSIS in out.getvalue()
+
+
+def test_the_misspelt_answer_is_refused_on_the_structured_rule_page(draft, rules_admin, client):
+    target = rule(draft, PSYCHOSIS)
+    document = target.as_document()
+    misspelt = copy.deepcopy(document["predicate"])
+    misspelt["params"]["answer"] = "psychosis_histroy"
+    client.force_login(rules_admin)
+    response = client.post(
+        reverse("rules:rule_edit", args=[draft.pk, target.pk]),
+        rule_post(document, **predicate_to_post(misspelt)),
+    )
+    assert response.status_code == 400
+    assert "is not an intake answer" in response.content.decode()
+    assert rule(draft, PSYCHOSIS).predicate == target.predicate
+
+
+def test_the_misspelt_answer_is_refused_through_the_raw_json_fallback_too(draft, rules_admin, client):
+    target = rule(draft, PSYCHOSIS)
+    document = target.as_document()
+    misspelt = copy.deepcopy(document["predicate"])
+    misspelt["params"]["answer"] = "psychosis_histroy"
+    form = {key: value for key, value in rule_post(document).items() if not key.startswith("p.")}
+    client.force_login(rules_admin)
+    response = client.post(
+        reverse("rules:rule_edit", args=[draft.pk, target.pk]), {**form, "predicate": json.dumps(misspelt)}
+    )
+    assert response.status_code == 400 and "is not an intake answer" in response.content.decode()
+    assert rule(draft, PSYCHOSIS).predicate == target.predicate
