@@ -12,13 +12,15 @@ CLINICIAN = "Clinician"
 PHYSICIAN = "Physician"
 RULES_ADMIN = "Rules admin"
 REPORT_STAFF = "Report staff"
-ALL_ROLES = (CLINICIAN, PHYSICIAN, RULES_ADMIN, REPORT_STAFF)
+AUDITOR = "Auditor"
+ALL_ROLES = (CLINICIAN, PHYSICIAN, RULES_ADMIN, REPORT_STAFF, AUDITOR)
 # The names the command line uses (`create_user --role clinician`).
 ROLE_SLUGS = {
     "clinician": CLINICIAN,
     "physician": PHYSICIAN,
     "rules_admin": RULES_ADMIN,
     "report_staff": REPORT_STAFF,
+    "auditor": AUDITOR,
 }
 
 # Who may do what.
@@ -27,6 +29,7 @@ DECIDE = (PHYSICIAN,)  # overrides, co-signatures and sign-off decisions: a phys
 READ_REPORTS = (CLINICIAN, PHYSICIAN, REPORT_STAFF)  # screenings, their reports and PDFs
 READ_RULES = (RULES_ADMIN, CLINICIAN, PHYSICIAN)  # rule sets, read-only for clinical staff
 ADMIN_RULES = (RULES_ADMIN,)
+READ_AUDIT = (AUDITOR,)  # the audit trail: who accessed what (ids and actors' names, no clinical content)
 
 
 def user_roles(user) -> set[str]:
