@@ -23,7 +23,7 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
-        return api_token_user(token)
+        return api_token_user(token, request=request)
 
 
 class ActiveSession(SessionAuth):

@@ -8,10 +8,13 @@ read here, and the real environment always wins over it. DJANGO_ENV_FILE names a
 none (the test run uses none, so it never depends on a developer's .env).
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -59,6 +62,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "ninja",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core.apps.CoreConfig",
     "formulary",
     "patients",
@@ -68,18 +75,27 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ForwardedProtoFromTrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.NoStoreForSignedInMiddleware",
     "api.middleware.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.sessions.IdleSessionMiddleware",  # after messages: it leaves a "signed out" note
+    "core.twofactor.TwoFactorMiddleware",  # after the idle check: an idle session is gone first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.audit.AuditContextMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: a lockout becomes its page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
+                "core.sessions.idle_logoff",
             ],
         },
     },
@@ -112,13 +129,51 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes; docs/security.md). A (username, address) pair is locked after
+# AXES_FAILURE_LIMIT failures, an address alone after the higher AXES_IP_FAILURE_LIMIT (core.lockout gives
+# each its own limit), so one attacker cannot lock a whole clinic out. A lock lifts after the cool-off
+# (counted from the last failure) or when an admin removes the attempts (`manage.py axes_reset_username`).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_IP_FAILURE_LIMIT = int(os.environ.get("AXES_IP_FAILURE_LIMIT", "100"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "core.lockout.SignInLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"  # behind DJANGO_TRUSTED_PROXY: the forwarded address
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"  # a page, 429
+# A success must not reset the counts: it would clear every pair of its address, other users' locks too.
+AXES_RESET_ON_SUCCESS = False
+# Successful sign-ins are in the audit trail; axes keeps only the failures it counts.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Two-factor sign-in (django-otp: TOTP, with single-use backup codes). The roles (slugs, as create_user
+# takes them) that must use it; staff accounts (the Django admin) must too. Others may enrol and are then
+# asked for a code. TWO_FACTOR_ENFORCED=0 is for local development only (`make setup` writes it, so the
+# demo accounts sign in with a password alone).
+TWO_FACTOR_ENFORCED = env_bool("TWO_FACTOR_ENFORCED", default=True)
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "physician,rules_admin,auditor")
+TWO_FACTOR_OPTIONAL_FOR_OTHERS = env_bool("TWO_FACTOR_OPTIONAL_FOR_OTHERS", default=True)
+OTP_TOTP_ISSUER = "Ketamine pre-infusion"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists devices (to delete a lost one), never their keys
+
+# A session ends SESSION_IDLE_SECONDS after its last page load or form post (htmx polling does not count),
+# and SESSION_COOKIE_AGE after sign-in however active it is; both are checked on the server (core.sessions).
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", "900"))
+
+# An API token is refused this many days after it was made (make a new one with `manage.py api_token`).
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
@@ -156,19 +211,62 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Production strictness: driven by the environment, the same code path everywhere.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # the container healthcheck talks plain http inside the stack
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(8 * 3600)))
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(12 * 3600)))
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# SecurityMiddleware's default, spelled out: a window this app opens keeps no handle on it, and back.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """DJANGO_TRUSTED_PROXY: the TLS-terminating proxy's addresses or networks, comma-separated ("*": any
+    peer, for when nothing but the proxy can reach the app). Empty: X-Forwarded-Proto is never believed."""
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DJANGO_TRUSTED_PROXY: {item!r} is not an IP address or network (or *)."
+            ) from None
+    return items
+
+
+def proxy_ssl_header(proxies: tuple[str, ...]) -> tuple[str, str] | None:
+    """Believe X-Forwarded-Proto only when a proxy is named (core.middleware drops the header from
+    anyone else)."""
+    return ("HTTP_X_FORWARDED_PROTO", "https") if proxies else None
+
+
+TRUSTED_PROXIES = trusted_proxies(os.environ.get("DJANGO_TRUSTED_PROXY", ""))
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(TRUSTED_PROXIES)
+
+# No inline script or style anywhere (external files under static/); Bootstrap's CSS draws its select
+# arrows, check marks and the menu icon as data: SVG images, hence data: for images. docs/security.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Celery: no broker means eager, in-process execution (a laptop's first run).
 BROKER_FROM_ENV = os.environ.get("CELERY_BROKER_URL", "")

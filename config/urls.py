@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from api.urls import api_urls
+from core.account_views import BackupCodesView, KeepAliveView, TwoFactorEnrolView, TwoFactorVerifyView
+from core.audit_views import AuditListView
 from core.views import HealthView, HomeView
 
 urlpatterns = [
@@ -11,7 +13,12 @@ urlpatterns = [
     path("healthz", login_not_required(HealthView.as_view()), name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("accounts/two-factor/enrol/", TwoFactorEnrolView.as_view(), name="two_factor_enrol"),
+    path("accounts/two-factor/backup-codes/", BackupCodesView.as_view(), name="two_factor_backup_codes"),
+    path("accounts/keep-alive/", KeepAliveView.as_view(), name="keep_alive"),
     path("admin/", admin.site.urls),
+    path("audit/", AuditListView.as_view(), name="audit_list"),
     path("patients/", include("patients.urls")),
     path("formulary/", include("formulary.urls")),
     path("screening/", include("rules.urls")),  # the rules admin pages keep their /screening/rulesets/ paths

@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
     name = "core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        # connect the sign-in receivers: audit events (signals) and the session's sign-in time (sessions)
+        from . import sessions, signals  # noqa: F401

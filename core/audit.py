@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,27 @@ def checkpoint_signature(prev_hash: str, detail: str) -> str:
     return hmac.new(key, f"{prev_hash}|{detail}".encode(), hashlib.sha256).hexdigest()
 
 
+# The request being served (set by AuditContextMiddleware), so that a service or a model signal records who
+# and from where without every caller passing the request down. None in the CLI and in tasks.
+_current_request: ContextVar[Any] = ContextVar("audit_request", default=None)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
+
+
+def current_request():
+    return _current_request.get()
+
+
 def _client(request) -> tuple[str | None, str]:
     if request is None:
         return None, ""
@@ -92,7 +114,10 @@ def _client(request) -> tuple[str | None, str]:
 
 
 def _actor(request, user) -> tuple[int | None, str]:
-    user = user if user is not None else getattr(request, "user", None)
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+        if not getattr(user, "is_authenticated", False):
+            user = getattr(request, "auth", None)  # the JSON API's caller (a bearer token's user)
     if user is None or not getattr(user, "is_authenticated", False):
         return None, ""
     return user.pk, (user.get_full_name() or user.get_username())[:150]
@@ -122,6 +147,7 @@ def audit_record(
     `fields` are the names of changed fields (never values); `detail` is short and never PHI."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    request = request if request is not None else current_request()
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = obj.pk if object_id is None else object_id
@@ -230,3 +256,8 @@ def audit_purge(*, before, user=None, request=None) -> int:
     ).save()
     audit_record(action="purge", request=request, user=user, detail=detail)
     return count
+
+
+def patient_accesses(patient_id: int, limit: int = 20) -> list[AuditEvent]:
+    """Who accessed this patient's record, newest first (the patient page shows it to physicians)."""
+    return list(AuditEvent.objects.filter(patient_id=patient_id).order_by("-seq")[:limit])

@@ -1,4 +1,4 @@
-from .roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN, has_any_role, user_roles
+from .roles import AUDITOR, CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN, has_any_role, user_roles
 
 
 def roles(request) -> dict:
@@ -10,6 +10,7 @@ def roles(request) -> dict:
             "is_physician": False,
             "is_rules_admin": False,
             "is_report_staff": False,
+            "is_auditor": False,
         }
     names = sorted(user_roles(user)) or (["Superuser"] if user.is_superuser else [])
     return {
@@ -18,4 +19,5 @@ def roles(request) -> dict:
         "is_physician": has_any_role(user, [PHYSICIAN]),
         "is_rules_admin": has_any_role(user, [RULES_ADMIN]),
         "is_report_staff": has_any_role(user, [REPORT_STAFF]),
+        "is_auditor": has_any_role(user, [AUDITOR]),
     }

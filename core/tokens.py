@@ -1,18 +1,23 @@
-"""API tokens: created with a secret shown once, stored as a SHA-256, checked on each request, revoked."""
+"""API tokens: created with a secret shown once, stored as a SHA-256, checked on each request, refused
+API_TOKEN_DAYS after they were made, revoked."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from .audit import audit_record
 from .models import ApiToken
 
 TOKEN_PREFIX = "pit_"  # noqa: S105 (not a secret: "pre-infusion token": recognisable in a leaked log or a secret scanner)
-# last_used_at is written at most this often per token, so reads do not turn into a write each.
+# last_used_at is written (and a "token_use" audit event recorded) at most this often per token, so reads do
+# not turn into a write each.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -31,20 +36,31 @@ def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
     return token, secret
 
 
-def api_token_user(secret: str):
-    """The active user a secret belongs to, or None (unknown, revoked, or the user is disabled)."""
+def api_token_expires_at(token: ApiToken) -> datetime:
+    return token.created_at + timedelta(days=settings.API_TOKEN_DAYS)
+
+
+def api_token_user(secret: str, *, request=None):
+    """The active user a secret belongs to, or None (unknown, revoked, expired, or the user is disabled)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(secret), revoked_at__isnull=True, user__is_active=True)
+        .filter(
+            digest=token_digest(secret),
+            revoked_at__isnull=True,
+            user__is_active=True,
+            created_at__gt=now - timedelta(days=settings.API_TOKEN_DAYS),
+        )
         .first()
     )
     if token is None:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # one conditional UPDATE: of two concurrent first uses, only one records the use
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    if ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
+        audit_record(action="token_use", request=request, user=token.user, obj=token)
     return token.user
 
 

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from core.audit import audit_record
 from formulary.selectors import current_formulary
 
 from .forms import BloodPressureForm, DiagnosisForm, MedicationForm
@@ -51,6 +52,7 @@ class DiagnosisEditView(ClinicianView):
 
     def get(self, request, pk, dx_id):
         dx = self._get(pk, dx_id)
+        audit_record(action="view", request=request, obj=dx, detail="edit diagnosis")
         form = DiagnosisForm(instance=dx, patient=dx.patient, initial={"seen": diagnosis_fingerprint(dx)})
         return render(request, self.template_name, {"form": form, "patient": dx.patient, "diagnosis": dx})
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
-from core.roles import EDIT_RECORDS, RoleRequiredMixin
+from core.audit import audit_record, patient_accesses
+from core.roles import EDIT_RECORDS, RoleRequiredMixin, is_physician
 from core.search import SessionSearchMixin
 
 from .forms import (
@@ -50,6 +51,17 @@ class PatientListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     def get_queryset(self):
         return patient_search(self.query)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        audit_record(
+            action="view",
+            request=self.request,
+            object_type="patient_list",
+            detail=f"page {page.number}, {len(context['patients'])} rows{', searched' if self.query else ''}",
+        )
+        return context
+
 
 class PatientCreateView(ClinicianView):
     template_name = "patients/patient_form.html"
@@ -74,6 +86,7 @@ class PatientEditView(ClinicianView):
 
     def get(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk)
+        audit_record(action="view", request=request, obj=patient, detail="edit details")
         form = PatientForm(instance=patient, initial={"version": patient.section_version(self.section)})
         return render(request, self.template_name, {"form": form, "patient": patient})
 
@@ -120,7 +133,11 @@ class PatientDetailView(ClinicianView):
             patient = patient_record(pk)
         except Patient.DoesNotExist as exc:
             raise Http404("No such patient") from exc
-        return render(request, self.template_name, patient_page_context(patient))
+        audit_record(action="view", request=request, obj=patient, detail="patient page")
+        context = patient_page_context(patient)
+        if is_physician(request.user):
+            context["accesses"] = patient_accesses(patient.pk)
+        return render(request, self.template_name, context)
 
 
 def patient_page_context(patient, **overrides):
@@ -187,6 +204,7 @@ class SectionEditView(ClinicianView):
 
     def get(self, request, pk, section):
         patient = get_object_or_404(Patient, pk=pk)
+        audit_record(action="view", request=request, obj=patient, detail=f"edit {section}")
         form = section_form_class(section)(
             instance=patient, initial={"version": patient.section_version(section)}
         )
@@ -225,6 +243,7 @@ class PatientExportView(ClinicianView):
         except Patient.DoesNotExist as exc:
             raise Http404("No such patient") from exc
         doc = intake_document(patient, timezone.localdate())
+        audit_record(action="export", request=request, obj=patient, detail="intake document")
         response = HttpResponse(
             json.dumps(doc, indent=2, ensure_ascii=False), content_type="application/json"
         )
@@ -240,4 +259,5 @@ class PatientHistoryView(ClinicianView):
         patient = get_object_or_404(Patient, pk=pk)
         with transaction.atomic():
             changes = patient_changes(patient)
+        audit_record(action="view", request=request, obj=patient, detail="change history")
         return render(request, self.template_name, {"patient": patient, "changes": changes})

@@ -6,3 +6,6 @@ class RulesConfig(AppConfig):
 
     name = "rules"
     verbose_name = "Rules"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - records governance steps in the audit trail

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ScreeningConfig(AppConfig):
     name = "screening"
     verbose_name = "Screening"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - tracks screenings and decisions in the audit trail

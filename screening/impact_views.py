@@ -6,6 +6,7 @@ screening ids), never who it touches: a rules admin has no patient access."""
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from core.audit import audit_record
 from core.roles import ADMIN_RULES, RoleRequiredMixin
 from rules.models import RuleSet
 
@@ -58,4 +59,7 @@ class ImpactStartView(RulesAdminView):
 
 class ImpactView(RulesAdminView):
     def get(self, request, pk):
-        return _render(request, get_object_or_404(RuleSet, pk=pk), partial=bool(request.htmx))
+        ruleset = get_object_or_404(RuleSet, pk=pk)
+        if not request.htmx:  # the page, not its 2-second polls
+            audit_record(action="view", request=request, object_type="impactpreview", object_id=pk)
+        return _render(request, ruleset, partial=bool(request.htmx))

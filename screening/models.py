@@ -1,20 +1,39 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from rules.models import RuleSet
 
 
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk writes refused as `save()` and `delete()` are (on PostgreSQL a trigger refuses them too)."""
+
+    def update(self, **kwargs):
+        raise ValidationError(f"{self.model.__name__} records are immutable once stored.")
+
+    def delete(self):
+        raise ValidationError(f"{self.model.__name__} records are never deleted.")
+
+
 class ImmutableRecord(models.Model):
-    """A row that is written once: saving an existing row, or deleting one, is refused."""
+    """A row that is written once: saving an existing row, or deleting one, is refused, here and (on
+    PostgreSQL) by a trigger (migration screening 0018). There is no way around it in the code: a later
+    act is a row of its own (a co-signature is an OverrideCosignature, not an edit of the override)."""
+
+    objects = ImmutableQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
+        if not self._state.adding:
             raise ValidationError(f"{type(self).__name__} records are immutable once stored.")
+        # an insert, always: a new instance given a stored row's pk never turns into an update of that row
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -102,25 +121,37 @@ class FindingOverride(ImmutableRecord):
     overridden_by_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     needs_cosign = models.BooleanField(default=False)
-    cosigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    cosigned_by_name = models.CharField(max_length=200, blank=True)
-    cosigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["screening", "rule"], name="one_override_per_finding"),
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
-            models.CheckConstraint(
-                condition=Q(cosigned_by__isnull=True) | ~Q(cosigned_by=models.F("overridden_by")),
-                name="cosigner_is_another_clinician",  # the name of a migrated constraint: kept
-            ),
         ]
 
     def __str__(self) -> str:
         return f"override of {self.rule} on screening {self.screening_id}"
+
+    # The co-signature is a row of its own (OverrideCosignature); these read it, for the pages, the PDF and
+    # the API. Lists load it with select_related("cosignature"), so reading them costs no query.
+    @property
+    def cosigned(self) -> OverrideCosignature | None:
+        try:
+            return self.cosignature
+        except OverrideCosignature.DoesNotExist:
+            return None
+
+    @property
+    def cosigned_at(self):
+        return None if self.cosigned is None else self.cosigned.cosigned_at
+
+    @property
+    def cosigned_by(self):
+        return None if self.cosigned is None else self.cosigned.cosigned_by
+
+    @property
+    def cosigned_by_name(self) -> str:
+        return "" if self.cosigned is None else self.cosigned.cosigned_by_name
 
     @property
     def legacy(self) -> bool:
@@ -133,6 +164,25 @@ class FindingOverride(ImmutableRecord):
         if self.legacy:
             return False
         return self.policy == "reason" or self.cosigned_at is not None
+
+
+class OverrideCosignature(ImmutableRecord):
+    """A second physician's co-signature of an override whose rule asks for one: the override is in force
+    from then on. Written once, beside the override (never an edit of it); by someone other than the
+    physician who overrode (refused by the service, by save() and, on PostgreSQL, by a trigger)."""
+
+    override = models.OneToOneField(FindingOverride, on_delete=models.PROTECT, related_name="cosignature")
+    cosigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cosigned_by_name = models.CharField(max_length=200)
+    cosigned_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"co-signature of override {self.override_id}"
+
+    def save(self, *args, **kwargs):
+        if self.cosigned_by_id is not None and self.cosigned_by_id == self.override.overridden_by_id:
+            raise ValidationError("A co-signature must come from a second, different physician.")
+        super().save(*args, **kwargs)
 
 
 class OverrideSuggestion(ImmutableRecord):

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
+from core.audit import audit_record
 from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role, is_physician
 from core.search import SessionSearchMixin
 from patients.models import Patient
@@ -118,6 +119,7 @@ class ScreeningDetailView(ReportReaders):
 
     def get(self, request, pk):
         screening = _screening(pk)
+        audit_record(action="view", request=request, obj=screening, detail="report page")
         state = review_state(screening)
         pdf, pdf_status = pdf_state(screening.pk)
         context = report_context(report=screening.report, intake=screening.intake, review=state)
@@ -238,6 +240,7 @@ class PdfDownloadView(ReportReaders):
         except ScreeningRefused as exc:
             messages.error(request, str(exc))
             return redirect("screening:detail", pk=pk)
+        audit_record(action="download", request=request, obj=pdf.screening, detail="report PDF")
         return FileResponse(
             pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
         )
@@ -264,6 +267,12 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = list(context["screenings"])
+        audit_record(
+            action="view",
+            request=self.request,
+            object_type="report_list",
+            detail=f"page {context['page_obj'].number}, {len(page)} rows{', searched' if self.query else ''}",
+        )
         states = review_states(page)
         context["rows"] = [
             {

@@ -5,7 +5,6 @@ the sign-off decision. Every entry point (page, API, CLI) calls these, so each r
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from core.roles import EDIT_RECORDS, has_any_role, is_physician
 from rules.selectors import engine_ruleset
@@ -14,7 +13,7 @@ from screening.engine.ruleset import Rule as EngineRule
 from .currency import screening_currency
 from .engine.severity import verdict_for
 from .intake import unstorable_text
-from .models import FindingOverride, OverrideSuggestion, Screening, SignOff
+from .models import FindingOverride, OverrideCosignature, OverrideSuggestion, Screening, SignOff
 
 OVERRIDE_REASON_MAX = 1000
 NOTE_MAX = 2000
@@ -148,10 +147,10 @@ def override_cosign(*, override: FindingOverride, user) -> FindingOverride:
         raise ScreeningRefused("This override needs no (further) co-signature.")
     if override.overridden_by_id == user.pk:
         raise ScreeningRefused("A co-signature must come from a second, different physician.")
-    override.cosigned_by = user
-    override.cosigned_by_name = display_name(user)
-    override.cosigned_at = timezone.now()
-    override.save(_allow_update=True)
+    # a row of its own beside the override, which is never edited (creating it caches it on `override`)
+    OverrideCosignature.objects.create(
+        override=override, cosigned_by=user, cosigned_by_name=display_name(user)
+    )
     return override
 
 
@@ -195,7 +194,7 @@ def screening_sign(*, screening: Screening, user, decision: str, note: str = "")
     if decision not in (SignOff.Decision.CLEARED, SignOff.Decision.NOT_CLEARED):
         raise ScreeningRefused("The decision must be cleared or not_cleared.")
     text = _text(note, "The note", NOTE_MAX, required=False)
-    overrides = list(screening.overrides.all())
+    overrides = list(screening.overrides.select_related("cosignature"))
     acknowledged: list[str] = []
     if decision == SignOff.Decision.CLEARED:
         blockers = clearance_blockers(screening, overrides)

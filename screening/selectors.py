@@ -95,7 +95,11 @@ def review_states(screenings: Iterable[Screening]) -> dict[int, ReviewState]:
         return {}
     ids = [s.pk for s in screenings]
     overrides: dict[int, list[FindingOverride]] = {pk: [] for pk in ids}
-    for o in FindingOverride.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
+    for o in (
+        FindingOverride.objects.filter(screening_id__in=ids)
+        .select_related("cosignature")
+        .order_by("created_at", "pk")
+    ):
         overrides[o.screening_id].append(o)
     signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
     suggestions: dict[int, list[OverrideSuggestion]] = {pk: [] for pk in ids}

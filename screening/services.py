@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
 from patients.selectors import patient_facts, patient_record
@@ -161,7 +162,9 @@ def pdf_for_download(screening_id: int) -> tuple[ReportPdf, str]:
 
 @transaction.atomic
 def pdf_request(*, screening: Screening, user) -> ReportPdf:
-    """Queue the PDF (or a retry after failure). The task is sent after commit, with the id only."""
+    """Queue the PDF (or a retry after failure). The task is sent after commit, with the id only. Every
+    request is in the audit trail (the row keeps only the latest requester)."""
+    audit_record(action="export", user=user, obj=screening, detail="PDF requested")
     pdf, created = ReportPdf.objects.select_for_update().get_or_create(
         screening=screening, defaults={"requested_by": user}
     )

@@ -70,7 +70,9 @@ def physician_worklists(user) -> list[Worklist]:
     awaiting.total = len(awaiting.rows)
     awaiting.rows = awaiting.rows[:SHOWN]
     pending = (
-        FindingOverride.objects.filter(policy="cosign", cosigned_at=None, screening__signoff__isnull=True)
+        FindingOverride.objects.filter(
+            policy="cosign", cosignature__isnull=True, screening__signoff__isnull=True
+        )
         .exclude(overridden_by=user)
         .select_related("screening__patient")
         .order_by("created_at")

@@ -1,4 +1,5 @@
-"""Write a local development `.env` (git-ignored) unless one exists: DEBUG on, a fresh secret key, SQLite.
+"""Write a local development `.env` (git-ignored) unless one exists: DEBUG on, a fresh secret key, SQLite,
+two-factor sign-in not enforced (so the demo accounts work with their passwords).
 
 `make setup` runs it, so every documented command works with no variable set by hand. It never overwrites
 an existing file: a developer's own settings stay. Production never uses this file; it sets its own
@@ -21,6 +22,9 @@ DJANGO_DEBUG=1
 DJANGO_SECRET_KEY={secret}
 DATABASE_URL=sqlite:///{database}
 # No CELERY_BROKER_URL: Celery tasks run eagerly in-process (set one and run `make worker` for a real queue).
+# The demo accounts sign in with a password alone: no authenticator app needed on a laptop. Never in
+# production (it is on unless turned off); set 1 here to try two-factor sign-in (docs/security.md).
+TWO_FACTOR_ENFORCED=0
 """
 
 

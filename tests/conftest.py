@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import hotp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN
+from core.twofactor import must_verify
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"  # in-repo copies of the contract examples (.ci/run compares them)
@@ -63,6 +68,42 @@ def child_env(**extra: str) -> dict[str, str]:
         env["DATABASE_URL"] = url
     env.update(extra)
     return env
+
+
+def authenticator(user) -> TOTPDevice:
+    """The user's confirmed authenticator app, made on first use. It accepts codes a few time steps ahead,
+    so that several sign-ins within one 30-second step each have an unused code (next_code)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return device or TOTPDevice.objects.create(
+        user=user, name="test authenticator", confirmed=True, tolerance=5
+    )
+
+
+def next_code(device: TOTPDevice) -> str:
+    """A code the device has not accepted yet: this time step's (as the device reckons it, with the drift it
+    has learnt), or the step after the last one it took."""
+    device.refresh_from_db()
+    step = max((int(time.time()) - device.t0) // device.step + device.drift, device.last_t + 1)
+    return f"{hotp(device.bin_key, step, device.digits):0{device.digits}d}"
+
+
+@pytest.fixture(autouse=True)
+def force_login_gives_the_second_factor(monkeypatch):
+    """Two-factor sign-in is enforced in tests as in production. `client.force_login(user)` signs in as a
+    user who has also given their code (a physician, a rules admin...: those who must) would be; tests of
+    the code step itself use `client.force_login_password_only(user)`."""
+    password_only = Client.force_login
+
+    def force_login(self, user, backend=None):
+        password_only(self, user, backend)
+        fresh = type(user).objects.get(pk=user.pk)  # roles are cached on an instance; the test's stays clean
+        if must_verify(fresh):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = authenticator(fresh).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "force_login_password_only", password_only, raising=False)
 
 
 @pytest.fixture

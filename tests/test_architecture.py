@@ -30,6 +30,11 @@ ALLOWED_IN_FUNCTIONS = {
     ("screening.tasks", "screening.services"): "a Celery task imports its service in its body (HackSoft)",
     ("screening.tasks", "screening.impact"): "a Celery task imports its service in its body (HackSoft)",
     ("formulary.apps", "formulary.signals"): "AppConfig.ready() connects the signal receivers",
+    ("core.apps", "core.signals"): "AppConfig.ready() connects the signal receivers",
+    ("core.apps", "core.sessions"): "AppConfig.ready() connects the signal receivers",
+    ("patients.apps", "patients.signals"): "AppConfig.ready() tracks the record's changes in the audit trail",
+    ("screening.apps", "screening.signals"): "AppConfig.ready() tracks screenings and decisions",
+    ("rules.apps", "rules.signals"): "AppConfig.ready() records governance steps in the audit trail",
     ("patients.icd10", "simple_icd_10_cm"): "the ICD-10-CM code list is large: loaded on first use",
     ("screening.pdf", "weasyprint"): "WeasyPrint is heavy and optional: loaded when a PDF is rendered",
 }

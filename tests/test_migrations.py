@@ -65,7 +65,7 @@ print(json.dumps({
     "resolves": current_formulary().lookup("Klonopin").drug.generic,
     "linked_medications": MedicationEntry.objects.filter(formulary_entry__isnull=False).count(),
     "signed_screening_ruleset": signed.ruleset.version,
-    "overrides_of_signed": signed.overrides.filter(cosigned_by__isnull=False).count(),
+    "overrides_of_signed": signed.overrides.filter(cosignature__isnull=False).count(),
     "active_compiles": len(engine_ruleset(active_ruleset()).rules),
 }))
 """

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Status
 
+from core.audit import audit_record
 from core.roles import EDIT_RECORDS
 from patients.models import Patient
 from patients.selectors import patient_record
@@ -62,7 +63,8 @@ def intake_store(request: HttpRequest):
 )
 def intake_read(request: HttpRequest, patient_id: Id, query: Query[AsOf]):
     require_role(request, EDIT_RECORDS)
-    get_object_or_404(Patient.objects.only("pk"), pk=patient_id)
+    patient = get_object_or_404(Patient.objects.only("pk"), pk=patient_id)
+    audit_record(action="export", request=request, obj=patient, detail="API intake document")
     return Status(
         200,
         intake_export(

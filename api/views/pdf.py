@@ -7,6 +7,7 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from ninja import Status
 
+from core.audit import audit_record
 from core.roles import READ_REPORTS
 from screening.services import (
     pdf_for_download,
@@ -73,8 +74,9 @@ def pdf_read(request: HttpRequest, screening_id: Id):
 )
 def pdf_download(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
-    screening_or_404(screening_id)
+    screening = screening_or_404(screening_id)
     pdf, filename = pdf_for_download(screening_id)
+    audit_record(action="download", request=request, obj=screening, detail="API report PDF")
     return FileResponse(
         pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
     )

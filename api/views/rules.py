@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Status
 
+from core.audit import audit_record
 from core.roles import ADMIN_RULES
 from rules.models import RuleSet
 from screening.impact import impact_preview_latest, impact_preview_start, impact_preview_summary
@@ -67,6 +68,7 @@ def _scope_form_data(request: HttpRequest) -> dict[str, str]:
 def impact_read(request: HttpRequest, ruleset_id: Id):
     require_role(request, ADMIN_RULES)
     ruleset = get_object_or_404(RuleSet, pk=ruleset_id)
+    audit_record(action="view", request=request, object_type="impactpreview", object_id=ruleset.pk)
     return Status(200, _impact_out(ruleset, impact_preview_latest(ruleset)))
 
 

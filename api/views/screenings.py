@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Status
 
+from core.audit import audit_record
 from core.roles import DECIDE, EDIT_RECORDS, READ_REPORTS
 from patients.models import Patient
 from screening.intake import IntakeInvalid
@@ -129,7 +130,9 @@ def screening_create(request: HttpRequest, patient_id: Id):
 )
 def screening_read(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
-    return Status(200, _screening_out(screening_or_404(screening_id)))
+    screening = screening_or_404(screening_id)
+    audit_record(action="view", request=request, obj=screening, detail="API screening")
+    return Status(200, _screening_out(screening))
 
 
 @router.post(

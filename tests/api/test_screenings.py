@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient
-from rules.models import RuleSet
+from rules.models import Rule, RuleSet
 from screening.models import Screening
+from tests.triggers import triggers_disabled
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_assessment_day")]
 
@@ -107,9 +108,15 @@ def test_screening_an_unknown_patient_is_404(clinician_api, defaults):
     assert set(response.json()) == {"error"}
 
 
+def delete_every_rule_set() -> None:
+    """As on a fresh installation (a published set is deleted only by a table owner)."""
+    with triggers_disabled(RuleSet, Rule):
+        RuleSet.objects.all().delete()
+
+
 NO_ACTIVE_RULESET = {
     "deactivated": lambda: RuleSet.objects.update(is_active=False),
-    "deleted": lambda: RuleSet.objects.all().delete(),
+    "deleted": delete_every_rule_set,
 }
 
 

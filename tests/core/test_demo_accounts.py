@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.test import override_settings
 
 pytestmark = pytest.mark.django_db
@@ -26,4 +27,5 @@ def test_demo_accounts_get_one_role_each_and_can_sign_in(client, django_user_mod
         "rulesadmin": ["Rules admin"],
         "staff": ["Report staff"],
     }
-    assert client.login(username="clinician", password="demo-clinician-pass")
+    # django-axes' backend needs the request (it counts failures against the client's address)
+    assert client.login(request=HttpRequest(), username="clinician", password="demo-clinician-pass")

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from core.models import ApiToken
 from core.roles import CLINICIAN
@@ -51,7 +52,9 @@ def test_disabling_leaves_other_users_tokens_alone(alice, make_user):
 
 def test_disabled_user_cannot_sign_in(alice, client):
     disable_user("alice")
-    assert client.login(username="alice", password="a-long-test-password-1") is False
+    # django-axes' backend needs the request (it counts the failure against the client's address)
+    signed_in = client.login(request=HttpRequest(), username="alice", password="a-long-test-password-1")
+    assert signed_in is False
 
 
 def test_enable_makes_the_user_active_again(alice):

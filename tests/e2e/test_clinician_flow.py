@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from patients.models import Patient
 from screening.models import ReportPdf, Screening, SignOff
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,10 +46,7 @@ def test_clinician_screens_and_a_physician_signs_and_downloads_the_pdf(
     expect(page.get_by_test_id("sign")).to_have_count(0)
     screening_url = page.url
     page.get_by_role("button", name="Sign out").click()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("doc1")
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, "doc1")  # a physician: the password, then the authenticator's code
     page.goto(screening_url)
     expect(
         page.get_by_label("Cleared to proceed with the infusion series under this screening")

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from rules.models import Rule, RuleSet
+from tests.e2e import conftest as e2e
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Axe()
@@ -20,10 +21,8 @@ def defaults():
 
 
 def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    """The password, then the authenticator's code (rules admins must give one)."""
+    e2e.sign_in(page, live_server, username)
 
 
 def no_axe_violations(page):

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from patients.management.commands.load_demo import shifted_to
 from patients.services import intake_import
 from tests.conftest import EXAMPLES
+from tests.e2e import conftest as e2e
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +23,8 @@ PASSWORD = "a-long-test-password-1"
 
 
 def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_be_visible()
+    """The password, then the authenticator's code (physicians must give one)."""
+    e2e.sign_in(page, live_server, username, PASSWORD)
 
 
 def sign_out(page):

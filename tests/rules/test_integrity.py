@@ -1,5 +1,6 @@
-"""A published rule set changed underneath (a raw UPDATE) is never used: screening refuses on every entry
-point with a clear error, logged for the administrators, until the rows are what was published."""
+"""A published rule set changed underneath (a raw UPDATE, by someone who first disabled the PostgreSQL
+triggers that refuse it) is never used: screening refuses on every entry point with a clear error, logged
+for the administrators, until the rows are what was published."""
 
 import json
 import logging
@@ -18,6 +19,7 @@ from screening.models import Screening
 from screening.services import intake_evaluate, screening_run
 from tests.api.conftest import ApiClient, bearer
 from tests.conftest import EXAMPLES
+from tests.triggers import triggers_disabled
 
 pytestmark = pytest.mark.django_db
 ELIGIBLE = json.loads((EXAMPLES / "eligible.json").read_text())
@@ -34,11 +36,13 @@ def tampered(active, patient, clinician):
     screening_run(patient=patient, requested_by=clinician)
     stage2 = Rule.objects.get(ruleset=active, code="BP-STAGE2")
     original = stage2.predicate
-    Rule.objects.filter(pk=stage2.pk).update(
-        predicate={"kind": "bp_mean_at_least", "params": {"systolic": 250, "diastolic": 150}}
-    )
+    with triggers_disabled(Rule):
+        Rule.objects.filter(pk=stage2.pk).update(
+            predicate={"kind": "bp_mean_at_least", "params": {"systolic": 250, "diastolic": 150}}
+        )
     yield active
-    Rule.objects.filter(pk=stage2.pk).update(predicate=original)
+    with triggers_disabled(Rule):
+        Rule.objects.filter(pk=stage2.pk).update(predicate=original)
 
 
 def test_an_intact_published_set_passes_the_check(active):
@@ -91,19 +95,22 @@ def test_the_rule_set_page_shows_the_failed_check(tampered, rules_admin, client)
 
 def test_restoring_the_rows_lets_screening_resume(active, patient, clinician):
     stage2 = Rule.objects.get(ruleset=active, code="BP-STAGE2")
-    Rule.objects.filter(pk=stage2.pk).update(
-        predicate={"kind": "bp_mean_at_least", "params": {"systolic": 1, "diastolic": 1}}
-    )
+    with triggers_disabled(Rule):
+        Rule.objects.filter(pk=stage2.pk).update(
+            predicate={"kind": "bp_mean_at_least", "params": {"systolic": 1, "diastolic": 1}}
+        )
     with pytest.raises(RuleSetTampered):
         screening_run(patient=patient, requested_by=clinician)
-    Rule.objects.filter(pk=stage2.pk).update(predicate=stage2.predicate)
+    with triggers_disabled(Rule):
+        Rule.objects.filter(pk=stage2.pk).update(predicate=stage2.predicate)
     assert screening_run(patient=patient, requested_by=clinician).ruleset_sha256 == active.sha256
 
 
 def test_changing_the_stored_hash_to_match_is_caught_by_the_approval_record(active, patient, clinician):
     stage2 = Rule.objects.get(ruleset=active, code="BP-STAGE2")
-    Rule.objects.filter(pk=stage2.pk).update(title="Quietly reworded")
-    forged = content_sha256(ruleset_document(RuleSet.objects.get(pk=active.pk)))
-    RuleSet.objects.filter(pk=active.pk).update(sha256=forged)
+    with triggers_disabled(Rule, RuleSet):
+        Rule.objects.filter(pk=stage2.pk).update(title="Quietly reworded")
+        forged = content_sha256(ruleset_document(RuleSet.objects.get(pk=active.pk)))
+        RuleSet.objects.filter(pk=active.pk).update(sha256=forged)
     with pytest.raises(RuleSetTampered):
         screening_run(patient=patient, requested_by=clinician)

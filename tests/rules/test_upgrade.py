@@ -8,19 +8,26 @@ import pytest
 from django.core.management import call_command
 
 from patients.services import intake_import
-from rules.models import RuleSet
+from rules.models import Rule, RuleSet
 from rules.selectors import active_ruleset, ruleset_document
 from rules.services import rule_update, ruleset_clone, ruleset_import
 from screening.engine import content_sha256
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, ROOT
 from tests.rules.conftest import publish_reviewed
+from tests.triggers import triggers_disabled
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = ROOT / "fixtures"
 SHIPPED_2026_1 = json.loads((FIXTURES / "ruleset-2026.1.json").read_text())
 DEFAULT = json.loads((FIXTURES / "ruleset-default.json").read_text())
+
+
+def without_rule_sets() -> None:
+    """An installation from before 2026.2 (its published set is deleted, which only a table owner can do)."""
+    with triggers_disabled(RuleSet, Rule):
+        RuleSet.objects.all().delete()
 
 
 def load_defaults() -> str:
@@ -44,7 +51,7 @@ def test_a_fresh_database_gets_2026_2_active():
 
 def test_an_unmodified_2026_1_is_upgraded_and_stays_in_the_history(clinician):
     call_command("load_defaults", stdout=StringIO())  # formulary (and 2026.2 on this fresh database)
-    RuleSet.objects.all().delete()
+    without_rule_sets()
     old = ruleset_import(data=SHIPPED_2026_1, shipped=True, note="as shipped")
     patient, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
     screening = screening_run(patient=patient, requested_by=clinician)
@@ -61,7 +68,7 @@ def test_an_unmodified_2026_1_is_upgraded_and_stays_in_the_history(clinician):
 
 def test_a_clinics_own_active_set_is_left_alone_and_2026_2_arrives_as_a_draft(rules_admin):
     call_command("load_defaults", stdout=StringIO())
-    RuleSet.objects.all().delete()
+    without_rule_sets()
     shipped = ruleset_import(data=SHIPPED_2026_1, shipped=True, note="as shipped")
     own = ruleset_clone(source=shipped, version="2026.1-clinic", created_by=rules_admin)
     rule_update(rule=own.rules.get(code="AGE-65-PLUS"), values={"title": "Aged 65 or more"}, user=rules_admin)

@@ -7,8 +7,9 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.test import override_settings
 
 from core.roles import CLINICIAN, PHYSICIAN
@@ -18,7 +19,7 @@ from rules.services import ruleset_import
 from screening.engine import content_sha256
 from screening.engine.ruleset import validate_rule
 from screening.engine.severity import ALLOWED_OVERRIDE, DEFAULT_OVERRIDE, override_policy
-from screening.models import FindingOverride, OverrideSuggestion, SignOff
+from screening.models import FindingOverride, OverrideCosignature, OverrideSuggestion, SignOff
 from screening.review import (
     ScreeningRefused,
     effective_verdict,
@@ -202,13 +203,26 @@ def test_the_overriding_physician_cannot_co_sign(demo, clinician, physician):
         override_cosign(override=override, user=physician)
 
 
+def test_the_model_refuses_a_self_co_signature_too(demo, clinician, physician):
+    override = finding_override(
+        screening=screen("DEMO-010", clinician), rule="CV-AVM", reason="x", user=physician
+    )
+    with pytest.raises(ValidationError, match="second, different physician"):
+        OverrideCosignature.objects.create(override=override, cosigned_by=physician, cosigned_by_name="x")
+    assert not OverrideCosignature.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's; CI runs it")
 def test_the_database_refuses_a_self_co_signature_too(demo, clinician, physician):
     override = finding_override(
         screening=screen("DEMO-010", clinician), rule="CV-AVM", reason="x", user=physician
     )
-    override.cosigned_by = physician
-    with pytest.raises(IntegrityError):
-        override.save(_allow_update=True)
+    with pytest.raises(IntegrityError, match="cosigner_is_another_clinician"), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO screening_overridecosignature (override_id, cosigned_by_id, cosigned_by_name, "
+            "cosigned_at) VALUES (%s, %s, 'x', now())",
+            [override.pk, physician.pk],
+        )
 
 
 def test_precaution_and_never_overridden_contraindications_are_refused(demo, clinician, physician):

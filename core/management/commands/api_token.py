@@ -1,14 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from core.models import ApiToken
-from core.tokens import api_token_create, api_token_revoke
+from core.tokens import api_token_create, api_token_expires_at, api_token_revoke
 from core.users import user_named
 
 
 class Command(BaseCommand):
     help = (
         "Create an API token for a user and print it, alone on stdout, once (only its hash is kept). "
-        "--list shows the user's tokens without their secrets; --revoke ID revokes one."
+        "--list shows the user's tokens without their secrets, each with the day it expires (API_TOKEN_DAYS after "
+        "it was made); --revoke ID revokes one."
     )
 
     def add_arguments(self, parser):
@@ -41,10 +43,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{user.username} has no API tokens")
         for t in tokens:
             used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
-            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            expires = api_token_expires_at(t)
+            if t.revoked_at:
+                state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}"
+            else:
+                state = "expired" if expires <= timezone.now() else "active"
             self.stdout.write(
                 f"{t.pk}\t{t.prefix}…\t{t.name or '-'}\tcreated {t.created_at:%Y-%m-%d %H:%M}\t"
-                f"last used {used}\t{state}"
+                f"last used {used}\texpires {expires:%Y-%m-%d %H:%M}\t{state}"
             )
 
     def _revoke(self, user, token_id: str):
