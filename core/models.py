@@ -67,3 +67,15 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit events are append-only: only the retention purge removes them.")
+
+
+class BuiltinRole(models.Model):
+    """A role of the product and the group that carries it. The code reads a user's roles from here, by
+    group id, never from group names: renaming a group in the admin keeps its role, and a group that
+    carries a role cannot be deleted (PROTECT), so no admin click silently takes everyone's access away."""
+
+    role = models.CharField(max_length=40, unique=True)  # one of core.roles.ALL_ROLES
+    group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="builtin_role")
+
+    def __str__(self) -> str:
+        return f"{self.role} (group {self.group_id})"

@@ -1,4 +1,5 @@
-"""The roles of the product, as Django auth groups (created by a data migration), and who may do what.
+"""The roles of the product, each carried by a Django auth group bound to it by id (BuiltinRole, made by a
+data migration), and who may do what. Roles are read from that binding, never from group names.
 
 The pages and the JSON API read the same tuples below, so a role rule enforced on one is enforced on both.
 """
@@ -6,7 +7,10 @@ The pages and the JSON API read the same tuples below, so a role rule enforced o
 from collections.abc import Iterable
 
 from django.contrib.auth.mixins import AccessMixin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+
+from .models import BuiltinRole
 
 CLINICIAN = "Clinician"
 PHYSICIAN = "Physician"
@@ -33,13 +37,26 @@ READ_AUDIT = (AUDITOR,)  # the audit trail: who accessed what (ids and actors' n
 
 
 def user_roles(user) -> set[str]:
+    """The roles the user's groups carry (by the groups' ids: a renamed group keeps its role)."""
     if not user.is_authenticated:
         return set()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
+        cached = set(BuiltinRole.objects.filter(group__user=user).values_list("role", flat=True))
         user._role_names = cached
     return cached
+
+
+def role_group(role: str) -> Group:
+    """The group that carries a role (bound on first use where the migration's binding is gone, as after a
+    test database flush). Give a user a role by adding them to this group."""
+    if role not in ALL_ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    bound = BuiltinRole.objects.select_related("group").filter(role=role).first()
+    if bound is not None:
+        return bound.group
+    group, _ = Group.objects.get_or_create(name=role)
+    return BuiltinRole.objects.get_or_create(role=role, defaults={"group": group})[0].group
 
 
 def has_any_role(user, roles: Iterable[str]) -> bool:

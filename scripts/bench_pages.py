@@ -27,13 +27,14 @@ django.setup()
 
 from datetime import timedelta  # noqa: E402
 
-from django.contrib.auth.models import Group, User  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from core.roles import role_group  # noqa: E402
 from patients.models import BloodPressureReading, Diagnosis, MedicationEntry, Patient  # noqa: E402
 from screening.services import screening_run  # noqa: E402
 
@@ -85,7 +86,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("load_defaults", stdout=open(os.devnull, "w"))  # noqa: SIM115
     user = User.objects.create_user("bench")  # force_login below: no password needed
-    user.groups.add(Group.objects.get(name="Clinician"))
+    user.groups.add(role_group("Clinician"))
     small, large = make_patient("SMALL", 2, 2), make_patient("LARGE", 40, 30)
     for i in range(300):
         Patient.objects.create(

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN, role_group
 from core.twofactor import must_verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +110,7 @@ def make_user(django_user_model):
     def make(username: str = "user", *roles: str, password: str = "a-long-test-password-1"):
         user = django_user_model.objects.create_user(username=username, password=password)
         # get_or_create: a transactional test's flush also removes the groups the data migration made
-        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+        user.groups.set([role_group(role) for role in roles])
         return user
 
     return make

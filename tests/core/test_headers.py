@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.urls import URLResolver, get_resolver
 
-from core.roles import ALL_ROLES
+from core.roles import ALL_ROLES, role_group
 from core.tokens import api_token_create
 from formulary.models import FormularyEntry
 from patients.services import intake_import
@@ -69,7 +69,7 @@ def concrete(route: str, ids: dict[str, str]) -> str:
 def superuser_with_every_role(django_user_model):
     """The widest reach: a superuser holding every role (a physician's own pages need the role itself)."""
     user = django_user_model.objects.create_superuser("root", password="a-long-test-password-1")
-    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in ALL_ROLES])
+    user.groups.set([role_group(role) for role in ALL_ROLES])
     return user
 
 

@@ -7,11 +7,10 @@ from datetime import date
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from core.roles import AUDITOR, CLINICIAN
+from core.roles import AUDITOR, CLINICIAN, role_group
 from core.twofactor import must_verify
 from formulary.models import FormularyEntry
 from patients.services import intake_import
@@ -181,7 +180,7 @@ def test_an_auditor_s_first_sign_in_enrols_an_authenticator_within_the_policy(li
 def test_the_django_admin_keeps_to_the_policy(live_server, page, django_user_model):
     page.set_default_timeout(20_000)
     root = django_user_model.objects.create_superuser("root", password=PASSWORD)
-    group, _ = Group.objects.get_or_create(name=CLINICIAN)
+    group = role_group(CLINICIAN)
     visit(page, live_server, "/admin/login/")
     sign_in(page, live_server, root)
     for path in (

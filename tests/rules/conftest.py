@@ -29,14 +29,13 @@ def publish_reviewed(ruleset, note="Reviewed change", author=None, reviewer=None
     """Submit a draft (by its author) and approve it (by a second rules admin): the one way a person
     publishes a rule set."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
-    from core.roles import RULES_ADMIN
+    from core.roles import RULES_ADMIN, role_group
     from rules.services import ruleset_approve, ruleset_submit
 
     def admin(username):
         user, _ = get_user_model().objects.get_or_create(username=username)
-        user.groups.add(Group.objects.get_or_create(name=RULES_ADMIN)[0])
+        user.groups.add(role_group(RULES_ADMIN))
         return user
 
     author = author or admin("author-of-" + ruleset.version[:20])

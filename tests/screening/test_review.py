@@ -6,13 +6,12 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection
 from django.test import override_settings
 
-from core.roles import CLINICIAN, PHYSICIAN
+from core.roles import CLINICIAN, PHYSICIAN, role_group
 from patients.models import Patient
 from rules.selectors import active_ruleset, ruleset_document
 from rules.services import ruleset_import
@@ -189,7 +188,7 @@ def test_a_service_account_cannot_act_even_with_the_role(demo, clinician, django
     bridge = django_user_model.objects.create_user("ehr-bridge")
     bridge.set_unusable_password()
     bridge.save()
-    bridge.groups.add(Group.objects.get_or_create(name=PHYSICIAN)[0])
+    bridge.groups.add(role_group(PHYSICIAN))
     screening = screen("DEMO-006", clinician)
     with pytest.raises(ScreeningRefused, match="service account"):
         finding_override(screening=screening, rule="BP-STAGE2", reason="x", user=bridge)

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN
+from core.roles import CLINICIAN, PHYSICIAN, REPORT_STAFF, RULES_ADMIN, role_group
 
 # Demo-only credentials, documented in the README. Never created outside DEBUG (`make run`).
 DEMO_ACCOUNTS = (
@@ -30,5 +29,5 @@ class Command(BaseCommand):
             )
             user.set_password(password)
             user.save()
-            user.groups.set([Group.objects.get(name=role)])
+            user.groups.set([role_group(role)])
             self.stdout.write(f"  {role:<13} username {username:<11} password {password}")

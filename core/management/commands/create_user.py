@@ -3,13 +3,12 @@ import os
 import sys
 
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from core.roles import ROLE_SLUGS
+from core.roles import ROLE_SLUGS, role_group
 
 
 class Command(BaseCommand):
@@ -71,7 +70,7 @@ class Command(BaseCommand):
         roles = [ROLE_SLUGS[slug] for slug in dict.fromkeys(options["role"])]
         with transaction.atomic():
             user.save()
-            user.groups.set([Group.objects.get_or_create(name=name)[0] for name in roles])
+            user.groups.set([role_group(name) for name in roles])
         self.stdout.write(f"user {user.username} created (id {user.pk}) with role(s): {', '.join(roles)}")
 
     def _password(self, variable: str | None) -> str:
