@@ -14,7 +14,19 @@ from core.tokens import api_token_user
 FORBIDDEN = "Your role does not give access to this."
 
 
+def _with_role(user, roles: tuple[str, ...]):
+    """django-ninja authenticates before it reads the body: a caller without the operation's role gets 403
+    before anything they sent is validated (never a 400 about an operation they may not use)."""
+    if user is not None and roles and not has_any_role(user, roles):
+        raise HttpError(403, FORBIDDEN)
+    return user
+
+
 class BearerToken(HttpBearer):
+    def __init__(self, roles: Iterable[str] = ()):
+        super().__init__()
+        self.roles = tuple(roles)
+
     def __call__(self, request: HttpRequest):
         # Not HttpBearer.__call__: under DEBUG it logs the whole header, and a token is a secret.
         scheme, _, secret = request.headers.get(self.header, "").partition(" ")
@@ -23,11 +35,15 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
-        return api_token_user(token, request=request)
+        return _with_role(api_token_user(token, request=request), self.roles)
 
 
 class ActiveSession(SessionAuth):
     """The signed-in browser user (SessionAuth checks the CSRF token on writes)."""
+
+    def __init__(self, roles: Iterable[str] = ()):
+        super().__init__()
+        self.roles = tuple(roles)
 
     def __call__(self, request: HttpRequest):
         # No session user: not this scheme's business (401), rather than a CSRF failure (403).
@@ -37,10 +53,15 @@ class ActiveSession(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key):
         user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
+        return _with_role(user if user is not None and user.is_active else None, self.roles)
 
 
 AUTH = [BearerToken(), ActiveSession()]
+
+
+def by_role(roles: Iterable[str]) -> list:
+    """The operation's authentication: a bearer token or a session, of a user with one of `roles`."""
+    return [BearerToken(roles), ActiveSession(roles)]
 
 
 def caller(request: HttpRequest):

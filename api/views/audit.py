@@ -12,7 +12,7 @@ from core.audit import ACTIONS, audit_record
 from core.audit_query import audit_events
 from core.roles import READ_AUDIT
 
-from ..auth import require_role
+from ..auth import by_role, require_role
 from ..schemas import ERRORS
 from .common import Invalid, router
 
@@ -51,6 +51,7 @@ class AuditFilters(Schema):
     response={200: AuditPageOut, **ERRORS},
     summary="The audit trail (auditors): who read or changed what, and when; no clinical content",
     tags=["audit"],
+    auth=by_role(READ_AUDIT),
 )
 def audit_list(request: HttpRequest, filters: Query[AuditFilters]):
     require_role(request, READ_AUDIT)

@@ -21,7 +21,7 @@ from screening.services import (
     intake_evaluate,
 )
 
-from ..auth import require_role
+from ..auth import by_role, require_role
 from ..schemas import (
     ERRORS,
     INTAKE_BODY,
@@ -40,6 +40,7 @@ from .common import Invalid, Refused, intake_problems, read_document, router
     openapi_extra=INTAKE_BODY,
     summary="Create or update a patient from a ketamine-intake/1 document (all or nothing)",
     tags=["intake"],
+    auth=by_role(EDIT_RECORDS),
 )
 def intake_store(request: HttpRequest):
     user = require_role(request, EDIT_RECORDS)
@@ -60,6 +61,7 @@ def intake_store(request: HttpRequest):
     response={200: dict[str, Any], **NOT_FOUND},
     summary="The patient's current record as a ketamine-intake/1 document",
     tags=["intake"],
+    auth=by_role(EDIT_RECORDS),
 )
 def intake_read(request: HttpRequest, patient_id: Id, query: Query[AsOf]):
     require_role(request, EDIT_RECORDS)
@@ -79,6 +81,7 @@ def intake_read(request: HttpRequest, patient_id: Id, query: Query[AsOf]):
     openapi_extra=INTAKE_BODY,
     summary="Screen an intake document and return the ketamine-screening/1 report; nothing is stored",
     tags=["screenings"],
+    auth=by_role(EDIT_RECORDS),
 )
 def intake_screen(request: HttpRequest):
     require_role(request, EDIT_RECORDS)

@@ -15,7 +15,7 @@ from screening.services import (
     pdf_state,
 )
 
-from ..auth import require_role
+from ..auth import by_role, require_role
 from ..schemas import (
     NOT_FOUND,
     ErrorOut,
@@ -42,6 +42,7 @@ def _pdf_out(screening_id: int) -> dict[str, Any]:
     response={202: PdfOut, **NOT_FOUND},
     summary="Queue the consult PDF (or a retry); poll GET .../pdf for its status",
     tags=["pdf"],
+    auth=by_role(READ_REPORTS),
 )
 def pdf_create(request: HttpRequest, screening_id: Id):
     user = require_role(request, READ_REPORTS)
@@ -54,6 +55,7 @@ def pdf_create(request: HttpRequest, screening_id: Id):
     response={200: PdfOut, **NOT_FOUND},
     summary="The PDF's status: none, queued, rendering, ready, failed or outdated",
     tags=["pdf"],
+    auth=by_role(READ_REPORTS),
 )
 def pdf_read(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
@@ -71,6 +73,7 @@ def pdf_read(request: HttpRequest, screening_id: Id):
     },
     summary="Download the ready PDF",
     tags=["pdf"],
+    auth=by_role(READ_REPORTS),
 )
 def pdf_download(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)

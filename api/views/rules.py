@@ -17,7 +17,7 @@ from screening.impact import impact_preview_latest, impact_preview_start, impact
 from screening.impact_forms import ImpactScopeForm
 from screening.models import ImpactPreview
 
-from ..auth import require_role
+from ..auth import by_role, require_role
 from ..schemas import IMPACT_SCOPE_BODY, NOT_FOUND, Id, ImpactOut
 from .common import Invalid, read_document, router
 
@@ -64,6 +64,7 @@ def _scope_form_data(request: HttpRequest) -> dict[str, str]:
     response={200: ImpactOut, **NOT_FOUND},
     summary="The latest impact preview of a rule set: verdict transitions and rule counts, no patient data",
     tags=["rule sets"],
+    auth=by_role(ADMIN_RULES),
 )
 def impact_read(request: HttpRequest, ruleset_id: Id):
     require_role(request, ADMIN_RULES)
@@ -78,6 +79,7 @@ def impact_read(request: HttpRequest, ruleset_id: Id):
     openapi_extra=IMPACT_SCOPE_BODY,
     summary="Start an impact preview of a rule set over the most recent screenings or a date range",
     tags=["rule sets"],
+    auth=by_role(ADMIN_RULES),
 )
 def impact_start(request: HttpRequest, ruleset_id: Id):
     user = require_role(request, ADMIN_RULES)

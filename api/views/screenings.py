@@ -23,7 +23,7 @@ from screening.review import (
 from screening.selectors import review_state
 from screening.services import screening_run, unscreenable_message
 
-from ..auth import require_role
+from ..auth import by_role, require_role
 from ..schemas import (
     NOT_FOUND,
     ErrorOut,
@@ -111,6 +111,7 @@ def screening_or_404(screening_id: int) -> Screening:
     response={201: ScreeningOut, 409: ErrorOut, **NOT_FOUND},
     summary="Screen the patient's current record and store the result (an immutable screening)",
     tags=["screenings"],
+    auth=by_role(EDIT_RECORDS),
 )
 def screening_create(request: HttpRequest, patient_id: Id):
     user = require_role(request, EDIT_RECORDS)
@@ -127,6 +128,7 @@ def screening_create(request: HttpRequest, patient_id: Id):
     response={200: ScreeningOut, **NOT_FOUND},
     summary="A stored screening: report, overrides and sign-off",
     tags=["screenings"],
+    auth=by_role(READ_REPORTS),
 )
 def screening_read(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
@@ -140,6 +142,7 @@ def screening_read(request: HttpRequest, screening_id: Id):
     response={201: OverrideOut, 409: ErrorOut, **NOT_FOUND},
     summary="A physician sets a finding aside, as its rule allows (reason, or reason and co-signature)",
     tags=["review"],
+    auth=by_role(DECIDE),
 )
 def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn):
     user = require_role(request, DECIDE)
@@ -159,6 +162,7 @@ def override_create(request: HttpRequest, screening_id: Id, payload: OverrideIn)
     response={201: SuggestionOut, 409: ErrorOut, **NOT_FOUND},
     summary="A clinician suggests an override to the physician (a note, never in force)",
     tags=["review"],
+    auth=by_role(EDIT_RECORDS),
 )
 def suggestion_create(request: HttpRequest, screening_id: Id, payload: SuggestionIn):
     user = require_role(request, EDIT_RECORDS)
@@ -172,6 +176,7 @@ def suggestion_create(request: HttpRequest, screening_id: Id, payload: Suggestio
     response={201: OverrideOut, 409: ErrorOut, **NOT_FOUND},
     summary="A second, different physician co-signs an override",
     tags=["review"],
+    auth=by_role(DECIDE),
 )
 def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: Id):
     user = require_role(request, DECIDE)
@@ -185,6 +190,7 @@ def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: 
     response={201: SignoffOut, 409: ErrorOut, **NOT_FOUND},
     summary="A physician signs the decision: cleared (eligible and current only) or not_cleared. Final.",
     tags=["review"],
+    auth=by_role(DECIDE),
 )
 def signoff_create(request: HttpRequest, screening_id: Id, payload: SignoffIn):
     user = require_role(request, DECIDE)
