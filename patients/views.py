@@ -1,9 +1,10 @@
 """Patient pages: list and search, create, the patient record, section edits, export, history."""
 
 import json
+import logging
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +36,12 @@ from .selectors import (
     section_completeness,
 )
 from .services import StaleEdit, patient_section_update
+
+log = logging.getLogger(__name__)
+DUPLICATE_MRN = (
+    "Another patient was given this MRN a moment ago, so nothing was saved. Search for that patient, or "
+    "check the MRN and save again."
+)
 
 
 class ClinicianView(RoleRequiredMixin, View):
@@ -75,7 +82,15 @@ class PatientCreateView(ClinicianView):
             return render(request, self.template_name, {"form": form, "creating": True}, status=400)
         patient = form.save(commit=False)
         patient._history_user = request.user
-        patient.save()
+        try:
+            with transaction.atomic():
+                patient.save()
+        except IntegrityError:
+            # another request stored the same MRN between the form's check and this save: say so, keep
+            # every value, and log nothing that names the patient (the database's message quotes the MRN)
+            log.warning("patient create refused by a unique constraint (concurrent duplicate)")
+            form.add_error("mrn", DUPLICATE_MRN)
+            return render(request, self.template_name, {"form": form, "creating": True}, status=409)
         messages.success(request, f"Patient {patient.mrn} created. Every answer starts as unknown.")
         return redirect("patients:detail", pk=patient.pk)
 
@@ -104,6 +119,10 @@ class PatientEditView(ClinicianView):
                 expected_version=form.cleaned_data.get("version") or 0,
                 user=request.user,
             )
+        except IntegrityError:
+            log.warning("patient edit refused by a unique constraint (concurrent duplicate)")
+            form.add_error("mrn", DUPLICATE_MRN)
+            return render(request, self.template_name, {"form": form, "patient": patient}, status=409)
         except StaleEdit:
             return _stale(request, self.template_name, form, pk, self.section, {"patient": patient})
         messages.success(request, "Patient details saved.")
