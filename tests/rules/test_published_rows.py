@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from rules.models import Rule, RuleSet
+from rules.models import Rule, RuleSet, RuleSetEvent
 from rules.services import rule_add, rule_remove, rule_update, ruleset_clone, ruleset_delete_draft
 from tests.rules.conftest import publish_reviewed, rule
 
@@ -173,3 +173,20 @@ def test_postgresql_leaves_a_draft_and_its_rules_editable(draft):
     execute("DELETE FROM screening_rule WHERE ruleset_id = %s AND code = 'AGE-65-PLUS'", [draft.pk])
     assert set(Rule.objects.filter(ruleset=draft).values_list("title", flat=True)) == {"Reworded"}
     assert RuleSet.objects.get(pk=draft.pk).note == "work in progress"
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE rules_rulesetevent SET note = 'rewritten'", "DELETE FROM rules_rulesetevent"],
+)
+def test_the_governance_trail_refuses_update_and_delete(active, statement):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        execute(statement)
+
+
+@POSTGRESQL_ONLY
+def test_deleting_a_draft_keeps_its_trail_unlinked(draft, rules_admin):
+    ruleset_delete_draft(ruleset=draft, by=rules_admin)
+    events = RuleSetEvent.objects.filter(version=draft.version)
+    assert events.count() >= 2 and not events.exclude(ruleset=None).exists()
