@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from core.audit import audit_record
 from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
@@ -136,6 +137,9 @@ def worklists_for(user) -> list[Worklist]:
         lists += clinician_worklists()
     if has_any_role(user, READ_REPORTS) and not has_any_role(user, EDIT_RECORDS):
         lists += report_staff_worklists()
+    shown = sum(len(w.rows) for w in lists)
+    if shown:  # the rows name patients: a read of PHI, in the audit trail like any list
+        audit_record(action="view", user=user, object_type="worklist", detail=f"home, {shown} rows")
     return lists
 
 

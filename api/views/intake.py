@@ -86,6 +86,7 @@ def intake_read(request: HttpRequest, patient_id: Id, query: Query[AsOf]):
 def intake_screen(request: HttpRequest):
     require_role(request, EDIT_RECORDS)
     doc = read_document(request)
+    audit_record(action="screen", request=request, object_type="intake_document", detail="API, not stored")
     try:
         return Status(200, report_to_dict(intake_evaluate(intake=doc)))
     except IntakeInvalid as exc:

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api.urls import api
 from core.models import AuditEvent
 from patients.models import Diagnosis
 from patients.services import intake_import
@@ -76,6 +77,35 @@ def routes(namespace):
     return set(walk(get_resolver().url_patterns, ""))
 
 
+# The API's GET operations, the same way: each either audited (checked below) or showing no patient data.
+API_READS = {
+    "api-v1:screening_read": "/screenings/{s}",
+    "api-v1:intake_read": "/patients/{p}/intake",
+    "api-v1:pdf_download": "/screenings/{s}/pdf/download",
+    "api-v1:impact_read": "/rulesets/{r}/impact",
+    "api-v1:audit_list": "/audit-events",
+}
+API_NOT_PHI = {
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+    "api-v1:api-root",
+    "api-v1:pdf_read",  # the PDF's status, no content
+}
+
+
+def test_every_api_read_is_classified():
+    """Every GET operation of the schema (a new one included) is audited or listed as showing no PHI."""
+    operations = [
+        ops["get"]["operationId"] for ops in api.get_openapi_schema()["paths"].values() if "get" in ops
+    ]
+    names = {
+        "api-v1:" + operation.rsplit("_", 2)[-2] + "_" + operation.rsplit("_", 1)[-1]
+        for operation in operations
+    }
+    assert len(names) == len(operations) >= 6
+    assert names - set(API_READS) - API_NOT_PHI == set()
+
+
 def test_every_patient_and_screening_route_is_classified():
     named = routes("patients") | routes("screening")
     post_only = {
@@ -125,21 +155,26 @@ def test_each_phi_page_read_is_recorded_with_who_and_which_patient(
         assert event.patient_id == patient.pk
 
 
-@pytest.mark.parametrize(
-    ("path", "action"),
-    [
-        ("/screenings/{s}", "view"),
-        ("/patients/{p}/intake", "export"),
-        ("/screenings/{s}/pdf/download", "download"),
-    ],
-)
-def test_each_api_read_of_phi_is_recorded(path, action, record, physician, client):
+API_EXPECTED = {
+    "api-v1:screening_read": ("view", "physician", True),
+    "api-v1:intake_read": ("export", "physician", True),
+    "api-v1:pdf_download": ("download", "physician", True),
+    "api-v1:impact_read": ("view", "rules_admin", False),
+    "api-v1:audit_list": ("view", "auditor", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(API_READS))
+def test_each_api_read_is_recorded(name, record, physician, rules_admin, auditor, client):
     patient, screening = record
-    api = ApiClient(client, bearer(physician))
-    response = api.get(path.format(s=screening.pk, p=patient.pk))
+    action, role, names_patient = API_EXPECTED[name]
+    user = {"physician": physician, "rules_admin": rules_admin, "auditor": auditor}[role]
+    api = ApiClient(client, bearer(user))
+    response = api.get(API_READS[name].format(s=screening.pk, p=patient.pk, r=screening.ruleset_id))
     assert response.status_code == 200
     event = latest()
-    assert (event.action, event.user_id, event.patient_id) == (action, physician.pk, patient.pk)
+    assert (event.action, event.user_id) == (action, user.pk)
+    assert event.patient_id == (patient.pk if names_patient else None)
 
 
 def test_changes_record_the_field_names_never_the_values(record, physician, client):
@@ -233,3 +268,16 @@ def test_a_physician_sees_who_accessed_the_patient_and_a_clinician_does_not(
     client.force_login(physician)
     page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert 'data-testid="accesses"' in page and "clin" in page
+
+
+def test_the_home_worklists_name_patients_so_showing_them_is_recorded(record, clinician_client, clinician):
+    intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))  # never screened: a row
+    clinician_client.get(reverse("home"))
+    event = latest()
+    assert (event.action, event.object_type, event.user_id) == ("view", "worklist", clinician.pk)
+
+
+def test_screening_a_document_through_the_api_is_recorded(record, clinician, client):
+    response = ApiClient(client, bearer(clinician)).post("/screen", DOC)
+    assert response.status_code == 200
+    assert (latest().action, latest().object_type) == ("screen", "intake_document")
