@@ -37,6 +37,7 @@ class AuditListView(RoleRequiredMixin, View):
             response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
             return response
         page = Paginator(events, self.per_page).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)  # read before this view is itself recorded
         audit_record(action="view", request=request, object_type="audit_trail", detail=f"page {page.number}")
         return render(request, self.template_name, {"form": form, "page_obj": page})
 

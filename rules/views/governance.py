@@ -74,7 +74,10 @@ class RuleSetSubmitView(RulesAdminView):
             try:
                 ruleset_submit(ruleset=ruleset, by=request.user, note=form.cleaned_data["note"])
             except PublishRefused as exc:
-                _refusal(form, exc)
+                # what keeps the draft from review is listed once, above the form (the page's blockers);
+                # anything else (a missing note, already submitted) goes on the form
+                blockers = set(publish_problems(ruleset_document(ruleset)))
+                _refusal(form, PublishRefused([r for r in exc.reasons if r not in blockers]))
             else:
                 messages.success(request, f"{ruleset.version} is submitted; another rules admin reviews it.")
                 return redirect("rules:ruleset_detail", pk=pk)

@@ -281,3 +281,17 @@ def test_screening_a_document_through_the_api_is_recorded(record, clinician, cli
     response = ApiClient(client, bearer(clinician)).post("/screen", DOC)
     assert response.status_code == 200
     assert (latest().action, latest().object_type) == ("screen", "intake_document")
+
+
+def test_the_auditor_s_page_lists_what_it_counts_though_it_records_itself(auditor, client):
+    client.force_login(auditor)
+    before = set(AuditEvent.objects.values_list("seq", flat=True))
+    page = client.get(reverse("audit_list")).context["page_obj"]
+    listed = {event.seq for event in page.object_list}
+    assert listed == before and page.paginator.count == len(before)
+
+
+def test_the_auditor_s_home_page_leads_to_the_trail(auditor, client):
+    client.force_login(auditor)
+    page = client.get(reverse("home")).content.decode()
+    assert "Open the audit trail" in page and "no role yet" not in page
