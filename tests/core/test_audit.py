@@ -1,13 +1,14 @@
 """The audit trail: append-only (the model, and a trigger on PostgreSQL), a hash chain whose first broken
 link `audit verify` reports, a retention purge that leaves a signed checkpoint."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from core.audit import audit_purge, audit_record, audit_verify
@@ -126,3 +127,20 @@ def test_purge_command_keeps_recent_events():
     call_command("audit", "purge", "--older-than-days", "1", stdout=StringIO())
     assert AuditEvent.objects.filter(action="view").count() == 3
     assert timezone.now() - timedelta(days=1) < AuditEvent.objects.order_by("seq").first().at
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL; CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_stays_linear_under_concurrent_writers():
+    def write(n):
+        try:
+            for i in range(5):
+                audit_record(action="view", object_type="patient", object_id=f"{n}-{i}")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(8)))
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 41))
+    assert audit_verify().ok
