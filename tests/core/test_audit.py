@@ -129,7 +129,9 @@ def test_purge_command_keeps_recent_events():
     assert timezone.now() - timedelta(days=1) < AuditEvent.objects.order_by("seq").first().at
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL; CI runs it")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL; CI runs it"
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_chain_stays_linear_under_concurrent_writers():
     def write(n):
