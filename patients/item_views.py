@@ -58,7 +58,6 @@ class DiagnosisEditView(ClinicianView):
 
     def post(self, request, pk, dx_id):
         dx = self._get(pk, dx_id)
-        current = diagnosis_fingerprint(dx)
         form = DiagnosisForm(request.POST, instance=dx, patient=dx.patient)
         if not form.is_valid():
             return render(
@@ -67,7 +66,14 @@ class DiagnosisEditView(ClinicianView):
                 {"form": form, "patient": dx.patient, "diagnosis": dx},
                 status=400,
             )
-        if form.cleaned_data["seen"] != current:
+        # the comparison and the save under the row's lock: of two clinicians saving at once, the second
+        # sees the first's change (before, both compared against the same row and both saved)
+        with transaction.atomic():
+            current = diagnosis_fingerprint(Diagnosis.objects.select_for_update().get(pk=dx.pk))
+            saved = form.cleaned_data["seen"] == current
+            if saved:
+                form.save()
+        if not saved:
             data = request.POST.copy()
             data["seen"] = current
             form = DiagnosisForm(data, instance=self._get(pk, dx_id), patient=dx.patient)
@@ -83,7 +89,6 @@ class DiagnosisEditView(ClinicianView):
                 {"form": form, "patient": dx.patient, "diagnosis": dx},
                 status=409,
             )
-        form.save()
         messages.success(request, f"Diagnosis {dx.icd10} saved.")
         return _back_to(pk, "diagnoses")
 
