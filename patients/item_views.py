@@ -11,8 +11,8 @@ from formulary.selectors import current_formulary
 
 from .forms import BloodPressureForm, DiagnosisForm, MedicationForm
 from .models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
-from .selectors import diagnosis_fingerprint, medication_list_fingerprint, patient_record
-from .services import medication_add, medication_remove, medications_reconcile
+from .selectors import diagnosis_fingerprint, patient_record
+from .services import StaleEdit, medication_add, medication_remove, medications_reconcile
 from .views import ClinicianView, patient_page_context
 
 
@@ -166,14 +166,15 @@ class MedicationDeleteView(ClinicianView):
 class MedicationsReconcileView(ClinicianView):
     def post(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk)
-        if request.POST.get("seen") != medication_list_fingerprint(patient.medications.all()):
+        try:
+            medications_reconcile(patient=patient, user=request.user, seen=request.POST.get("seen", ""))
+        except StaleEdit:
             messages.error(
                 request,
                 "The medication list changed after you opened it, so it was NOT attested. "
                 "Review the list below and attest again.",
             )
             return _back_to(pk, "medications")
-        medications_reconcile(patient=patient, user=request.user)
         messages.success(
             request,
             "Medication list attested as complete."

@@ -17,7 +17,7 @@ from screening.intake import IntakeInvalid, Problem, validate_intake
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
-from .selectors import intake_document
+from .selectors import intake_document, medication_list_fingerprint
 
 
 class StaleEdit(Exception):
@@ -65,6 +65,9 @@ def medication_add(
     as_needed: bool,
     max_doses_per_day: int | None,
 ) -> MedicationEntry:
+    # the patient's row is locked first: an attestation in progress sees the list with or without this
+    # entry, never a list that changes between its check and its save
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
     entry = MedicationEntry.objects.create(
         patient=patient,
         name=name.strip(),
@@ -80,13 +83,18 @@ def medication_add(
 
 @transaction.atomic
 def medication_remove(*, medication: MedicationEntry) -> None:
-    patient = medication.patient
+    patient = Patient.objects.select_for_update().get(pk=medication.patient_id)
     medication.delete()
     _medication_list_changed(patient)
 
 
 @transaction.atomic
-def medications_reconcile(*, patient: Patient, user) -> Patient:
+def medications_reconcile(*, patient: Patient, user, seen: str | None = None) -> Patient:
+    """Attest the medication list as complete. With `seen` (the fingerprint of the list the user looked
+    at), refused (StaleEdit) when the list changed since: the check and the save under the row's lock."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if seen is not None and seen != medication_list_fingerprint(patient.medications.all()):
+        raise StaleEdit("medications")
     patient.medications_reconciled = True
     patient.medications_reconciled_by = user
     patient.medications_reconciled_at = timezone.now()
