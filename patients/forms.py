@@ -11,6 +11,7 @@ from screening.intake import normalize_icd10
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .validators import record_date_validator
 
 MAX_DOSE_MG = NUMBERS["dose_mg"].high  # the field table's limit, as in ketamine-intake/1
 
@@ -109,6 +110,7 @@ class PatientForm(forms.ModelForm):
             raise forms.ValidationError("Date of birth cannot be in the future.")
         if today.year - dob.year > 120:
             raise forms.ValidationError("Date of birth gives an age above 120: check the year.")
+        record_date_validator(dob)  # the record's range (1900-2100), whatever today is
         return dob
 
     def clean_weight_kg(self):
@@ -264,6 +266,8 @@ class BloodPressureForm(forms.ModelForm):
             self.initial.setdefault("taken_at", timezone.localtime().replace(second=0, microsecond=0))
         for name in ("systolic", "diastolic", "heart_rate"):
             self.fields[name].validators = []
+        # runs with the field's own checks, before clean_taken_at compares it with the clock
+        self.fields["taken_at"].validators.append(record_date_validator)
         self.helper = _no_form_tag_helper(
             Div(
                 Div("taken_at", css_class="col-md-4"),

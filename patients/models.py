@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
+from patients.validators import RANGE_TEXT, record_date_condition, record_date_validator
 from screening.engine.vocabulary import (
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
@@ -65,11 +66,26 @@ def within(name: str, column: str | None = None, nullable: bool = True) -> Q:
     return Q(**{f"{column}__isnull": True}) | condition if nullable else condition
 
 
+def dates_in_range(prefix: str, **columns: bool) -> list[models.CheckConstraint]:
+    """Each date (False) or date-and-time (True) column within the record's range (patients/validators),
+    named "<prefix>_<column>_range"."""
+    return [
+        models.CheckConstraint(
+            condition=record_date_condition(
+                column, with_time=with_time, nullable=column == "medications_reconciled_at"
+            ),
+            name=f"{prefix}_{column}_range",
+            violation_error_message=f"Enter a date from {RANGE_TEXT}.",
+        )
+        for column, with_time in columns.items()
+    ]
+
+
 class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=TEXT_MAX["mrn"], unique=True, validators=[mrn_validator])
     given_name = models.CharField(max_length=TEXT_MAX["given_name"])
     family_name = models.CharField(max_length=TEXT_MAX["family_name"])
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(validators=[record_date_validator])
     sex_at_birth = answer_field(SEX_AT_BIRTH)
     weight_kg = models.DecimalField(
         "Weight (kg)",
@@ -140,13 +156,15 @@ class Patient(models.Model):
     medications_reconciled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    medications_reconciled_at = models.DateTimeField(null=True, blank=True)
+    medications_reconciled_at = models.DateTimeField(
+        null=True, blank=True, validators=[record_date_validator]
+    )
 
     # optimistic concurrency: one counter per independently edited section
     row_versions = models.JSONField(default=dict, blank=True, editable=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
+    updated_at = models.DateTimeField(auto_now=True, validators=[record_date_validator])
     history = HistoricalRecords(excluded_fields=["row_versions", "updated_at"])
 
     class Meta:
@@ -162,6 +180,13 @@ class Patient(models.Model):
                 name="patient_height_range",
             ),
             models.CheckConstraint(condition=Q(mrn__regex=MRN_PATTERN), name="patient_mrn_format"),
+            *dates_in_range(
+                "patient",
+                date_of_birth=False,
+                medications_reconciled_at=True,
+                created_at=True,
+                updated_at=True,
+            ),
             # "KT-0001" and "kt-0001" are the same record number
             models.UniqueConstraint(
                 Lower("mrn"),
@@ -195,7 +220,7 @@ class Diagnosis(models.Model):
     status = models.CharField(max_length=16, choices=choices(DIAGNOSIS_STATUS), default="active")
     severity = models.CharField(max_length=16, choices=choices(DIAGNOSIS_SEVERITY), default="unspecified")
     note = models.CharField(max_length=TEXT_MAX["diagnosis_note"], blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
     history = HistoricalRecords()
 
     class Meta:
@@ -203,6 +228,7 @@ class Diagnosis(models.Model):
         verbose_name_plural = "diagnoses"
         constraints = [
             models.UniqueConstraint(fields=["patient", "icd10"], name="unique_diagnosis_per_patient"),
+            *dates_in_range("diagnosis", created_at=True),
         ]
 
     def __str__(self) -> str:
@@ -230,7 +256,7 @@ class MedicationEntry(models.Model):
     max_doses_per_day = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=range_validators("max_doses_per_day")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
     history = HistoricalRecords()
 
     class Meta:
@@ -246,6 +272,7 @@ class MedicationEntry(models.Model):
                 condition=within("max_doses_per_day"),
                 name="medication_max_doses_range",
             ),
+            *dates_in_range("medication", created_at=True),
         ]
 
     def __str__(self) -> str:
@@ -254,13 +281,13 @@ class MedicationEntry(models.Model):
 
 class BloodPressureReading(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="bp_readings")
-    taken_at = models.DateTimeField()
+    taken_at = models.DateTimeField(validators=[record_date_validator])
     systolic = models.PositiveSmallIntegerField(validators=range_validators("systolic"))
     diastolic = models.PositiveSmallIntegerField(validators=range_validators("diastolic"))
     heart_rate = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=range_validators("heart_rate")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
     history = HistoricalRecords()
 
     class Meta:
@@ -275,6 +302,7 @@ class BloodPressureReading(models.Model):
                 condition=within("heart_rate"),
                 name="bp_heart_rate_range",
             ),
+            *dates_in_range("bp", taken_at=True, created_at=True),
         ]
 
     def __str__(self) -> str:

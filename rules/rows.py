@@ -11,7 +11,6 @@ ignored, so a page can offer a few to fill in. Each problem's path is the field 
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,47 +27,43 @@ TOKEN_SPLIT = re.compile(r"[\s,;]+")
 
 
 def read_json_text(text: str) -> Any:
-    """JSON typed into a form, refused unless PostgreSQL can store it (DocumentUnreadable says why): not
-    JSON, nested deeper than JSON_DEPTH_MAX, NaN or Infinity, a number beyond NUMBER_MAX, a NUL character
-    or an unpaired surrogate anywhere."""
-    if "\x00" in text:
-        raise DocumentUnreadable("contains a NUL character")
+    """JSON typed into a form, refused unless PostgreSQL can store it (DocumentUnreadable says why, in the
+    form's words): what the shared reader refuses (not JSON, nested deeper than JSON_DEPTH_MAX, NaN or
+    Infinity, a NUL character or an unpaired surrogate anywhere), and a number beyond NUMBER_MAX."""
     try:
         raw = text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise DocumentUnreadable("contains a character that is not text (an unpaired surrogate)") from exc
+        raise DocumentUnreadable(
+            "contains a character that is not text (an unpaired surrogate)", path=None, code="text"
+        ) from exc
     try:
-        value = parse_json(raw)
-    except DocumentUnreadable as exc:  # say what is wrong in the form's words, not Python's
-        if isinstance(exc.__cause__, RecursionError):
-            raise DocumentUnreadable(f"nested more than {JSON_DEPTH_MAX} levels deep") from exc
-        if isinstance(exc.__cause__, ValueError) and not isinstance(exc.__cause__, json.JSONDecodeError):
-            raise DocumentUnreadable("a number with more digits than can be read") from exc
-        raise
-    _check_storable(value)
+        value = parse_json(raw, max_depth=JSON_DEPTH_MAX)
+    except DocumentUnreadable as exc:  # the row is the path a form shows; say what, in the form's words
+        message = FORM_WORDS.get(exc.code, exc.message)
+        raise DocumentUnreadable(message, path=None, code=exc.code) from exc
+    _check_range(value)
     return value
 
 
-def _check_storable(value: Any) -> None:
-    stack = [(value, 1)]
-    while stack:  # a loop, not recursion: the value may be nested as deep as the parser allowed
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > JSON_DEPTH_MAX:
-                raise DocumentUnreadable(f"nested more than {JSON_DEPTH_MAX} levels deep")
-            children = [*item, *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-        elif isinstance(item, str):
-            if "\x00" in item:
-                raise DocumentUnreadable("contains a NUL character (\\u0000)")
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise DocumentUnreadable("contains an unpaired surrogate (\\ud800-\\udfff)") from exc
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise DocumentUnreadable("NaN, Infinity or a number too large to store (such as 1e400)")
+# What the shared reader refuses, as the rule editor words it (the row, not a JSON path, says where).
+FORM_WORDS = {
+    "depth": f"nested more than {JSON_DEPTH_MAX} levels deep",
+    "nul": "contains a NUL character",
+    "number": "a number with more digits than can be read is out of range",
+    "not_finite": "NaN, Infinity or a number too large to store (such as 1e400)",
+}
+
+
+def _check_range(value: Any) -> None:
+    stack = [value]
+    while stack:  # a loop, not recursion
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
         elif isinstance(item, int | float) and not isinstance(item, bool) and abs(item) > NUMBER_MAX:
-            raise DocumentUnreadable(f"a number beyond ±{NUMBER_MAX:.0e} is out of range")
+            raise DocumentUnreadable(f"a number beyond ±{NUMBER_MAX:.0e} is out of range", path=None)
 
 
 def parse_value(text: str) -> Any:
@@ -78,7 +73,7 @@ def parse_value(text: str) -> Any:
     try:
         return read_json_text(text)
     except DocumentUnreadable as exc:
-        plain = isinstance(exc.__cause__, json.JSONDecodeError) and not text.lstrip().startswith(("[", "{"))
+        plain = exc.code == "syntax" and not text.lstrip().startswith(("[", "{"))
         if plain:
             return text
         raise

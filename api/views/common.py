@@ -33,7 +33,7 @@ def read_document(request: HttpRequest) -> Any:
     try:
         return parse_json(request.body)
     except DocumentUnreadable as exc:
-        raise Invalid([{"path": "document", "message": str(exc)}]) from exc
+        raise Invalid([{"path": exc.path or "document", "message": exc.message}]) from exc
 
 
 def intake_problems(exc: IntakeInvalid) -> list[dict[str, str]]:

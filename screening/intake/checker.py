@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..engine.problems import Problem
@@ -13,6 +13,7 @@ from ..engine.vocabulary import Bound
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Every date and time in a document: far from the limits of Python's and the database's calendars.
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+SHOWN_MAX = 60  # a value quoted in a message is cut here: a message names the problem, not the payload
 
 
 class IntakeInvalid(ValueError):
@@ -41,8 +42,7 @@ class Checker:
             return None
         for key in value:
             if key not in allowed:
-                shown = key if key.isprintable() and is_encodable(key) else ascii(key)
-                self.error(f"{path}.{shown}" if path else shown, "unknown field")
+                self.error(key_path(path, key), "unknown field")
         return value
 
     def text(self, value: Any, path: str, *, required: bool, max_len: int = 100) -> str | None:
@@ -74,7 +74,7 @@ class Checker:
                 self.error(path, "required")
             return default
         if value not in choices:
-            self.error(path, f"{value!r} is not one of {', '.join(choices)}")
+            self.error(path, f"{brief(value)} is not one of {', '.join(choices)}")
             return None
         return value
 
@@ -94,7 +94,7 @@ class Checker:
                 self.error(path, "required")
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(path, f"must be a number, got {value!r}")
+            self.error(path, f"must be a number, got {brief(value)}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
             self.error(path, f"{value!r} is not a finite number")
@@ -103,7 +103,7 @@ class Checker:
             self.error(path, f"{value!r} must be a whole number")
             return None
         if exclusive_low and value <= low:
-            self.error(path, f"{value!r} must be greater than {low:g}")
+            self.error(path, f"{_show(value)} must be greater than {low:g}")
             return None
         if not exclusive_low and value < low:
             self.error(path, f"{_show(value)} is below {low:g}")
@@ -135,7 +135,7 @@ class Checker:
                 raise ValueError
             day = date.fromisoformat(value)
         except ValueError:
-            self.error(path, f"{value!r} is not a date (YYYY-MM-DD)")
+            self.error(path, f"{brief(value)} is not a date (YYYY-MM-DD)")
             return None
         return day if self.in_range(day, path) else None
 
@@ -155,18 +155,30 @@ class Checker:
                 raise ValueError
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            self.error(path, f"{value!r} is not a date and time (ISO 8601 with UTC offset)")
+            self.error(path, f"{brief(value)} is not a date and time (ISO 8601 with UTC offset)")
             return None
         if parsed.tzinfo is None:
-            self.error(path, f"{value!r} needs a UTC offset, e.g. 2026-11-20T09:10:00-07:00")
+            self.error(path, f"{brief(value)} needs a UTC offset, e.g. 2026-11-20T09:10:00-07:00")
             return None
-        return parsed if self.in_range(parsed.date(), path) else None
+        if not self.in_range(parsed.date(), path):
+            return None
+        # Converted only once its own date is in range (year 1 at +14:00 would overflow); the database
+        # stores it in UTC, which must be in range too (1900-01-01T00:00:00+14:00 is 1899 in UTC).
+        in_utc = parsed.astimezone(UTC)
+        if not EARLIEST <= in_utc.date() <= LATEST:
+            self.error(
+                path,
+                f"{brief(value)} is {in_utc.date().isoformat()} in UTC, outside {EARLIEST.isoformat()} to "
+                f"{LATEST.isoformat()}",
+            )
+            return None
+        return parsed
 
     def boolean(self, value: Any, path: str, default: bool) -> bool | None:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error(path, f"must be true or false, got {value!r}")
+            self.error(path, f"must be true or false, got {brief(value)}")
             return None
         return value
 
@@ -190,6 +202,24 @@ def unstorable_text(text: str) -> str | None:
     return None
 
 
+def key_path(path: str, key: Any) -> str:
+    """The path of `key` under `path`, never empty: a key that is empty, not printable or not storable is
+    shown quoted and escaped (''), a very long one cut short."""
+    key = str(key)
+    shown = key if key and key.isprintable() and is_encodable(key) else ascii(key)
+    if len(shown) > SHOWN_MAX:
+        shown = shown[:SHOWN_MAX] + "..."
+    return f"{path}.{shown}" if path else shown
+
+
+def brief(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut short (an integer too long to print is named so)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "a very large integer"
+    shown = repr(value)
+    return shown if len(shown) <= SHOWN_MAX else shown[:SHOWN_MAX] + "..."
+
+
 def _show(number: float | int) -> str:
     # ints as they are: "{:g}" would turn 1234567 into 1.23457e+06 and overflow on very long ones
-    return str(number) if isinstance(number, int) else f"{number:g}"
+    return brief(number) if isinstance(number, int) else f"{number:g}"

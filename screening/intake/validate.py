@@ -17,7 +17,7 @@ from ..engine.vocabulary import (
     TEXT_MAX,
     TRI,
 )
-from .checker import Checker, IntakeInvalid, Problem
+from .checker import Checker, IntakeInvalid, Problem, brief
 
 INTAKE_FORMAT = "ketamine-intake/1"
 MRN = re.compile(MRN_PATTERN)
@@ -58,7 +58,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
     root = c.obj(doc, "", TOP_LEVEL)
     out: dict[str, Any] = {"format": INTAKE_FORMAT}
     if root.get("format") != INTAKE_FORMAT:
-        c.error("format", f"{root.get('format')!r} is not {INTAKE_FORMAT}")
+        c.error("format", f"{brief(root.get('format'))} is not {INTAKE_FORMAT}")
     assessed_on = c.day(root.get("assessed_on"), "assessed_on")
     out["assessed_on"] = assessed_on.isoformat() if assessed_on else None
 

@@ -163,7 +163,8 @@ def test_an_unstorable_character_in_a_field_name_is_400(clinician_api, defaults,
     doc = changed("eligible", ("patient", f"x{character}"), "y")
     response = clinician_api.post("/intakes", doc)
     assert response.status_code == 400
-    assert response.json() == {"errors": cli_problems(doc)}
+    # the reader refuses the key itself, at the path the validator names it by
+    assert [e["path"] for e in response.json()["errors"]] == [p["path"] for p in cli_problems(doc)]
 
 
 def test_a_lone_surrogate_is_refused_as_sent_in_a_json_escape(clinician_api, defaults):

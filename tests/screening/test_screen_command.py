@@ -301,4 +301,4 @@ def test_an_integer_too_long_to_convert_exits_2(defaults, tmp_path):
     code, stderr = rejection(path)
 
     assert code == 2
-    assert "not valid JSON" in stderr
+    assert "assessed_on: an integer of 5000 digits is out of range" in stderr
