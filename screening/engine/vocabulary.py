@@ -108,7 +108,7 @@ NUMBERS: dict[str, Bound] = {
 }
 
 # The longest text each field takes, and the medical record number's pattern.
-TEXT_MAX = {"mrn": 32, "given_name": 100, "family_name": 100, "diagnosis_note": 500, "medication_name": 100}
+TEXT_MAX = {"mrn": 32, "given_name": 100, "family_name": 100, "diagnosis_note": 500, "medication_name": 200}
 MRN_PATTERN = r"^[A-Za-z0-9-]{1,32}$"
 
 # How a rule names codes: a leading part of an ICD-10-CM code (F3, F33, F33.1, F431; the intake accepts

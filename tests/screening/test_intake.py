@@ -717,3 +717,9 @@ def test_a_reading_time_before_1900_is_refused_by_path():
     assert caught.value.errors == [
         "blood_pressure[0].taken_at: 1899-12-31 is outside 1900-01-01 to 2100-12-31"
     ]
+
+
+def test_a_medication_name_may_have_200_characters_as_the_contract_says_and_not_201():
+    accepted = validate_intake(intake(medications__items__0__name="x" * 200))
+    assert accepted["medications"]["items"][0]["name"] == "x" * 200
+    assert problem_paths(intake(medications__items__0__name="x" * 201)) == ["medications.items[0].name"]
