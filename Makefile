@@ -49,7 +49,7 @@ format: venv
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 worker: venv
-	$(BIN)/celery -A config worker --loglevel=info
+	$(BIN)/celery -A config worker --beat --schedule /tmp/preinfusion-celerybeat --loglevel=info
 
 ## screen-examples: screen every intake in examples/ and compare with examples/expected.json (fails on a mismatch)
 screen-examples: setup

@@ -295,6 +295,19 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD", "300000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# A PDF queued or rendering for longer than a render may last is stuck (its worker died, its message was
+# lost): the sweep re-queues it, and marks it failed (Retry offered) after PDF_MAX_ATTEMPTS renders started.
+# Beat runs the sweep (`celery -A config worker --beat`, or `manage.py pdf_sweep` from cron).
+PDF_STUCK_SECONDS = int(os.environ.get("PDF_STUCK_SECONDS", str(CELERY_TASK_TIME_LIMIT + 60)))
+PDF_MAX_ATTEMPTS = int(os.environ.get("PDF_MAX_ATTEMPTS", "5"))
+PDF_SWEEP_SECONDS = float(os.environ.get("PDF_SWEEP_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "pdf-sweep": {
+        "task": "screening.pdf_sweep",
+        "schedule": PDF_SWEEP_SECONDS,
+        "options": {"expires": PDF_SWEEP_SECONDS},  # a sweep missed while the worker was down is not piled up
+    },
+}
 
 # Tests (and .ci/run) set REQUIRE_SERVICES=1: a missing service is then a failure, never a skip.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES")

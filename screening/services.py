@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -93,14 +94,16 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
 
 # ------------------------------------------------------------------------------------------- PDF export
 
-# A render still "rendering" after this long has died with its worker: it is shown as failed, with a retry.
-STALE_RENDER_SECONDS = 300
+STUCK_STATUSES = (ReportPdf.Status.QUEUED, ReportPdf.Status.RENDERING)
+REQUEUED_NOTE = "re-queued automatically after an interrupted render"
 
 
 def pdf_is_stale(pdf: ReportPdf) -> bool:
+    """Queued or rendering for longer than a render may last (settings.PDF_STUCK_SECONDS, past the task's
+    time limit): its worker died or its message was lost. pdf_sweep re-queues it; nobody needs to retry."""
     return (
-        pdf.status == ReportPdf.Status.RENDERING
-        and (timezone.now() - pdf.updated_at).total_seconds() > STALE_RENDER_SECONDS
+        pdf.status in STUCK_STATUSES
+        and (timezone.now() - pdf.updated_at).total_seconds() > settings.PDF_STUCK_SECONDS
     )
 
 
@@ -134,12 +137,11 @@ def pdf_is_outdated(pdf: ReportPdf) -> bool:
 
 def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
     """The screening's PDF row (if any) and its status as users see it: none, queued, rendering, ready,
-    failed (also a render stuck past STALE_RENDER_SECONDS) or outdated (made before a review step)."""
+    failed or outdated (made before a review step). A stuck render stays queued or rendering: pdf_sweep
+    re-queues it, so it is not offered for a retry."""
     pdf = ReportPdf.objects.select_related("screening").filter(screening_id=screening_id).first()
     if pdf is None:
         return None, "none"
-    if pdf_is_stale(pdf):
-        return pdf, "failed"
     if pdf_is_outdated(pdf):
         return pdf, "outdated"
     return pdf, pdf.status
@@ -171,8 +173,9 @@ def pdf_request(*, screening: Screening, user) -> ReportPdf:
     if not created and (pdf.status == ReportPdf.Status.FAILED or pdf_is_stale(pdf) or pdf_is_outdated(pdf)):
         pdf.status = ReportPdf.Status.QUEUED
         pdf.error = ""
+        pdf.attempts = 0  # a new request: pdf_sweep counts its renders afresh
         pdf.requested_by = user
-        pdf.save(update_fields=["status", "error", "requested_by", "updated_at"])
+        pdf.save(update_fields=["status", "error", "attempts", "requested_by", "updated_at"])
     elif not created:
         return pdf  # queued, rendering or ready: nothing to do
     pdf_id = pdf.pk
@@ -198,6 +201,9 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
             and pdf.file.storage.exists(pdf.file.name)
         ):
             return pdf
+        if pdf.status == ReportPdf.Status.FAILED:
+            # only a request (Retry) queues a failed PDF again; this is a late duplicate of its message
+            return pdf
         pdf.status = ReportPdf.Status.RENDERING
         pdf.attempts += 1
         pdf.save(update_fields=["status", "attempts", "updated_at"])
@@ -219,3 +225,32 @@ def pdf_mark_failed(*, pdf_id: int, error: str) -> None:
         status=ReportPdf.Status.FAILED, error=error[:300], updated_at=timezone.now()
     )
     log.warning("pdf failed pdf_id=%s error=%s", pdf_id, error[:300])
+
+
+def pdf_sweep() -> dict[str, int]:
+    """Re-queue the PDFs stuck in queued or rendering past settings.PDF_STUCK_SECONDS (their worker was
+    killed, or their message was lost), so that no one has to press Retry; after settings.PDF_MAX_ATTEMPTS
+    renders started without finishing, mark one failed (then Retry is offered). Run every minute by celery
+    beat (task screening.pdf_sweep) or cron (manage.py pdf_sweep). Idempotent: a re-queued PDF is not stuck
+    again until PDF_STUCK_SECONDS have passed, and rendering a ready PDF again does nothing."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PDF_STUCK_SECONDS)
+    requeued = failed = 0
+    with transaction.atomic():
+        stuck = ReportPdf.objects.select_for_update(skip_locked=True).filter(
+            status__in=STUCK_STATUSES, updated_at__lt=cutoff
+        )
+        for pdf in stuck.order_by("pk"):
+            if pdf.attempts >= settings.PDF_MAX_ATTEMPTS:
+                pdf.status = ReportPdf.Status.FAILED
+                pdf.error = f"rendering did not finish after {pdf.attempts} attempts; use Retry"
+                pdf.save(update_fields=["status", "error", "updated_at"])
+                log.warning("pdf failed pdf_id=%s attempts=%s (stuck)", pdf.pk, pdf.attempts)
+                failed += 1
+                continue
+            pdf.status = ReportPdf.Status.QUEUED
+            pdf.error = REQUEUED_NOTE  # shown beside the spinner until the render succeeds
+            pdf.save(update_fields=["status", "error", "updated_at"])
+            log.warning("pdf stuck, re-queued pdf_id=%s attempts=%s", pdf.pk, pdf.attempts)
+            transaction.on_commit(lambda pdf_id=pdf.pk: render_report_pdf_task.delay(pdf_id))
+            requeued += 1
+    return {"requeued": requeued, "failed": failed}

@@ -5,12 +5,12 @@ from celery import shared_task
 from .pdf import PdfUnavailable
 
 
+# The time limits are the worker's (CELERY_TASK_TIME_LIMIT, CELERY_TASK_SOFT_TIME_LIMIT): the broker's
+# visibility timeout and PDF_STUCK_SECONDS are derived from them, so a render cannot outlive either.
 @shared_task(
     bind=True,
     acks_late=True,
     max_retries=3,
-    soft_time_limit=60,
-    time_limit=90,
     name="screening.render_report_pdf",
 )
 def render_report_pdf_task(self, pdf_id: int) -> str:
@@ -27,6 +27,14 @@ def render_report_pdf_task(self, pdf_id: int) -> str:
             raise
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
     return pdf.status
+
+
+@shared_task(name="screening.pdf_sweep", ignore_result=True)
+def pdf_sweep_task() -> dict:
+    """Run by celery beat every PDF_SWEEP_SECONDS: re-queues the PDFs whose render died with its worker."""
+    from .services import pdf_sweep
+
+    return pdf_sweep()
 
 
 @shared_task(

@@ -17,7 +17,6 @@ from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable, html_to_pdf
 from screening.review import finding_override, override_cosign, screening_sign
 from screening.services import (
-    STALE_RENDER_SECONDS,
     pdf_render,
     pdf_request,
     screening_pdf_bytes,
@@ -157,14 +156,16 @@ def test_an_unexpected_error_is_retried_then_marked_failed(screening, clinician,
     assert "ZeroDivisionError" in pdf.error
 
 
-def test_a_render_stuck_in_rendering_is_shown_failed_with_retry(screening, clinician, client, monkeypatch):
+def test_a_render_stuck_in_rendering_is_not_offered_for_retry_but_a_request_queues_it(
+    screening, clinician, client, monkeypatch, settings
+):
     monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
     pdf = pdf_request(screening=screening, user=clinician)
-    long_ago = timezone.now() - timezone.timedelta(seconds=STALE_RENDER_SECONDS + 5)
+    long_ago = timezone.now() - timezone.timedelta(seconds=settings.PDF_STUCK_SECONDS + 5)
     ReportPdf.objects.filter(pk=pdf.pk).update(status=ReportPdf.Status.RENDERING, updated_at=long_ago)
     client.force_login(clinician)
     status = client.get(reverse("screening:pdf_status", args=[screening.pk])).content.decode()
-    assert 'data-status="failed"' in status
+    assert 'data-status="rendering"' in status and "Retry" not in status  # pdf_sweep re-queues it
     pdf_request(screening=screening, user=clinician)
     pdf.refresh_from_db()
     assert pdf.status == ReportPdf.Status.QUEUED

@@ -1,0 +1,159 @@
+"""A Celery worker SIGKILLed mid-render loses no PDF, and nobody presses Retry (issue 15).
+
+The real stack: PostgreSQL (the test database, shared with the worker), Redis, and `celery -A config worker
+--beat` as docker-compose.yml runs it, with short time limits so that the sweep's re-queue comes within
+seconds. The worker is killed with its children and its beat (its whole process group) while PDFs are
+rendering; a new worker (with beat) must finish every one of them."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from config.celery import app
+from patients.services import intake_import
+from screening.models import ReportPdf
+from screening.services import pdf_request, screening_run
+from tests.conftest import EXAMPLES, ROOT, child_env, service_unavailable, venv_bin
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+PDFS = 8
+DEADLINE_SECONDS = 90
+# the worker's limits, scaled down from the production defaults (120 s, 180 s, 180 s): the render is hard
+# limited at 20 s, so a PDF untouched for 22 s is stuck; the broker's own redelivery comes later (40 s)
+WORKER_ENV = {
+    "CELERY_TASK_TIME_LIMIT": "20",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "15",
+    "CELERY_VISIBILITY_TIMEOUT": "40",
+    "PDF_STUCK_SECONDS": "22",
+    "PDF_SWEEP_SECONDS": "2",
+}
+
+
+def start_worker(name: str, tmp_path):
+    """`celery -A config worker --beat` in its own process group (so that it can be killed with its
+    children), its log in a file."""
+    log = tmp_path / f"{name}.log"
+    proc = subprocess.Popen(
+        [
+            venv_bin("celery"),
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            f"--schedule={tmp_path / f'{name}-beat'}",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=child_env(**WORKER_ENV),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not app.control.ping(destination=[f"{name}-{os.getpid()}@{os.uname().nodename}"], timeout=1.0):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            pytest.fail(f"celery worker did not start:\n{log.read_text()}", pytrace=False)
+    return proc, log
+
+
+def stop(proc, sig=signal.SIGTERM):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def errors(ids) -> list[str]:
+    return list(ReportPdf.objects.filter(pk__in=ids).exclude(error="").values_list("error", flat=True))
+
+
+def statuses(ids) -> list[str]:
+    by_id = dict(ReportPdf.objects.filter(pk__in=ids).values_list("pk", "status"))
+    return [by_id[i] for i in ids]
+
+
+def drop_leftover_messages(ids) -> None:
+    """The killed worker's unacknowledged messages would come back, as harmless duplicates, to a later
+    test's worker after the visibility timeout: remove those of this test's PDFs from the broker."""
+    wanted = {f"({i},)" for i in ids}
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        client = channel.client
+        for tag, raw in client.hgetall(channel.unacked_key).items():
+            headers = json.loads(raw)[0].get("headers", {})
+            if headers.get("task") == "screening.render_report_pdf" and headers.get("argsrepr") in wanted:
+                client.hdel(channel.unacked_key, tag)
+                client.zrem(channel.unacked_index_key, tag)
+
+
+@pytest.fixture
+def broker():
+    if not settings.BROKER_FROM_ENV:
+        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        service_unavailable("DATABASE_URL is not PostgreSQL: the worker cannot share the test database")
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        service_unavailable(
+            f"the Celery broker at {settings.BROKER_FROM_ENV.split('@')[-1]} is not reachable ({exc})"
+        )
+
+
+def test_pdfs_in_flight_when_the_worker_is_killed_are_all_ready_without_a_retry(broker, clinician, tmp_path):
+    call_command("load_defaults", stdout=StringIO())
+    doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
+    patient, _ = intake_import(doc=doc)
+    screenings = [
+        screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20)) for _ in range(PDFS)
+    ]
+    first, _ = start_worker("fault-first", tmp_path)
+    second = None
+    ids = [pdf_request(screening=s, user=clinician).pk for s in screenings]  # autocommit: sent at once
+    try:
+        deadline = time.monotonic() + 30
+        while ReportPdf.Status.RENDERING not in statuses(ids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop(first, signal.SIGKILL)  # the worker, its pool children and its beat, mid-render
+        at_kill = statuses(ids)
+        assert ReportPdf.Status.RENDERING in at_kill, at_kill
+
+        started = time.monotonic()
+        second, log = start_worker("fault-second", tmp_path)
+        while time.monotonic() - started < DEADLINE_SECONDS:
+            now = statuses(ids)
+            if all(s == ReportPdf.Status.READY for s in now):
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        assert now == [ReportPdf.Status.READY] * PDFS, (at_kill, now, errors(ids), log.read_text()[-3000:])
+        assert "pdf stuck, re-queued" in log.read_text()  # the beat's sweep, not a person, re-queued it
+        print(f"killed with {at_kill.count('rendering')} rendering; all {PDFS} ready {took:.1f} s after")
+    finally:
+        if second is not None:
+            stop(second)
+        stop(first, signal.SIGKILL)
+        drop_leftover_messages(ids)
