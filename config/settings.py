@@ -280,6 +280,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The queue this instance's tasks go to and its workers read: one Redis can then serve several instances
+# (or test runs) without one's worker taking another's tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "120"))
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "90"))
 CELERY_RESULT_EXPIRES = 3600
@@ -305,7 +308,8 @@ CELERY_BEAT_SCHEDULE = {
     "pdf-sweep": {
         "task": "screening.pdf_sweep",
         "schedule": PDF_SWEEP_SECONDS,
-        "options": {"expires": PDF_SWEEP_SECONDS},  # a sweep missed while the worker was down is not piled up
+        # a sweep waiting behind renders still runs; sweeps missed while the worker was down do not pile up
+        "options": {"expires": max(PDF_SWEEP_SECONDS, PDF_STUCK_SECONDS)},
     },
 }
 

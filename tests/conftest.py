@@ -60,11 +60,36 @@ def database_url_for_test_db() -> str | None:
     return None
 
 
+# This test run's own Celery queue: a worker of another run (or a developer's worker) on the same Redis
+# never takes its tasks, and its worker never takes theirs.
+TEST_QUEUE = f"pytest-{os.getpid()}-{time.time_ns() % 10**9}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_test_queue():
+    from config.celery import app
+
+    before = app.conf.task_default_queue
+    app.conf.task_default_queue = TEST_QUEUE
+    yield TEST_QUEUE
+    app.conf.task_default_queue = before
+    if settings.BROKER_FROM_ENV:  # leave nothing of this run's queue in the broker
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=3)
+                conn.default_channel.client.delete(
+                    TEST_QUEUE, f"_kombu.binding.{TEST_QUEUE}", f"_kombu.binding_permanent.{TEST_QUEUE}"
+                )
+        except Exception:  # noqa: BLE001 - an unreachable broker was reported by the tests that used it
+            pass
+
+
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     url = database_url_for_test_db()
     if url:
         env["DATABASE_URL"] = url
+    env["CELERY_QUEUE"] = TEST_QUEUE
     env.update(extra)
     return env
 
