@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Local development reads the git-ignored .env that `make setup` writes (DEBUG on, its own secret key);
 # production sets its own environment and never has that file.
 
-.PHONY: setup venv run test test-fast lint format worker screen-examples bench clean
+.PHONY: setup venv run test test-fast lint format worker screen-examples bench bench-engine bench-clean clean
 
 venv: $(STAMP)
 
@@ -55,10 +55,23 @@ worker: venv
 screen-examples: setup
 	$(BIN)/python manage.py screen_examples
 
-## bench: engine and page timings (numbers for the notes)
+## bench: pages under gunicorn on PostgreSQL (100,000 synthetic patients, built once, reused), as ratios
+## to the floor, plus engine, impact preview and PDF; writes bench-results.json (docs/performance.md).
+## Quick run: make bench BENCH_PATIENTS=5000 BENCH_USERS=1,5 BENCH_SECONDS=5
+BENCH_PATIENTS ?= 100000
+BENCH_USERS ?= 1,5,20
+BENCH_SECONDS ?= 10
 bench: venv
+	$(BIN)/python scripts/bench.py --patients $(BENCH_PATIENTS) --users $(BENCH_USERS) --seconds $(BENCH_SECONDS)
+
+## bench-engine: the quick engine benchmark and the in-process page timings (SQLite, no server)
+bench-engine: venv
 	$(BIN)/python scripts/bench_engine.py
 	env -u DJANGO_DEBUG $(BIN)/python scripts/bench_pages.py
+
+## bench-clean: drop the bench databases (preinfusion_bench, preinfusion_bench_<n>)
+bench-clean: venv
+	$(BIN)/python scripts/bench.py --drop
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media  # .env is kept: it holds your local secret key

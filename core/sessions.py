@@ -38,6 +38,11 @@ def stamp_sign_in(sender, request, user, **kwargs):
     request.session[LAST_ACTIVITY] = now
 
 
+# Activity is written to the session at most once in this many seconds: a busy user's pages do not each
+# write the session row, and an idle logoff comes at most this much early.
+ACTIVITY_WRITE_SECONDS = 30
+
+
 def is_activity(request) -> bool:
     """htmx requests (polling, mostly) are not activity; page loads, posts and the keep-alive are."""
     return request.headers.get("HX-Request") != "true"
@@ -67,8 +72,11 @@ class IdleSessionMiddleware:
             reason = session_end_reason(request.session, now)
             if reason is not None:
                 return self._sign_out(request, reason)
-            if is_activity(request) and request.session.get(LAST_ACTIVITY) != now:
-                request.session[LAST_ACTIVITY] = now  # at most one session write a second
+            if (
+                is_activity(request)
+                and now - int(request.session.get(LAST_ACTIVITY) or 0) >= ACTIVITY_WRITE_SECONDS
+            ):
+                request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 
     def _sign_out(self, request, reason: str):

@@ -169,7 +169,11 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "mrn"]
-        indexes = [models.Index(fields=["family_name", "given_name"])]
+        # newest first: the home page's "never screened" list
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["-created_at"], name="patient_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=within("weight_kg"),

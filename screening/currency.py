@@ -30,18 +30,33 @@ class Currency:
         return "current" if self.current else "not current: " + "; ".join(self.reasons)
 
 
-def _currency(screening: Screening, record: Patient, latest_id: int, today: date) -> Currency:
+@dataclass(frozen=True)
+class _RecordNow:
+    """A patient's record as it would be screened today: validated once, however many screenings of the
+    patient are checked against it."""
+
+    intake: dict | None
+    sha256: str
+    problems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, record: Patient, today: date) -> _RecordNow:
+        try:
+            # validated, as the stored snapshot was: both are hashed in the same form
+            now = validate_intake(intake_document(record, today))
+        except IntakeInvalid as exc:
+            return cls(None, "", tuple(exc.errors))
+        return cls(now, intake_sha256(now), ())
+
+
+def _currency(screening: Screening, record: _RecordNow, latest_id: int, today: date) -> Currency:
     reasons: list[str] = []
     if screening.pk != latest_id:
         reasons.append(f"a later screening (#{latest_id}) supersedes it")
-    try:
-        # validated, as the stored snapshot was: both are hashed in the same form
-        now = validate_intake(intake_document(record, today))
-    except IntakeInvalid as exc:
-        reasons.append("the record can no longer be screened (" + "; ".join(exc.errors) + ")")
-    else:
-        if intake_sha256(now) != screening.intake_sha256:
-            reasons += describe_changes(screening.intake, now) or ["the record changed"]
+    if record.intake is None:
+        reasons.append("the record can no longer be screened (" + "; ".join(record.problems) + ")")
+    elif record.sha256 != screening.intake_sha256:
+        reasons += describe_changes(screening.intake, record.intake) or ["the record changed"]
     protocol = engine_ruleset(screening.ruleset).protocol
     made_on = timezone.localdate(screening.created_at)
     if (today - made_on).days >= protocol.validity_days:
@@ -52,15 +67,20 @@ def _currency(screening: Screening, record: Patient, latest_id: int, today: date
     return Currency(not reasons, tuple(reasons))
 
 
-def screening_currencies(screenings: Iterable[Screening], today: date | None = None) -> dict[int, Currency]:
+def screening_currencies(
+    screenings: Iterable[Screening], today: date | None = None, records: dict[int, Patient] | None = None
+) -> dict[int, Currency]:
     """Currency of each screening, by id, in a fixed number of queries whatever their number: the patients'
-    records and latest screening ids are read once for all of them."""
+    records and latest screening ids are read once for all of them. `records`: full records
+    (patients.selectors.patient_record) the caller already holds, by patient id, not read again."""
     screenings = list(screenings)
     if not screenings:
         return {}
     today = today or timezone.localdate()
     patient_ids = {s.patient_id for s in screenings}
-    records = patient_records(patient_ids)
+    records = dict(records or {})
+    if missing := patient_ids - records.keys():
+        records.update(patient_records(missing))
     latest = dict(
         Patient.objects.filter(pk__in=patient_ids)
         .annotate(
@@ -72,7 +92,8 @@ def screening_currencies(screenings: Iterable[Screening], today: date | None = N
         )
         .values_list("pk", "latest")
     )
-    return {s.pk: _currency(s, records[s.patient_id], latest[s.patient_id], today) for s in screenings}
+    now = {pk: _RecordNow.of(record, today) for pk, record in records.items()}
+    return {s.pk: _currency(s, now[s.patient_id], latest[s.patient_id], today) for s in screenings}
 
 
 def screening_currency(screening: Screening, today: date | None = None) -> Currency:

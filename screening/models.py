@@ -64,7 +64,11 @@ class Screening(ImmutableRecord):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["patient", "-created_at"])]
+        # the patient's history; the clinic's recent screenings, newest first (the home page's worklists)
+        indexes = [
+            models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"], name="screening_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"screening {self.pk} ({self.verdict})"

@@ -1,16 +1,18 @@
 """Screenings: run, read the report, override, co-sign, sign, and export the PDF."""
 
 from django.contrib import messages
-from django.db.models import Q
+from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
 
 from core.audit import audit_record
+from core.pagination import ScalablePaginator
 from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role, is_physician
 from core.search import SessionSearchMixin
 from patients.models import Patient
+from patients.selectors import exact_first, exact_mrn_patient_id, patient_matches
 from rules.selectors import NoActiveRuleSet
 
 from .intake import IntakeInvalid
@@ -26,7 +28,7 @@ from .review import (
     screening_rules,
     screening_sign,
 )
-from .selectors import review_state, review_states
+from .selectors import review_state, review_states, screening_count, screening_history
 from .services import (
     pdf_for_download,
     pdf_outdated,
@@ -43,6 +45,27 @@ class ClinicianOnly(RoleRequiredMixin, View):
 
 class ReportReaders(RoleRequiredMixin, View):
     required_roles = READ_REPORTS
+
+
+class PatientScreeningsView(ClinicianOnly):
+    """A patient's whole screening history, 25 a page, newest first (the patient page shows the latest)."""
+
+    per_page = 25
+
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient.objects.only("id", "mrn", "given_name", "family_name"), pk=pk)
+        paginator = Paginator(range(screening_count(patient)), self.per_page)
+        page = paginator.get_page(request.GET.get("page"))
+        rows = screening_history(patient, offset=page.start_index() - 1 if page.object_list else 0,
+                                 limit=self.per_page)  # fmt: skip
+        audit_record(
+            action="view", request=request, obj=patient, detail=f"screening history page {page.number}"
+        )
+        return render(
+            request,
+            "screening/patient_screenings.html",
+            {"patient": patient, "screenings": rows, "page_obj": page, "paginator": paginator},
+        )
 
 
 class ScreenNowView(ClinicianOnly):
@@ -253,16 +276,19 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
     search_key = "report_search"
     template_name = "screening/report_list.html"
     paginate_by = 25
+    paginator_class = ScalablePaginator  # deep pages and the count stay cheap at clinic scale
     context_object_name = "screenings"
 
     def get_queryset(self):
+        """Searched as the patient list is (patients.selectors.patient_matches, served by the trigram
+        indexes): the patient whose MRN is the query first, then every match, newest first."""
         query = self.query
         screenings = Screening.objects.select_related("patient", "pdf", "ruleset")
-        if query:
-            screenings = screenings.filter(
-                Q(patient__mrn__icontains=query) | Q(patient__family_name__icontains=query)
-            )
-        return screenings
+        if not query:
+            return screenings
+        first = exact_first("patient_id", exact_mrn_patient_id(query))
+        screenings = screenings.filter(patient_matches(query, prefix="patient__"))
+        return screenings.order_by(*first, *Screening._meta.ordering) if first else screenings
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

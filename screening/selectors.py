@@ -88,8 +88,9 @@ DECISION_TEXT = {
 }
 
 
-def review_states(screenings: Iterable[Screening]) -> dict[int, ReviewState]:
-    """The review state of each screening, by id: overrides, sign-offs and currency read once for all."""
+def review_states(screenings: Iterable[Screening], records=None) -> dict[int, ReviewState]:
+    """The review state of each screening, by id: overrides, sign-offs and currency read once for all
+    (`records`: the patients' full records, by id, when the caller holds them)."""
     screenings = list(screenings)
     if not screenings:
         return {}
@@ -105,7 +106,7 @@ def review_states(screenings: Iterable[Screening]) -> dict[int, ReviewState]:
     suggestions: dict[int, list[OverrideSuggestion]] = {pk: [] for pk in ids}
     for suggestion in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
         suggestions[suggestion.screening_id].append(suggestion)
-    currencies = screening_currencies(screenings)
+    currencies = screening_currencies(screenings, records=records)
     return {
         s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk], suggestions[s.pk])
         for s in screenings
@@ -120,16 +121,27 @@ def screening_for_review(pk: int) -> Screening:
     return Screening.objects.select_related("patient", "requested_by", "ruleset").get(pk=pk)
 
 
-def screening_history(patient) -> list[dict[str, Any]]:
-    """The patient's screenings, newest first, each with the findings added and removed since the one
-    before, its effective verdict, decision and whether it is current."""
+HISTORY_ON_PATIENT_PAGE = 10
+
+
+def screening_history(
+    patient, *, offset: int = 0, limit: int = HISTORY_ON_PATIENT_PAGE, full_record: bool = False
+) -> list[dict[str, Any]]:
+    """`limit` of the patient's screenings, newest first from `offset`, each with the findings added and
+    removed since the one before it, its effective verdict, decision and whether it is current. One row
+    more than shown is read, for the last row's changes: the cost does not grow with the history.
+    `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     screenings = list(
-        Screening.objects.filter(patient=patient).select_related("ruleset").order_by("created_at", "pk")
+        Screening.objects.filter(patient=patient)
+        .select_related("ruleset")
+        .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
-    states = review_states(screenings)
-    rows, previous = [], None
-    for screening in screenings:
+    shown = screenings[:limit]
+    states = review_states(shown, records={patient.pk: patient} if full_record else None)
+    rows = []
+    for i, screening in enumerate(shown):
         codes = set(screening.rule_codes)
+        before = set(screenings[i + 1].rule_codes) if i + 1 < len(screenings) else None
         state = states[screening.pk]
         rows.append(
             {
@@ -137,11 +149,14 @@ def screening_history(patient) -> list[dict[str, Any]]:
                 "state": state,
                 "verdict": verdict_display(state.effective),
                 "original": verdict_display(screening.verdict) if state.changed_by_overrides else None,
-                "first": previous is None,
-                "added": sorted(codes - previous) if previous is not None else [],
-                "removed": sorted(previous - codes) if previous is not None else [],
+                "first": before is None,
+                "added": sorted(codes - before) if before is not None else [],
+                "removed": sorted(before - codes) if before is not None else [],
                 "signed": state.signoff is not None,
             }
         )
-        previous = codes
-    return list(reversed(rows))
+    return rows
+
+
+def screening_count(patient) -> int:
+    return Screening.objects.filter(patient=patient).count()

@@ -8,6 +8,11 @@ urlpatterns = [
     path("rulesets/<int:pk>/impact/start/", impact_views.ImpactStartView.as_view(), name="impact_start"),
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
     path("patients/<int:pk>/screen/", report_views.ScreenNowView.as_view(), name="screen_now"),
+    path(
+        "patients/<int:pk>/screenings/",
+        report_views.PatientScreeningsView.as_view(),
+        name="patient_screenings",
+    ),
     path("<int:pk>/", report_views.ScreeningDetailView.as_view(), name="detail"),
     path("<int:pk>/override/", report_views.OverrideView.as_view(), name="override"),
     path("<int:pk>/overrides/<int:override_id>/cosign/", report_views.CosignView.as_view(), name="cosign"),

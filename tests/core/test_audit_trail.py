@@ -56,6 +56,7 @@ PAGE_READS = {
     "screening:detail": ("view", "screening"),
     "screening:pdf_download": ("download", "screening"),
     "screening:impact": ("view", "impactpreview"),
+    "screening:patient_screenings": ("view", "patient"),
 }
 # GET routes that show no patient data (or only answer POSTs): not audited as reads.
 NOT_PHI = {
@@ -133,6 +134,7 @@ def args_for(name, patient, screening):
         "screening:detail": [screening.pk],
         "screening:pdf_download": [screening.pk],
         "screening:impact": [screening.ruleset_id],
+        "screening:patient_screenings": [patient.pk],
     }[name]
 
 

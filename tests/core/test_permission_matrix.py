@@ -74,6 +74,7 @@ EXPECTED = {
     "screening/rulesets/<int:pk>/impact/start/": RULES,
     "screening/reports/": REPORTS,
     "screening/patients/<int:pk>/screen/": RECORDS,
+    "screening/patients/<int:pk>/screenings/": RECORDS,
     "screening/<int:pk>/": REPORTS,
     "screening/<int:pk>/override/": RECORDS,
     "screening/<int:pk>/overrides/<int:override_id>/cosign/": RECORDS,

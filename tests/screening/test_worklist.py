@@ -187,3 +187,19 @@ def test_a_direct_post_of_a_clinicians_sign_off_is_refused(demo, clinician, clin
 
     assert "Only a physician can sign a screening" in response.content.decode()
     assert not SignOff.objects.filter(screening=screening).exists()
+
+
+def test_only_each_patients_latest_screening_is_listed_even_with_equal_times(demo, clinician, physician):
+    """Two screenings stored in the same instant: the later id is the latest (as everywhere else)."""
+    first = screen("DEMO-001", clinician)
+    field = type(first)._meta.get_field("created_at")
+    fields = {
+        f.attname: getattr(first, f.attname) for f in type(first)._meta.concrete_fields if f.attname != "id"
+    }
+    field.auto_now_add = False
+    try:
+        twin = type(first).objects.create(**fields)  # same created_at, higher id
+    finally:
+        field.auto_now_add = True
+    listed = screening_ids(by_title(physician_worklists(physician))["Awaiting your decision"])
+    assert twin.pk in listed and first.pk not in listed

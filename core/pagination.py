@@ -1,0 +1,160 @@
+"""Pages of long lists whose cost does not grow with the page number or with the table (issue 16).
+
+Django's Paginator counts every matching row (a full scan at 100,000 patients) and reads a page with
+OFFSET over the rows themselves. ScalablePaginator instead:
+
+- reads a page as the rows whose ids are the page's ids, the ids found by OFFSET over the list's ordering
+  in a subquery (`WHERE id IN (SELECT id ... ORDER BY ... LIMIT 26 OFFSET n)`). With an index that covers
+  the ordering and the id, a deep page walks that index only (an Index Only Scan), never the table's rows.
+  A search with few matches (at most count_cap) has them sorted instead, then takes the page's ids. One row
+  more than a page is read, so "next" is known without a count;
+- counts only what is cheap to count, and says how sure it is (`count_qualifier`): a page that ends the list
+  gives the exact number; an unfiltered large table on PostgreSQL gives the planner's estimate
+  (pg_class.reltuples, "about 100,000"); a search counts its matches up to count_cap ("more than 1,000").
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
+
+EXACT, ABOUT, MORE_THAN = "", "about", "more than"
+
+
+def table_row_estimate(model, using: str) -> int | None:
+    """PostgreSQL's estimate of a table's rows (kept by ANALYZE and autovacuum); None where there is none."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+            [connection.ops.quote_name(model._meta.db_table)],
+        )
+        row = cursor.fetchone()
+    # -1: never analysed (PostgreSQL 14+)
+    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+
+
+def rounded(n: int) -> int:
+    """An estimate to two significant figures: "about 99,873" would claim a precision it does not have."""
+    if n < 100:
+        return n
+    scale = 10 ** (len(str(n)) - 2)
+    return round(n / scale) * scale
+
+
+class ScalablePage(Page):
+    def __init__(self, object_list, number, paginator, *, has_next: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def end_index(self) -> int:
+        return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
+
+
+class ScalablePaginator(Paginator):
+    """For ordered querysets (ListView's `paginator_class`). Orphans are not supported (always 0)."""
+
+    estimate_above = 10_000  # an unfiltered table at least this large is not counted, but estimated
+    count_cap = 1_000  # a search counts its matches up to here
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, error_messages=None):
+        super().__init__(object_list, per_page, 0, allow_empty_first_page, error_messages)
+        self._counted: tuple[int, str] | None = None
+
+    # --- the count, and how sure it is ---
+
+    def _count(self) -> tuple[int, str]:
+        if self._counted is None:
+            self._counted = self._measure()
+        return self._counted
+
+    def _measure(self) -> tuple[int, str]:
+        queryset = self.object_list
+        if not self._filtered():
+            estimate = table_row_estimate(queryset.model, queryset.db)
+            if estimate is not None and estimate >= self.estimate_above:
+                return rounded(estimate), ABOUT
+            return queryset.count(), EXACT
+        capped = queryset.order_by().values("pk")[: self.count_cap + 1].count()
+        if capped > self.count_cap:
+            return self.count_cap, MORE_THAN
+        return capped, EXACT
+
+    @property
+    def count(self) -> int:
+        return self._count()[0]
+
+    @property
+    def count_qualifier(self) -> str:
+        """Empty for an exact count, "about" for an estimate, "more than" for a capped count."""
+        return self._count()[1]
+
+    @property
+    def capped(self) -> bool:
+        """A search with more matches than were counted: the page should invite a narrower one."""
+        return self.count_qualifier == MORE_THAN
+
+    @property
+    def count_text(self) -> str:
+        count, qualifier = self._count()
+        return f"{qualifier} {count:,}".strip()
+
+    @property
+    def num_pages_text(self) -> str:
+        return f"{self.count_qualifier} {self.num_pages:,}".strip()
+
+    @property
+    def num_pages(self) -> int:
+        count = self.count
+        if count == 0 and not self.allow_empty_first_page:
+            return 0
+        return max(1, math.ceil(count / self.per_page))
+
+    # --- a page ---
+
+    def validate_number(self, number) -> int:
+        """A whole number from 1 up; whether the page has rows is known only once it is read (`page`)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number) -> ScalablePage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page + 1  # one row more than a page: is there a next page?
+        queryset = self.object_list
+        if self._few_matches():
+            # Sorting a few matches is cheap; walking the list's index until enough of them turn up is not
+            # (matches cluster: every "Silva" sits under S). Without a LIMIT the planner has no reason to walk.
+            window = list(queryset.values_list("pk", flat=True))[bottom:top]
+        else:
+            window = queryset.values("pk")[bottom:top]  # a subquery: OFFSET over the index only
+        rows = list(queryset.filter(pk__in=window))
+        if not rows and (number > 1 or not self.allow_empty_first_page):
+            raise EmptyPage(self.error_messages["no_results"])
+        has_next = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if not has_next:
+            self._counted = (bottom + len(rows), EXACT)  # this page ends the list: the count is known
+        return ScalablePage(rows, number, self, has_next=has_next)
+
+    def _few_matches(self) -> bool:
+        """A filtered list counted exactly, so at most count_cap rows."""
+        return self._filtered() and self.count_qualifier == EXACT
+
+    def _filtered(self) -> bool:
+        query = self.object_list.query
+        return bool(query.where or query.distinct or query.combinator or query.is_sliced)

@@ -1,0 +1,139 @@
+"""The patient page shows the latest screenings, and costs the same with 5 or 5,000 of them (issue 16);
+the whole history is a paginated page of its own."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import AuditEvent
+from patients.services import intake_import
+from screening.models import Screening
+from screening.selectors import HISTORY_ON_PATIENT_PAGE, screening_history
+from screening.services import screening_run
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def patient(clinician):
+    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
+    patient, _ = intake_import(doc=doc)
+    return patient
+
+
+@pytest.fixture
+def history():
+    return make_history
+
+
+def make_history(patient, user, n: int) -> list[Screening]:
+    """n screenings of the patient, oldest first, one an hour; every third one with an extra finding code,
+    so that each row's "changes since the previous" differ. Copies of one real screening, bulk-inserted."""
+    model = screening_run(patient=patient, requested_by=user, as_of=date(2026, 11, 20))
+    fields = {
+        f.attname: getattr(model, f.attname)
+        for f in Screening._meta.concrete_fields
+        if f.attname not in ("id", "created_at", "rule_codes")
+    }
+    start = model.created_at - timedelta(hours=n + 1)
+    # screenings are immutable (no UPDATE): their times are given at insert, past auto_now_add
+    created_at = Screening._meta.get_field("created_at")
+    created_at.auto_now_add = False
+    try:
+        Screening.objects.bulk_create(
+            Screening(
+                **fields,
+                created_at=start + timedelta(hours=i),
+                rule_codes=[*model.rule_codes, *(["X_EXTRA"] if i % 3 == 0 else [])],
+            )
+            for i in range(n - 1)
+        )
+    finally:
+        created_at.auto_now_add = True
+    return list(Screening.objects.filter(patient=patient).order_by("created_at", "pk"))
+
+
+def page(client, patient):
+    response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert response.status_code == 200
+    return response
+
+
+def test_the_patient_page_shows_the_latest_ten_and_links_to_the_rest(
+    clinician_client, clinician, patient, history
+):
+    screenings = history(patient, clinician, 14)
+    html = page(clinician_client, patient).content.decode()
+    shown = [s.pk for s in screenings if reverse("screening:detail", args=[s.pk]) + '"' in html]
+    assert shown == [s.pk for s in screenings[-HISTORY_ON_PATIENT_PAGE:]]
+    assert "The latest 10 of 14 screenings." in html
+    assert reverse("screening:patient_screenings", args=[patient.pk]) in html
+
+
+def test_few_screenings_have_no_link_and_no_count_query(clinician_client, clinician, patient, history):
+    history(patient, clinician, 3)
+    with CaptureQueriesContext(connection) as queries:
+        html = page(clinician_client, patient).content.decode()
+    assert 'data-testid="older-screenings"' not in html
+    assert not any("COUNT(*)" in q["sql"] and "screening_screening" in q["sql"] for q in queries)
+
+
+def test_the_page_costs_the_same_queries_and_bytes_with_many_screenings(
+    clinician_client, clinician, patient, history
+):
+    history(patient, clinician, 12)
+    page(clinician_client, patient)  # the session's first write of its activity time is not measured
+    with CaptureQueriesContext(connection) as few:
+        small = len(page(clinician_client, patient).content)
+    history(patient, clinician, 300)
+    page(clinician_client, patient)
+    with CaptureQueriesContext(connection) as many:
+        large = len(page(clinician_client, patient).content)
+    assert len(many) == len(few)
+    assert abs(large - small) < 200  # only the numbers in the text differ (ids, "of 312")
+
+
+def test_changes_are_computed_across_the_edge_of_what_is_shown(clinician, patient, history):
+    screenings = history(patient, clinician, 14)
+    rows = screening_history(patient)
+    oldest_shown = rows[-1]
+    before = screenings[-HISTORY_ON_PATIENT_PAGE - 1]
+    assert oldest_shown["screening"].pk == screenings[-HISTORY_ON_PATIENT_PAGE].pk
+    assert not oldest_shown["first"]
+    expected_added = sorted(set(oldest_shown["screening"].rule_codes) - set(before.rule_codes))
+    assert oldest_shown["added"] == expected_added
+    assert screening_history(patient, offset=13, limit=25)[0]["first"]  # the oldest of all is the first
+
+
+def test_the_whole_history_pages_through_every_screening_once(clinician_client, clinician, patient, history):
+    screenings = history(patient, clinician, 30)
+    url = reverse("screening:patient_screenings", args=[patient.pk])
+    seen = []
+    for number in (1, 2):
+        response = clinician_client.get(url, {"page": number})
+        assert response.status_code == 200
+        html = response.content.decode()
+        seen += [s.pk for s in screenings if reverse("screening:detail", args=[s.pk]) + '"' in html]
+    assert sorted(seen) == sorted(s.pk for s in screenings) and len(seen) == 30
+    assert "Page 2 of 2" in html and "first screening" in html
+    assert clinician_client.get(url, {"page": "999"}).status_code == 200  # the last page, not an error
+    assert clinician_client.get(url, {"page": "x"}).status_code == 200
+    assert AuditEvent.objects.filter(object_type="patient", object_id=str(patient.pk), action="view").exists()
+
+
+def test_the_whole_history_is_for_clinical_staff_only(client, make_user, patient):
+    from core.roles import REPORT_STAFF, RULES_ADMIN
+
+    url = reverse("screening:patient_screenings", args=[patient.pk])
+    assert client.get(url).status_code == 302  # signed out: to the sign-in page
+    for role in (REPORT_STAFF, RULES_ADMIN):
+        client.force_login(make_user(f"u-{role}", role))
+        assert client.get(url).status_code == 403
+    assert client.get(reverse("screening:patient_screenings", args=[999999])).status_code in (403, 404)
