@@ -47,6 +47,9 @@ def start_worker(name: str, tmp_path):
     """`celery -A config worker --beat` in its own process group (so that it can be killed with its
     children), its log in a file."""
     log = tmp_path / f"{name}.log"
+    # a SIGKILLed worker cannot remove its multiprocessing folder (pymp-*): keep it in the test's own
+    scratch = tmp_path / f"{name}-tmp"
+    scratch.mkdir()
     proc = subprocess.Popen(
         [
             venv_bin("celery"),
@@ -65,7 +68,7 @@ def start_worker(name: str, tmp_path):
             f"{name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
-        env=child_env(**WORKER_ENV),
+        env=child_env(**WORKER_ENV, TMPDIR=str(scratch)),
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
