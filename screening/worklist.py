@@ -147,15 +147,18 @@ def worklists_for(user) -> list[Worklist]:
 
 
 def latest_screenings(patients) -> dict[int, dict[str, Any]]:
-    """Each listed patient's latest screening with its effective verdict, decision and currency."""
-    ids = [p.pk for p in patients]
+    """Each listed patient's latest screening with its effective verdict, decision and currency, in a
+    fixed number of queries (the listed patients are not read again)."""
+    by_id = {p.pk: p for p in patients}
     latest = Subquery(
         Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
     )
     screenings = list(
         Screening.objects.filter(
-            pk__in=Patient.objects.filter(pk__in=ids).annotate(latest=latest).values("latest")
+            pk__in=Patient.objects.filter(pk__in=list(by_id)).annotate(latest=latest).values("latest")
         ).select_related("ruleset")
     )
+    for screening in screenings:
+        screening.patient = by_id[screening.patient_id]
     states = review_states(screenings)
     return {s.patient_id: _row(states[s.pk]) for s in screenings}

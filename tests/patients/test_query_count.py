@@ -45,3 +45,21 @@ def test_detail_page_query_count_does_not_grow_with_the_record(
         response = clinician_client.get(reverse("patients:detail", args=[large.pk]))
     assert response.content.count(b"Remove Zzyzxol") == 1
     assert len(response.context["medications"]) == 40
+
+
+def list_queries(client) -> int:
+    client.get(reverse("patients:list"))  # the session's activity write is not measured
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("patients:list")).status_code == 200
+    return len(queries)
+
+
+def test_the_list_costs_the_same_with_one_or_many_screened_patients(clinician_client, clinician):
+    from screening.services import screening_run
+
+    first = PatientFactory(weight_kg=70)
+    screening_run(patient=first, requested_by=clinician)
+    one = list_queries(clinician_client)
+    for _ in range(6):
+        screening_run(patient=PatientFactory(weight_kg=70), requested_by=clinician)
+    assert list_queries(clinician_client) == one
