@@ -63,3 +63,22 @@ def test_the_list_costs_the_same_with_one_or_many_screened_patients(clinician_cl
     for _ in range(6):
         screening_run(patient=PatientFactory(weight_kg=70), requested_by=clinician)
     assert list_queries(clinician_client) == one
+
+
+# measured 2026-12: 437 bytes (name, resolution, dose, frequency and a Remove button posting to the row's URL;
+# before, each row carried its own form and CSRF token: about 700)
+BYTES_PER_MEDICATION_ROW = 550
+
+
+def test_each_medication_row_adds_the_same_few_hundred_bytes(clinician_client, clinician):
+    entry = FormularyEntry.objects.get(generic="sertraline")
+    sizes = {}
+    for n in (5, 15, 25):
+        patient = PatientFactory()
+        for _ in range(n):
+            MedicationEntryFactory(patient=patient, name="sertraline", formulary_entry=entry)
+        sizes[n] = len(clinician_client.get(reverse("patients:detail", args=[patient.pk])).content)
+    per_row = [(sizes[15] - sizes[5]) / 10, (sizes[25] - sizes[15]) / 10]
+    print(f"bytes per medication row: {per_row}")
+    assert abs(per_row[0] - per_row[1]) <= 2  # linear: nothing per row grows with the list (ids' digits aside)
+    assert max(per_row) < BYTES_PER_MEDICATION_ROW

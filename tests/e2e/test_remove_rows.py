@@ -1,0 +1,56 @@
+"""The patient page's Remove buttons share one form per table, each posting to its own row's URL (issue 16):
+in the browser, a medication goes through htmx and a diagnosis and a reading through a plain post, and
+only the row whose button was pressed goes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from patients.models import BloodPressureReading, Diagnosis, MedicationEntry
+from tests.e2e.conftest import sign_in
+from tests.patients.factories import (
+    BloodPressureReadingFactory,
+    DiagnosisFactory,
+    MedicationEntryFactory,
+    PatientFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_each_remove_button_removes_its_own_row_only(live_server, page, clinician):
+    page.set_default_timeout(20_000)
+    patient = PatientFactory()
+    for name in ("sertraline", "lamotrigine", "lithium"):
+        MedicationEntryFactory(patient=patient, name=name, formulary_entry=None)
+    for code in ("F33.2", "F41.1"):
+        DiagnosisFactory(patient=patient, icd10=code)
+    now = timezone.now()
+    BloodPressureReadingFactory(
+        patient=patient, systolic=121, diastolic=81, taken_at=now - timedelta(hours=1)
+    )
+    BloodPressureReadingFactory(
+        patient=patient, systolic=132, diastolic=82, taken_at=now - timedelta(hours=2)
+    )
+    sign_in(page, live_server, "clin")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+
+    page.get_by_role("button", name="Remove lamotrigine").click()  # htmx: the section is replaced
+    expect(page.get_by_role("button", name="Remove lamotrigine")).to_have_count(0)
+    expect(page.get_by_role("button", name="Remove lithium")).to_be_visible()
+    assert sorted(MedicationEntry.objects.filter(patient=patient).values_list("name", flat=True)) == [
+        "lithium",
+        "sertraline",
+    ]
+
+    page.get_by_role("button", name="Remove diagnosis F41.1").click()
+    expect(page.get_by_text("Diagnosis F41.1 removed.")).to_be_visible()
+    assert list(Diagnosis.objects.filter(patient=patient).values_list("icd10", flat=True)) == ["F33.2"]
+
+    page.get_by_role("button", name="Remove reading 132/82").click()
+    expect(page.get_by_role("button", name="Remove reading 132/82")).to_have_count(0)
+    assert list(BloodPressureReading.objects.filter(patient=patient).values_list("systolic", flat=True)) == [
+        121
+    ]
