@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from io import StringIO
@@ -92,10 +93,15 @@ def main() -> int:
     env = dict(
         os.environ, CELERY_QUEUE=queue, CELERY_WORKER_MAX_TASKS_PER_CHILD=str(args.max_tasks_per_child)
     )
+    if not args.max_tasks_per_child:  # the comparison: limits never reached (the worker refuses 0)
+        env.update(
+            CELERY_WORKER_MAX_TASKS_PER_CHILD=str(10**9), CELERY_WORKER_MAX_MEMORY_PER_CHILD=str(10**9)
+        )
+    log = tempfile.NamedTemporaryFile("w+", prefix="pdf-memory-worker-", suffix=".log")  # noqa: SIM115
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=prefork",
          "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     started = time.monotonic()
     ids = [pdf_request(screening=s, user=user).pk for s in screenings]
@@ -103,6 +109,11 @@ def main() -> int:
     window_peak, windows, next_mark = 0, [], 50
     try:
         while time.monotonic() - started < args.timeout:
+            if worker.poll() is not None:
+                log.seek(0)
+                raise SystemExit(
+                    f"the worker exited ({worker.returncode}) before the PDFs were ready:\n{log.read()}"
+                )
             for child in children(worker.pid):
                 kb = rss_kb(child)
                 peak_by_child[child] = max(peak_by_child.get(child, 0), kb)

@@ -1,8 +1,10 @@
 """The pure screening engine: no Django, no ORM, no clock, no I/O.
 
 report = evaluate(facts, ruleset, as_of)
+new, old = Comparison(draft, active).outcomes(facts, as_of)   # verdicts and rule codes only
 """
 
+from .compare import Comparison, Outcome
 from .evaluate import ENGINE_VERSION, Finding, MedicationAnalysis, Report, evaluate
 from .facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
 from .predicates import REGISTRY, validate_predicate
@@ -17,12 +19,14 @@ __all__ = [
     "SEVERITIES",
     "VERDICTS",
     "BloodPressureReading",
+    "Comparison",
     "Diagnosis",
     "Drug",
     "Facts",
     "Finding",
     "Medication",
     "MedicationAnalysis",
+    "Outcome",
     "Report",
     "RuleSet",
     "RuleSetInvalid",

@@ -80,5 +80,6 @@ def test_each_medication_row_adds_the_same_few_hundred_bytes(clinician_client, c
         sizes[n] = len(clinician_client.get(reverse("patients:detail", args=[patient.pk])).content)
     per_row = [(sizes[15] - sizes[5]) / 10, (sizes[25] - sizes[15]) / 10]
     print(f"bytes per medication row: {per_row}")
-    assert abs(per_row[0] - per_row[1]) <= 2  # linear: nothing per row grows with the list (ids' digits aside)
+    # linear: nothing per row grows with the list (the ids' digits aside)
+    assert abs(per_row[0] - per_row[1]) <= 2
     assert max(per_row) < BYTES_PER_MEDICATION_ROW
