@@ -38,9 +38,14 @@ def stamp_sign_in(sender, request, user, **kwargs):
     request.session[LAST_ACTIVITY] = now
 
 
-# Activity is written to the session at most once in this many seconds: a busy user's pages do not each
-# write the session row, and an idle logoff comes at most this much early.
+# A page view's activity is written to the session at most once in this many seconds (a tenth of the idle
+# limit at most), so that a busy user's pages do not each write the session row; a POST ("Stay signed in"
+# included) always writes it. An idle logoff then comes at most this much early.
 ACTIVITY_WRITE_SECONDS = 30
+
+
+def activity_write_seconds() -> int:
+    return max(0, min(ACTIVITY_WRITE_SECONDS, settings.SESSION_IDLE_SECONDS // 10))
 
 
 def is_activity(request) -> bool:
@@ -72,9 +77,9 @@ class IdleSessionMiddleware:
             reason = session_end_reason(request.session, now)
             if reason is not None:
                 return self._sign_out(request, reason)
-            if (
-                is_activity(request)
-                and now - int(request.session.get(LAST_ACTIVITY) or 0) >= ACTIVITY_WRITE_SECONDS
+            if is_activity(request) and (
+                request.method == "POST"
+                or now - int(request.session.get(LAST_ACTIVITY) or 0) >= activity_write_seconds()
             ):
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)

@@ -63,13 +63,10 @@ def _ids(ids: list[int]) -> tuple[list[int], int]:
 
 
 def stored_facts(screening, resolve, ambiguous) -> Facts:
-    """The engine facts of a stored intake snapshot. screening_run stores the snapshot it validated, with its
-    sha256, and the row never changes after (screening 0018's trigger), so such a snapshot is read as it is
-    stored; one without a sha256 (written some other way) is validated first. A snapshot that cannot be read
-    raises IntakeInvalid either way."""
-    intake = screening.intake
-    if not getattr(screening, "intake_sha256", ""):
-        intake = validate_intake(intake)
+    """The engine facts of a stored intake snapshot, validated again by today's validator (fail closed: a
+    snapshot stored under looser rules than today's is unscreenable, never read with its unknown values as
+    "no"). A snapshot that cannot be read raises IntakeInvalid."""
+    intake = validate_intake(screening.intake)
     try:
         return facts_from_intake(intake, resolve, ambiguous)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

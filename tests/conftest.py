@@ -239,7 +239,10 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail(f"celery worker exited at start:\n{proc.stdout.read()}", pytrace=False)
-            replies = app.control.ping(timeout=1.0)
+            # this run's worker only: another on the same Redis (a developer's, another run's) must not answer
+            replies = app.control.ping(
+                destination=[f"pytest-{os.getpid()}@{socket.gethostname()}"], timeout=1.0
+            )
             if replies:
                 break
         else:

@@ -150,3 +150,30 @@ def test_signing_out_removes_the_session_on_the_server(clinician_client):
 
     assert not Session.objects.filter(session_key=old_key).exists()
     assert clinician_client.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_a_page_view_writes_the_activity_at_most_every_so_often_and_a_post_always(clinician_client, settings):
+    """Pages within a few seconds of the last recorded activity do not write the session row again; "Stay
+    signed in" (a POST) always does, so the warning's button keeps the session whatever the interval."""
+    from core.sessions import activity_write_seconds
+
+    settings.SESSION_IDLE_SECONDS = 900
+    assert activity_write_seconds() == 30
+    stamp(clinician_client, last_activity=10)
+    before = clinician_client.session[LAST_ACTIVITY]
+    clinician_client.get(reverse("patients:list"))
+    assert clinician_client.session[LAST_ACTIVITY] == before  # 10 s ago: not written again
+
+    clinician_client.post(reverse("keep_alive"))
+    assert int(time.time()) - clinician_client.session[LAST_ACTIVITY] <= 1
+
+    stamp(clinician_client, last_activity=31)
+    clinician_client.get(reverse("patients:list"))
+    assert int(time.time()) - clinician_client.session[LAST_ACTIVITY] <= 1
+
+
+def test_a_short_idle_limit_shortens_the_interval(settings):
+    from core.sessions import activity_write_seconds
+
+    settings.SESSION_IDLE_SECONDS = 60
+    assert activity_write_seconds() == 6

@@ -1,5 +1,5 @@
 """An impact preview at clinic scale (issue 16): its cost per screening is the comparison alone. Both rule sets
-are compiled once per run, the stored snapshots are read as stored (screening_run validated them) in chunks,
+are compiled once per run, the stored snapshots are validated again (fail closed) and read in chunks,
 and the progress is written every PROGRESS_EVERY screenings: the queries and compilations of a run do not grow
 with the number of screenings."""
 
@@ -76,32 +76,36 @@ def test_the_queries_of_a_run_do_not_grow_with_its_screenings(screenings, draft,
     assert many_queries == few_queries
 
 
-def test_each_rule_set_is_compiled_once_per_run_and_no_stored_intake_validated_again(
+def test_each_rule_set_is_compiled_once_per_run_and_each_stored_intake_validated_once(
     screenings, draft, rules_admin, counted
 ):
     done, _ = preview(draft, rules_admin, limit=24)
 
     assert done.result["evaluated"] == 24
-    assert counted == {"compiled": 2, "validated": 0}  # the draft, and the active set (then cached)
+    # the draft and the active set (then cached); every snapshot by today's validator (fail closed)
+    assert counted == {"compiled": 2, "validated": 24}
 
 
-def test_a_snapshot_without_its_sha256_is_validated_before_it_is_evaluated(
-    screenings, draft, rules_admin, clinician, counted
-):
+def test_a_snapshot_todays_validator_refuses_is_unscreenable_never_read_as_no(screenings, draft, rules_admin):
+    """A snapshot stored under looser rules (here: an answer that is no longer a choice) is not evaluated
+    with that answer read as "no": it is counted as unscreenable."""
     stored = Screening.objects.get(pk=screenings[0])
-    written_elsewhere = Screening.objects.create(
+    intake = json.loads(json.dumps(stored.intake))
+    intake["psychiatric"]["psychotic_symptoms_current"] = "probably"
+    looser = Screening.objects.create(
         **{
             field.name: getattr(stored, field.name)
             for field in Screening._meta.concrete_fields
-            if field.name not in {"id", "created_at", "intake_sha256"}
-        }
+            if field.name not in {"id", "created_at", "intake"}
+        },
+        intake=intake,
     )
 
     done, _ = preview(draft, rules_admin, limit=25)
 
-    assert counted["validated"] == 1
-    assert done.result["evaluated"] == 25
-    assert written_elsewhere.pk in [pk for row in done.result["transitions"] for pk in row["screenings"]]
+    assert done.result["evaluated"] == 24
+    assert done.result["unscreenable"]["count"] == 1
+    assert looser.pk not in [pk for row in done.result["transitions"] for pk in row["screenings"]]
 
 
 def test_the_progress_is_written_every_progress_every_screenings(screenings, draft, rules_admin, monkeypatch):
