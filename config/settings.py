@@ -297,6 +297,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "50"))
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD", "300000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A new pool child renders a warm-up PDF before it reports itself up (screening.tasks): give it longer than
+# Celery's 4 s, so that on a loaded host it is not killed and replaced over and over.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = float(os.environ.get("CELERY_WORKER_PROC_ALIVE_TIMEOUT", "30"))
 CELERY_TIMEZONE = TIME_ZONE
 # A PDF queued or rendering for longer than a render may last is stuck (its worker died, its message was
 # lost): the sweep re-queues it, and marks it failed (Retry offered) after PDF_MAX_ATTEMPTS renders started.
