@@ -1,10 +1,12 @@
 """The patient page's Remove buttons share one form per table, each posting to its own row's URL (issue 16):
 in the browser, a medication goes through htmx and a diagnosis and a reading through a plain post, and
-only the row whose button was pressed goes."""
+only the row whose button was pressed goes. The patient page and the whole screening history have no axe
+violation."""
 
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -18,6 +20,13 @@ from tests.patients.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Axe()
+
+
+def no_axe_violations(page):
+    results = AXE.run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 def test_each_remove_button_removes_its_own_row_only(live_server, page, clinician):
@@ -36,6 +45,7 @@ def test_each_remove_button_removes_its_own_row_only(live_server, page, clinicia
     )
     sign_in(page, live_server, "clin")
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    no_axe_violations(page)
 
     page.get_by_role("button", name="Remove lamotrigine").click()  # htmx: the section is replaced
     expect(page.get_by_role("button", name="Remove lamotrigine")).to_have_count(0)
@@ -54,3 +64,12 @@ def test_each_remove_button_removes_its_own_row_only(live_server, page, clinicia
     assert list(BloodPressureReading.objects.filter(patient=patient).values_list("systolic", flat=True)) == [
         121
     ]
+
+
+def test_the_whole_screening_history_page_has_no_axe_violation(live_server, page, clinician):
+    page.set_default_timeout(20_000)
+    patient = PatientFactory()
+    sign_in(page, live_server, "clin")
+    page.goto(f"{live_server.url}/screening/patients/{patient.pk}/screenings/")
+    expect(page.get_by_role("heading", name="Screenings")).to_be_visible()
+    no_axe_violations(page)
