@@ -67,12 +67,26 @@ def _currency(screening: Screening, record: _RecordNow, latest_id: int, today: d
     return Currency(not reasons, tuple(reasons))
 
 
+def latest_screening_ids(patient_ids) -> dict[int, int]:
+    """Each patient's latest screening id, by patient id (None: never screened), in one query."""
+    latest = Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+    return dict(
+        Patient.objects.filter(pk__in=list(patient_ids))
+        .annotate(latest=Subquery(latest))
+        .values_list("pk", "latest")
+    )
+
+
 def screening_currencies(
-    screenings: Iterable[Screening], today: date | None = None, records: dict[int, Patient] | None = None
+    screenings: Iterable[Screening],
+    today: date | None = None,
+    records: dict[int, Patient] | None = None,
+    latest: dict[int, int] | None = None,
 ) -> dict[int, Currency]:
     """Currency of each screening, by id, in a fixed number of queries whatever their number: the patients'
     records and latest screening ids are read once for all of them. `records`: full records
-    (patients.selectors.patient_record) the caller already holds, by patient id, not read again."""
+    (patients.selectors.patient_record) the caller already holds, by patient id, not read again; `latest`:
+    each patient's latest screening id (latest_screening_ids), when the caller has read it."""
     screenings = list(screenings)
     if not screenings:
         return {}
@@ -81,17 +95,8 @@ def screening_currencies(
     records = dict(records or {})
     if missing := patient_ids - records.keys():
         records.update(patient_records(missing))
-    latest = dict(
-        Patient.objects.filter(pk__in=patient_ids)
-        .annotate(
-            latest=Subquery(
-                Screening.objects.filter(patient=OuterRef("pk"))
-                .order_by("-created_at", "-pk")
-                .values("pk")[:1]
-            )
-        )
-        .values_list("pk", "latest")
-    )
+    if latest is None or not patient_ids <= latest.keys():
+        latest = latest_screening_ids(patient_ids)
     now = {pk: _RecordNow.of(record, today) for pk, record in records.items()}
     return {s.pk: _currency(s, now[s.patient_id], latest[s.patient_id], today) for s in screenings}
 

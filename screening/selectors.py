@@ -27,7 +27,7 @@ class ReviewState:
     overrides: list[FindingOverride]
     signoff: SignOff | None
     currency: Currency
-    suggestions: list[OverrideSuggestion] = field(default_factory=list)
+    suggestions: list[OverrideSuggestion] | None = field(default_factory=list)  # None: not read
 
     @property
     def effective(self) -> str:
@@ -88,9 +88,13 @@ DECISION_TEXT = {
 }
 
 
-def review_states(screenings: Iterable[Screening], records=None) -> dict[int, ReviewState]:
+def review_states(
+    screenings: Iterable[Screening], records=None, *, suggestions: bool = True, latest=None
+) -> dict[int, ReviewState]:
     """The review state of each screening, by id: overrides, sign-offs and currency read once for all
-    (`records`: the patients' full records, by id, when the caller holds them)."""
+    (`records`: the patients' full records, by id, when the caller holds them; `latest`: each patient's
+    latest screening id, when the caller has read it). `suggestions=False`: lists that never show the
+    suggestions skip reading them."""
     screenings = list(screenings)
     if not screenings:
         return {}
@@ -103,12 +107,13 @@ def review_states(screenings: Iterable[Screening], records=None) -> dict[int, Re
     ):
         overrides[o.screening_id].append(o)
     signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
-    suggestions: dict[int, list[OverrideSuggestion]] = {pk: [] for pk in ids}
-    for suggestion in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
-        suggestions[suggestion.screening_id].append(suggestion)
-    currencies = screening_currencies(screenings, records=records)
+    noted: dict[int, list[OverrideSuggestion] | None] = {pk: [] if suggestions else None for pk in ids}
+    if suggestions:
+        for note in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
+            noted[note.screening_id].append(note)
+    currencies = screening_currencies(screenings, records=records, latest=latest)
     return {
-        s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk], suggestions[s.pk])
+        s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk], noted[s.pk])
         for s in screenings
     }
 
@@ -137,7 +142,12 @@ def screening_history(
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
     shown = screenings[:limit]
-    states = review_states(shown, records={patient.pk: patient} if full_record else None)
+    states = review_states(
+        shown,
+        records={patient.pk: patient} if full_record else None,
+        suggestions=False,  # the rows never show them
+        latest={patient.pk: shown[0].pk} if offset == 0 and shown else None,  # the newest is the latest
+    )
     rows = []
     for i, screening in enumerate(shown):
         codes = set(screening.rule_codes)

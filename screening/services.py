@@ -110,6 +110,8 @@ def pdf_is_stale(pdf: ReportPdf) -> bool:
 def fingerprint_of(state) -> str:
     """What a PDF must show beyond the snapshot (a selectors.ReviewState): the sign-off and its decision,
     the overrides and their co-signatures, the suggestions, and whether the screening is still current."""
+    if state.suggestions is None:
+        raise ValueError("a fingerprint needs the suggestions: read the review state with suggestions=True")
     signed = None if state.signoff is None else (state.signoff.pk, state.signoff.decision)
     overrides = ";".join(f"{o.pk}:{o.cosigned_at}" for o in sorted(state.overrides, key=lambda o: o.pk))
     suggestions = ",".join(str(s.pk) for s in sorted(state.suggestions, key=lambda s: s.pk))

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
+from .currency import latest_screening_ids
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
 from .selectors import review_states
@@ -67,7 +68,7 @@ def _row(state, **extra) -> dict[str, Any]:
 
 def physician_worklists(user) -> list[Worklist]:
     screenings = list(_recent_latest().filter(signoff__isnull=True).order_by("-created_at", "-pk")[:SCANNED])
-    states = review_states(screenings)
+    states = review_states(screenings, suggestions=False)
     awaiting = Worklist("Awaiting your decision", "No screening awaits a decision.")
     for screening in screenings:
         awaiting.rows.append(_row(states[screening.pk]))
@@ -97,7 +98,7 @@ def clinician_worklists() -> list[Worklist]:
     unscreened.total = never.count()
     unscreened.rows = [{"patient": p} for p in never[:SHOWN]]
     screenings = list(_recent_latest().order_by("-created_at", "-pk")[:SCANNED])
-    states = review_states(screenings)
+    states = review_states(screenings, suggestions=False)
     stale = Worklist("Screenings no longer current", "Every recent screening is current.")
     missing = Worklist("Screenings that need information", "No recent screening needs information.")
     for screening in screenings:
@@ -120,7 +121,7 @@ def report_staff_worklists() -> list[Worklist]:
         .select_related("patient", "ruleset", "pdf")
         .order_by("-created_at", "-pk")[:SCANNED]
     )
-    states = review_states(signed)
+    states = review_states(signed)  # pdf_outdated's fingerprint names the suggestions
     without = Worklist("Signed reports without a current PDF", "Every signed report has a current PDF.")
     for screening in signed:
         pdf = getattr(screening, "pdf", None)
@@ -148,17 +149,15 @@ def worklists_for(user) -> list[Worklist]:
 
 def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     """Each listed patient's latest screening with its effective verdict, decision and currency, in a
-    fixed number of queries (the listed patients are not read again)."""
+    fixed number of queries (the listed patients are not read again; their latest screening ids once)."""
     by_id = {p.pk: p for p in patients}
-    latest = Subquery(
-        Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
-    )
+    latest = latest_screening_ids(by_id)
     screenings = list(
-        Screening.objects.filter(
-            pk__in=Patient.objects.filter(pk__in=list(by_id)).annotate(latest=latest).values("latest")
-        ).select_related("ruleset")
+        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).select_related(
+            "ruleset"
+        )
     )
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]
-    states = review_states(screenings)
+    states = review_states(screenings, suggestions=False, latest=latest)
     return {s.patient_id: _row(states[s.pk]) for s in screenings}

@@ -139,3 +139,30 @@ def test_the_whole_history_is_for_clinical_staff_only(client, make_user, patient
     client.force_login(make_user("u-clinician", CLINICIAN))
     assert client.get(url).status_code == 200
     assert client.get(reverse("screening:patient_screenings", args=[999999])).status_code == 404
+
+
+def test_only_the_newest_row_is_current_on_every_page_of_the_history(clinician, patient, history):
+    """The first page takes the newest row as the latest (no query for it); a later page reads the latest
+    screening, so none of its rows is taken for current."""
+    screenings = history(patient, clinician, 14)
+    first = screening_history(patient, full_record=False)
+    assert first[0]["screening"].pk == screenings[-1].pk
+    assert first[0]["state"].currency.current
+    assert not any(row["state"].currency.current for row in first[1:])
+    superseded = f"a later screening (#{screenings[-1].pk}) supersedes it"
+    assert all(superseded in row["state"].currency.reasons for row in first[1:])
+    later = screening_history(patient, offset=10)
+    assert later and not any(row["state"].currency.current for row in later)
+    assert all(superseded in row["state"].currency.reasons for row in later)
+
+
+def test_a_pdf_fingerprint_refuses_a_state_read_without_its_suggestions(clinician, patient, history):
+    """Lists skip reading suggestions; a PDF's fingerprint names them, so it may not be made from such a state
+    (it would call every ready PDF outdated)."""
+    from screening.selectors import review_states
+    from screening.services import fingerprint_of
+
+    screening = history(patient, clinician, 1)[0]
+    fingerprint_of(review_states([screening])[screening.pk])
+    with pytest.raises(ValueError, match="suggestions"):
+        fingerprint_of(review_states([screening], suggestions=False)[screening.pk])
