@@ -15,7 +15,9 @@ def crispy(form) -> str:
 
 
 def crispy_field(field) -> str:
-    return Template("{% load crispy_forms_tags %}{{ field|as_crispy_field }}").render(Context({"field": field}))
+    return Template("{% load crispy_forms_tags %}{{ field|as_crispy_field }}").render(
+        Context({"field": field})
+    )
 
 
 def blank(form) -> str:
