@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+# The ICD-10-CM code list takes seconds to load: each web process loads it as it starts, not on the first
+# request that validates a diagnosis.
+from patients.icd10 import icd10_preload  # noqa: E402 - needs the app registry made above
+
+icd10_preload()

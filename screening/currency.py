@@ -20,14 +20,35 @@ from .intake import IntakeInvalid, describe_changes, intake_sha256, validate_int
 from .models import Screening
 
 
-@dataclass(frozen=True)
 class Currency:
-    current: bool
-    reasons: tuple[str, ...] = ()
+    """Whether a screening is current and, if not, why. Saying what changed in the record (describe_changes)
+    costs more than knowing that it changed, so the reasons are worked out when first read: a list that
+    weighs 300 screenings shows the reasons of 25."""
+
+    __slots__ = ("_explain", "_reasons", "current")
+
+    def __init__(self, current: bool, reasons: tuple[str, ...] = (), explain=None):
+        self.current = current
+        self._reasons = None if explain is not None else tuple(reasons)
+        self._explain = explain
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        if self._reasons is None:
+            self._reasons = tuple(self._explain())
+        return self._reasons
 
     @property
     def text(self) -> str:
         return "current" if self.current else "not current: " + "; ".join(self.reasons)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Currency) and (self.current, self.reasons) == (other.current, other.reasons)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Currency(current={self.current}, reasons={self.reasons!r})"
 
 
 @dataclass(frozen=True)
@@ -50,21 +71,32 @@ class _RecordNow:
 
 
 def _currency(screening: Screening, record: _RecordNow, latest_id: int, today: date) -> Currency:
-    reasons: list[str] = []
-    if screening.pk != latest_id:
-        reasons.append(f"a later screening (#{latest_id}) supersedes it")
-    if record.intake is None:
-        reasons.append("the record can no longer be screened (" + "; ".join(record.problems) + ")")
-    elif record.sha256 != screening.intake_sha256:
-        reasons += describe_changes(screening.intake, record.intake) or ["the record changed"]
     protocol = engine_ruleset(screening.ruleset).protocol
     made_on = timezone.localdate(screening.created_at)
-    if (today - made_on).days >= protocol.validity_days:
-        reasons.append(f"older than {protocol.validity_days} days (screened {made_on.isoformat()})")
     bp = screening.report.get("blood_pressure")
-    if bp and date.fromisoformat(bp["day"]) < today - timedelta(days=protocol.bp_window_days):
-        reasons.append(f"blood pressure of {bp['day']} is more than {protocol.bp_window_days} days old")
-    return Currency(not reasons, tuple(reasons))
+    superseded = screening.pk != latest_id
+    unscreenable = record.intake is None
+    changed = not unscreenable and record.sha256 != screening.intake_sha256
+    too_old = (today - made_on).days >= protocol.validity_days
+    bp_old = bool(bp) and date.fromisoformat(bp["day"]) < today - timedelta(days=protocol.bp_window_days)
+    if not (superseded or unscreenable or changed or too_old or bp_old):
+        return Currency(True)
+
+    def reasons() -> list[str]:
+        said: list[str] = []
+        if superseded:
+            said.append(f"a later screening (#{latest_id}) supersedes it")
+        if unscreenable:
+            said.append("the record can no longer be screened (" + "; ".join(record.problems) + ")")
+        elif changed:
+            said.extend(describe_changes(screening.intake, record.intake) or ["the record changed"])
+        if too_old:
+            said.append(f"older than {protocol.validity_days} days (screened {made_on.isoformat()})")
+        if bp_old:
+            said.append(f"blood pressure of {bp['day']} is more than {protocol.bp_window_days} days old")
+        return said
+
+    return Currency(False, explain=reasons)
 
 
 def latest_screening_ids(patient_ids) -> dict[int, int]:

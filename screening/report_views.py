@@ -283,7 +283,7 @@ class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
         """Searched as the patient list is (patients.selectors.patient_matches, served by the trigram
         indexes): the patient whose MRN is the query first, then every match, newest first."""
         query = self.query
-        screenings = Screening.objects.select_related("patient", "pdf", "ruleset")
+        screenings = Screening.objects.select_related("patient", "pdf").prefetch_related("ruleset")
         if not query:
             return screenings
         first = exact_first("patient_id", exact_mrn_patient_id(query))

@@ -138,7 +138,7 @@ def screening_history(
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     screenings = list(
         Screening.objects.filter(patient=patient)
-        .select_related("ruleset")
+        .prefetch_related("ruleset")
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
     shown = screenings[:limit]

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import impact_views, report_views
+from . import impact_views, report_views, worklist_views
 
 app_name = "screening"
 urlpatterns = [
     path("rulesets/<int:pk>/impact/", impact_views.ImpactView.as_view(), name="impact"),
     path("rulesets/<int:pk>/impact/start/", impact_views.ImpactStartView.as_view(), name="impact_start"),
+    path("worklists/", worklist_views.WorklistsView.as_view(), name="worklists"),
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
     path("patients/<int:pk>/screen/", report_views.ScreenNowView.as_view(), name="screen_now"),
     path(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -32,12 +32,21 @@ SHOWN = 25  # rows per list; the heading gives the full count
 SCANNED = 300
 
 
+# "Never screened" counts at most this many (a count of every unscreened patient scans the patients table)
+COUNT_CAP = 1000
+
+
 @dataclass
 class Worklist:
     title: str
     empty: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
+    capped: bool = False  # there are more than `total`
+
+    @property
+    def total_text(self) -> str:
+        return f"more than {self.total:,}" if self.capped else f"{self.total:,}"
 
 
 def _recent_latest():
@@ -45,13 +54,15 @@ def _recent_latest():
     screenings (the created_at index, newest first) and a NOT EXISTS on the (patient, created_at) index, so
     the cost follows the recent screenings read, not the number of patients."""
     cutoff = timezone.now() - timedelta(days=RECENT_DAYS)
-    later = Screening.objects.filter(patient=OuterRef("patient_id")).filter(
-        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    )
+    same_patient = Screening.objects.filter(patient=OuterRef("patient_id"))
+    # two NOT EXISTS rather than one with an OR: each is a bounded probe of the (patient, created_at) index
+    later = same_patient.filter(created_at__gt=OuterRef("created_at"))
+    tied = same_patient.filter(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
     return (
         Screening.objects.filter(created_at__gte=cutoff)
-        .filter(~Exists(later))
-        .select_related("patient", "ruleset")
+        .filter(~Exists(later), ~Exists(tied))
+        .select_related("patient")
+        .prefetch_related("ruleset")  # one read of each rule set, not one copy per screening
     )
 
 
@@ -95,7 +106,8 @@ def clinician_worklists() -> list[Worklist]:
         "-created_at"
     )
     unscreened = Worklist("Never screened", "Every patient has been screened.")
-    unscreened.total = never.count()
+    counted = never.order_by()[: COUNT_CAP + 1].count()
+    unscreened.total, unscreened.capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     unscreened.rows = [{"patient": p} for p in never[:SHOWN]]
     screenings = list(_recent_latest().order_by("-created_at", "-pk")[:SCANNED])
     states = review_states(screenings, suggestions=False)
@@ -118,7 +130,8 @@ def report_staff_worklists() -> list[Worklist]:
     cutoff = timezone.now() - timedelta(days=RECENT_DAYS)
     signed = list(
         Screening.objects.filter(signoff__isnull=False, created_at__gte=cutoff)
-        .select_related("patient", "ruleset", "pdf")
+        .select_related("patient", "pdf")
+        .prefetch_related("ruleset")
         .order_by("-created_at", "-pk")[:SCANNED]
     )
     states = review_states(signed)  # pdf_outdated's fingerprint names the suggestions
@@ -153,7 +166,7 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     by_id = {p.pk: p for p in patients}
     latest = latest_screening_ids(by_id)
     screenings = list(
-        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).select_related(
+        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).prefetch_related(
             "ruleset"
         )
     )

@@ -549,7 +549,8 @@ def pages_for(ids: dict, patients: int) -> list[Page]:
     deep = min(2000, max(1, (patients - 4) // PER_PAGE))
     return [
         Page("floor", "floor: home page, user with no role", "/", who="floor"),
-        Page("home", "home page, clinician (worklists)", "/"),
+        Page("home", "home page, clinician", "/"),
+        Page("worklists", "worklists, clinician (after home)", "/screening/worklists/"),
         Page("list", "patient list", "/patients/", search=""),
         Page("patient_small", "patient page, 2 meds, 5 screenings", f"/patients/{ids['small']}/"),
         Page("patient_large", "patient page, 40 meds / 30 readings", f"/patients/{ids['large']}/"),

@@ -3,14 +3,18 @@ app so that core and patients never import it (`{% load worklist %}`)."""
 
 from django import template
 
-from ..worklist import latest_screenings, worklists_for
+from core.roles import READ_REPORTS, has_any_role
+
+from ..worklist import latest_screenings
 
 register = template.Library()
 
 
-@register.inclusion_tag("screening/includes/worklists.html", takes_context=True)
+@register.inclusion_tag("screening/includes/worklists_slot.html", takes_context=True)
 def worklists(context):
-    return {"worklists": worklists_for(context["request"].user), "user": context["request"].user}
+    """Where the home page's worklists go: fetched once the page shows (screening:worklists), for the roles
+    that have worklists; nothing for the others."""
+    return {"has_worklists": has_any_role(context["request"].user, READ_REPORTS)}
 
 
 @register.simple_tag

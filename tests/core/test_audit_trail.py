@@ -57,6 +57,7 @@ PAGE_READS = {
     "screening:pdf_download": ("download", "screening"),
     "screening:impact": ("view", "impactpreview"),
     "screening:patient_screenings": ("view", "patient"),
+    "screening:worklists": ("view", "worklist"),  # the home page's worklists name patients
 }
 # GET routes that show no patient data (or only answer POSTs): not audited as reads.
 NOT_PHI = {
@@ -135,6 +136,7 @@ def args_for(name, patient, screening):
         "screening:pdf_download": [screening.pk],
         "screening:impact": [screening.ruleset_id],
         "screening:patient_screenings": [patient.pk],
+        "screening:worklists": [],
     }[name]
 
 
@@ -274,7 +276,7 @@ def test_a_physician_sees_who_accessed_the_patient_and_a_clinician_does_not(
 
 def test_the_home_worklists_name_patients_so_showing_them_is_recorded(record, clinician_client, clinician):
     intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))  # never screened: a row
-    clinician_client.get(reverse("home"))
+    clinician_client.get(reverse("screening:worklists"), headers={"HX-Request": "true"})
     event = latest()
     assert (event.action, event.object_type, event.user_id) == ("view", "worklist", clinician.pk)
 

@@ -72,6 +72,7 @@ EXPECTED = {
     "screening/rulesets/<int:pk>/rules/<int:rule_id>/history/": READ_RULES,
     "screening/rulesets/<int:pk>/impact/": RULES,
     "screening/rulesets/<int:pk>/impact/start/": RULES,
+    "screening/worklists/": REPORTS,
     "screening/reports/": REPORTS,
     "screening/patients/<int:pk>/screen/": RECORDS,
     "screening/patients/<int:pk>/screenings/": RECORDS,

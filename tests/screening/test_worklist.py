@@ -99,17 +99,50 @@ def test_report_staff_see_signed_reports_without_a_current_pdf(demo, clinician, 
     assert screening.pk in screening_ids(report_staff_worklists()[0])
 
 
-def test_the_home_page_shows_each_role_its_lists(demo, clinician, physician, report_staff, client):
+def worklists_page(client, htmx=False) -> str:
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(reverse("screening:worklists"), headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_worklists_show_each_role_its_lists(demo, clinician, physician, report_staff, client):
     screen("DEMO-001", clinician)
     client.force_login(physician)
-    page = client.get(reverse("home")).content.decode()
+    page = worklists_page(client)
     assert "Awaiting your decision" in page and "Co-signatures awaiting you" in page
     client.force_login(report_staff)
-    page = client.get(reverse("home")).content.decode()
+    page = worklists_page(client, htmx=True)
     assert "Signed reports without a current PDF" in page and "Awaiting your decision" not in page
     client.force_login(clinician)
-    page = client.get(reverse("home")).content.decode()
+    page = worklists_page(client)
     assert "Never screened" in page and "Awaiting your decision" not in page
+
+
+def test_the_home_page_fetches_the_worklists_once_it_shows(demo, clinician, client):
+    """The home page is as light as the floor: a placeholder that htmx replaces with the fragment (a page of
+    its own without JavaScript); the fragment has no page around it."""
+    screen("DEMO-001", clinician)
+    client.force_login(clinician)
+    home = client.get(reverse("home")).content.decode()
+    url = reverse("screening:worklists")
+    assert f'hx-get="{url}"' in home and f'href="{url}"' in home
+    assert "Never screened" not in home  # not built for the home page itself
+    fragment = worklists_page(client, htmx=True)
+    assert fragment.lstrip().startswith('<div id="worklists"') and "<html" not in fragment
+    assert "Never screened" in fragment
+    page = worklists_page(client)
+    assert "<html" in page and "Never screened" in page
+
+
+def test_roles_without_worklists_get_no_placeholder_and_no_worklists(rules_admin, make_user, client):
+    for user in (rules_admin, make_user("aud", "Auditor"), make_user("nobody")):
+        client.force_login(user)
+        assert 'id="worklists"' not in client.get(reverse("home")).content.decode()
+        assert client.get(reverse("screening:worklists")).status_code == 403
+        assert client.get(reverse("screening:worklists"), headers={"HX-Request": "true"}).status_code == 403
+    client.logout()
+    assert client.get(reverse("screening:worklists")).status_code == 302
 
 
 def test_the_patient_list_shows_the_latest_screening(demo, clinician, physician, clinician_client):
@@ -203,3 +236,42 @@ def test_only_each_patients_latest_screening_is_listed_even_with_equal_times(dem
         field.auto_now_add = True
     listed = screening_ids(by_title(physician_worklists(physician))["Awaiting your decision"])
     assert twin.pk in listed and first.pk not in listed
+
+
+def test_never_screened_is_counted_up_to_a_cap(demo, clinician, client, monkeypatch):
+    """Counting every unscreened patient would scan the patients table on each home page: past the cap the
+    list says "more than"."""
+    import screening.worklist as worklist
+
+    unscreened = Patient.objects.count()
+    monkeypatch.setattr(worklist, "COUNT_CAP", unscreened)
+    never = by_title(clinician_worklists())["Never screened"]
+    assert (never.total, never.capped, never.total_text) == (unscreened, False, f"{unscreened}")
+    monkeypatch.setattr(worklist, "COUNT_CAP", unscreened - 1)
+    never = by_title(clinician_worklists())["Never screened"]
+    assert (never.total, never.capped) == (unscreened - 1, True)
+    assert never.total_text == f"more than {unscreened - 1}"
+    monkeypatch.setattr(worklist, "COUNT_CAP", 3)
+    client.force_login(clinician)
+    page = worklists_page(client)
+    assert ">3+</span>" in page and "More than 3 in all" in page
+
+
+def test_the_latest_of_two_screenings_made_at_the_same_instant_is_the_higher_id(demo, clinician):
+    """Two screenings of a patient with one created_at: only the later id is the patient's latest."""
+    from screening.models import Screening
+    from screening.worklist import _recent_latest
+
+    first = screen("DEMO-001", clinician)
+    fields = {
+        f.attname: getattr(first, f.attname) for f in Screening._meta.concrete_fields if f.attname != "id"
+    }
+    created_at = Screening._meta.get_field("created_at")
+    created_at.auto_now_add = False  # screenings are immutable: the twin gets its time at insert
+    try:
+        (twin,) = Screening.objects.bulk_create([Screening(**fields)])
+    finally:
+        created_at.auto_now_add = True
+    assert twin.pk > first.pk and Screening.objects.get(pk=twin.pk).created_at == first.created_at
+    latest = {s.pk for s in _recent_latest() if s.patient_id == first.patient_id}
+    assert latest == {twin.pk}
