@@ -1,7 +1,7 @@
 """The patient page's Remove buttons share one form per table, each posting to its own row's URL (issue 16):
 in the browser, a medication goes through htmx and a diagnosis and a reading through a plain post, and
-only the row whose button was pressed goes. The patient page and the whole screening history have no axe
-violation."""
+only the row whose button was pressed goes. Each asks first (issue 17): cancelled, nothing is removed. The
+patient page and the whole screening history have no axe violation."""
 
 from datetime import timedelta
 
@@ -47,6 +47,32 @@ def test_each_remove_button_removes_its_own_row_only(live_server, page, clinicia
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     no_axe_violations(page)
 
+    asked: list[str] = []
+    accept = {"now": False}
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if accept["now"] else dialog.dismiss()
+
+    page.on("dialog", answer)
+
+    # cancelled: every row stays, on the page and in the database
+    for name in ("Remove lamotrigine", "Remove diagnosis F41.1", "Remove reading 132/82"):
+        page.get_by_role("button", name=name).click()
+    page.wait_for_timeout(500)
+    assert asked == [
+        "Remove lamotrigine from the medication list?",
+        "Remove diagnosis F41.1 from this record?",
+        asked[2],
+    ]
+    assert asked[2].startswith("Remove the reading 132/82 of ")
+    for name in ("Remove lamotrigine", "Remove diagnosis F41.1", "Remove reading 132/82"):
+        expect(page.get_by_role("button", name=name)).to_be_visible()
+    assert MedicationEntry.objects.filter(patient=patient).count() == 3
+    assert Diagnosis.objects.filter(patient=patient).count() == 2
+    assert BloodPressureReading.objects.filter(patient=patient).count() == 2
+
+    accept["now"] = True
     page.get_by_role("button", name="Remove lamotrigine").click()  # htmx: the section is replaced
     expect(page.get_by_role("button", name="Remove lamotrigine")).to_have_count(0)
     expect(page.get_by_role("button", name="Remove lithium")).to_be_visible()

@@ -55,14 +55,14 @@ def test_history_page_shows_the_field_before_after_and_editor(editor_client, edi
     response = editor_client.get(reverse("patients:history", args=[edited.pk]))
     content = response.content.decode()
     assert response.status_code == 200
-    assert "<code>mania_current</code>: unknown → <strong>yes</strong>" in content
+    assert "<div>Mania current: Unknown → <strong>Yes</strong></div>" in content
     assert "Maria Lopez" in content
 
 
 def test_history_page_lists_only_the_fields_that_changed(editor_client, edited):
     response = editor_client.get(reverse("patients:history", args=[edited.pk]))
-    assert b"<code>psychosis_history</code>" not in response.content
-    assert b"<code>row_versions</code>" not in response.content
+    assert b"Psychosis history" not in response.content
+    assert b"row_versions" not in response.content and b"Row versions" not in response.content
 
 
 def test_an_edit_of_the_details_is_recorded_with_its_editor(editor_client, editor, patient):
@@ -82,7 +82,7 @@ def test_an_edit_of_the_details_is_recorded_with_its_editor(editor_client, edito
     )
     response = editor_client.get(reverse("patients:history", args=[patient.pk]))
     assert patient.history.latest().history_user == editor
-    assert "<code>weight_kg</code>: 68.0 → <strong>70.0</strong>" in response.content.decode()
+    assert "<div>Weight (kg): 68 → <strong>70</strong></div>" in response.content.decode()
 
 
 def test_a_new_patient_is_recorded_as_created_by_the_clinician(editor_client, editor):
@@ -137,3 +137,24 @@ def test_clearing_the_attestation_is_credited_to_whoever_changed_the_list(
         "escort_available",
         "support_person",
     ]
+
+
+def test_history_is_in_words_with_local_times(editor_client, editor, patient, settings):
+    """A reconciliation shows who by name, yes/no, and the time in the clinic's zone (no microseconds, no
+    +0000); a medication's line gives its dose in words."""
+    settings.TIME_ZONE = "America/New_York"
+    MedicationEntryFactory(
+        patient=patient, name="sertraline", dose_mg=50, times_per_day=2, formulary_entry=None
+    )
+    editor_client.post(
+        reverse("patients:medications_reconcile", args=[patient.pk]),
+        {"seen": medication_list_fingerprint(patient.medications.all())},
+    )
+    content = editor_client.get(reverse("patients:history", args=[patient.pk])).content.decode()
+    assert "Medications reconciled by: — → <strong>Maria Lopez</strong>" in content
+    assert "Medications reconciled: no → <strong>yes</strong>" in content
+    reconciled_at = Patient.objects.get(pk=patient.pk).medications_reconciled_at
+    local = reconciled_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    assert f"→ <strong>{local:%Y-%m-%d %H:%M}</strong>" in content
+    assert "+00:00" not in content and "+0000" not in content
+    assert "medication sertraline 50 mg, 2 times a day" in content
