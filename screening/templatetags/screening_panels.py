@@ -3,6 +3,7 @@ patient page shows the patient's screenings with `{% load screening_panels %}{% 
 
 from django import template
 
+from ..readiness import screening_readiness
 from ..selectors import HISTORY_ON_PATIENT_PAGE, screening_count, screening_history
 
 register = template.Library()
@@ -19,3 +20,9 @@ def patient_screenings(context, patient):
         "total": screening_count(patient) if len(rows) == HISTORY_ON_PATIENT_PAGE else len(rows),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("screening/includes/readiness.html")
+def readiness_panel(patient, unknown_total: int = 0):
+    """What the record still needs before a screening can conclude, with links to fix each."""
+    return {"readiness": screening_readiness(patient), "unknown_total": unknown_total}

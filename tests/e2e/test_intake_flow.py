@@ -35,7 +35,11 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
     page.get_by_label("Pregnancy").select_option("not_applicable")
     page.get_by_label("Weight (kg)").fill("5")  # implausible: refused, nothing lost
     page.get_by_role("button", name="Create patient").click()
-    expect(page.get_by_text("5 kg is below the plausible minimum of 25 kg.")).to_be_visible()
+    expect(page.get_by_test_id("error-summary")).to_be_focused()  # the summary, then the field's own message
+    expect(page.get_by_test_id("error-summary")).to_contain_text(
+        "Weight (kg): 5 kg is below the plausible minimum"
+    )
+    expect(page.locator("#id_weight_kg_error")).to_have_text("5 kg is below the plausible minimum of 25 kg.")
     expect(page.get_by_label("Given name")).to_have_value("Robin")
     page.get_by_label("Weight (kg)").fill("80")
     page.get_by_role("button", name="Create patient").click()
@@ -74,7 +78,7 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
     page.get_by_label("Diastolic (mmHg)").fill("78")
     page.get_by_role("button", name="Add reading").click()
     expect(page.get_by_test_id("completeness-summary")).to_contain_text(
-        "Every screening question is answered"
+        "Ready to screen: every requirement is met"
     )
 
     page.get_by_test_id("screen-now").click()
