@@ -4,14 +4,23 @@ everything shown was decided by the engine when the screening was stored."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from patients.models import ANSWER_SECTIONS
+from patients.selectors import SECTION_LABELS
+from rules.selectors import engine_ruleset
 from rules.sources import cited
 
+from .bp_chart import bp_chart_svg, bp_reference_lines
 from .engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
+from .engine.vocabulary import PATIENT_FIELDS
+from .review import screening_rules
 
 VERDICT_LABELS = {
     "contraindicated": ("Contraindicated: do not infuse", "✕"),
@@ -31,6 +40,16 @@ SEVERITY_LABELS = {
     "precaution": "Precautions",
     "info": "Noted",
 }
+# One finding's severity in words (SEVERITY_LABELS name a group of findings).
+SEVERITY_WORDS = {
+    "contraindicated": "contraindication",
+    "not_candidate": "outside the indication or protocol",
+    "missing": "missing information",
+    "defer": "correct first",
+    "review": "physician review",
+    "precaution": "precaution",
+    "info": "noted",
+}
 SEVERITY_OF_VERDICT = {verdict: severity for severity, verdict in VERDICT_FOR_SEVERITY.items()}
 
 
@@ -44,52 +63,10 @@ def verdict_display(verdict: str) -> dict[str, str]:
     }
 
 
-def bp_chart_svg(readings: list[dict[str, Any]], width: int = 560, height: int = 180) -> SafeString:
-    """A small server-side SVG trend of systolic and diastolic values, with the 140/90 and 160/100 lines."""
-    if not readings:
-        return mark_safe("")  # noqa: S308 - constant
-    low, high = 40, 220
-    left, right, top, bottom = 44, 36, 12, 24
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n = len(readings)
-
-    def x(i: int) -> float:
-        return left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
-
-    def y(v: float) -> float:
-        v = min(max(v, low), high)
-        return top + plot_h * (high - v) / (high - low)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-labelledby="bp-chart-title" class="bp-chart">',
-        '<title id="bp-chart-title">Blood pressure readings over time: systolic (solid) and '
-        "diastolic (dashed); reference lines at 140/90 and 160/100 mmHg</title>",
-    ]
-    for value, style in ((160, "#b02a37"), (140, "#b58105"), (100, "#b02a37"), (90, "#b58105")):
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            f'stroke="{style}" stroke-width="0.8" stroke-dasharray="2 3"/>'
-        )
-        parts.append(
-            f'<text x="{left - 4}" y="{y(value) + 3:.1f}" font-size="9" text-anchor="end">{value}</text>'
-        )
-    for key, dash in (("systolic", ""), ("diastolic", ' stroke-dasharray="5 3"')):
-        points = " ".join(f"{x(i):.1f},{y(r[key]):.1f}" for i, r in enumerate(readings))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="#212529" stroke-width="1.6"{dash}/>')
-        for i, r in enumerate(readings):
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(r[key]):.1f}" r="2.6" fill="#212529"/>')
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{y(r[key]) - 5:.1f}" font-size="9" text-anchor="middle">'
-                f"{int(r[key])}</text>"
-            )
-    for i, r in enumerate(readings):
-        label = datetime.fromisoformat(r["taken_at"]).strftime("%m-%d %H:%M")
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{label}</text>'
-        )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - built only from numbers and dates formatted above
+def _local(text: str) -> datetime:
+    """An ISO time from the snapshot in the clinic's time zone (one without an offset is taken as local)."""
+    moment = datetime.fromisoformat(text)
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
 def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=None) -> dict[str, Any]:
@@ -101,11 +78,27 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
     suggestions: dict[str, list] = {}
     for suggestion in review.suggestions if review is not None else []:
         suggestions.setdefault(suggestion.rule, []).append(suggestion)
-    overrides_by_rule = {o.rule: o for o in overrides}
+    titles = {f["rule"]: f["title"] for f in report["findings"]}
+    missing = [f for f in report["findings"] if f["severity"] == "missing"]
+    # the rule set the screening was made under (compiled once per process): where each missing finding is
+    # completed, and the words of the coded override reasons
+    rules = screening_rules(review.screening) if review is not None and (missing or overrides) else {}
+    fixes = (
+        missing_data_links(missing, rules, review.screening.patient_id)
+        if review is not None and missing
+        else {}
+    )
+    shown_overrides = [override_shown(o, rules.get(o.rule), titles.get(o.rule, "")) for o in overrides]
+    shown_by_rule = {row["record"].rule: row for row in shown_overrides}
     groups = []
     for severity in SEVERITIES:
         findings = [
-            {**f, "override": overrides_by_rule.get(f["rule"]), "suggestions": suggestions.get(f["rule"], [])}
+            {
+                **f,
+                "override": shown_by_rule.get(f["rule"]),
+                "suggestions": suggestions.get(f["rule"], []),
+                "fix": fixes.get(f["rule"]),
+            }
             for f in report["findings"]
             if f["severity"] == severity
         ]
@@ -116,7 +109,8 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         source_ids |= set(report["dose"].get("sources", []))
     source_ids |= {s for item in report.get("checklist", []) for s in item.get("sources", [])}
     readings = [
-        {**r, "taken_display": datetime.fromisoformat(r["taken_at"]).strftime("%Y-%m-%d %H:%M %z")}
+        # the clinic's local time, as the chart and the patient page show it
+        {**r, "taken_display": f"{_local(r['taken_at']):%Y-%m-%d %H:%M}"}
         for r in sorted(intake.get("blood_pressure", []), key=lambda r: r["taken_at"])
     ]
     patient = intake["patient"]
@@ -134,12 +128,149 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         "acknowledged": [f for f in report["findings"] if signoff and f["rule"] in signoff.acknowledged],
         "groups": groups,
         "readings": readings,
-        "bp_chart": bp_chart_svg(readings),
+        # reference lines at the thresholds of the rule set the screening was made under (none known
+        # without a review: a report screened from a file)
+        "bp_chart": bp_chart_svg(
+            readings,
+            bp_reference_lines(engine_ruleset(review.screening.ruleset).rules)
+            if review is not None
+            else None,
+        ),
         "references": cited(source_ids),
         "overrides": list(overrides),
+        "shown_overrides": shown_overrides,
         "signoff": signoff,
+        "signed_verdict": verdict_display(signoff.effective_verdict)
+        if signoff is not None and signoff.effective_verdict
+        else None,
+        "bp_shown": blood_pressure_shown(report.get("blood_pressure")),
+        "medication_rows": medications_shown(report.get("medications", []), titles),
+        "missing_data": [{**f, "fix": fixes.get(f["rule"])} for f in missing],
     }
 
 
 def source_links(ids) -> SafeString:
     return mark_safe(", ".join(format_html('<a href="#ref-{0}">{0}</a>', i) for i in ids))  # noqa: S308
+
+
+# ------------------------------------------------------------------------------------------------ words
+# What the report shows in words where the snapshot holds a code. Rule codes stay beside their titles (they
+# are a public contract); the other codes are never the only text.
+
+# Medication classes are formulary data, written in snake_case; these parts of them are initialisms.
+CLASS_INITIALISMS = frozenset({"ace", "adhd", "arb", "maoi", "nmda", "nsaid", "snri", "ssri", "tca"})
+CLASS_WORDS = {"z_drug": "Z-drug"}
+
+
+def class_words(name: str) -> str:
+    """A formulary class in words: "mood_stabilizer" -> "mood stabilizer", "ssri" -> "SSRI"."""
+    if name in CLASS_WORDS:
+        return CLASS_WORDS[name]
+    return " ".join(part.upper() if part in CLASS_INITIALISMS else part for part in name.split("_"))
+
+
+def whole_number(value: float | int) -> int:
+    """A mean shown as a whole number, half up (93.5 -> 94). Only for display: the rules compared the exact
+    mean, and the snapshot keeps it."""
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def blood_pressure_shown(bp: dict[str, Any] | None) -> dict[str, Any] | None:
+    if bp is None:
+        return None
+    return {**bp, "systolic": whole_number(bp["systolic"]), "diastolic": whole_number(bp["diastolic"])}
+
+
+def medications_shown(medications: list[dict[str, Any]], titles: dict[str, str]) -> list[dict[str, Any]]:
+    """Each medication with its classes in words and the findings it is part of by title (and rule code)."""
+    return [
+        {
+            **m,
+            "class_words": [class_words(c) for c in m.get("classes", [])],
+            "findings": [{"rule": code, "title": titles.get(code, "")} for code in m.get("rules", [])],
+        }
+        for m in medications
+    ]
+
+
+def override_shown(override, rule, title: str) -> dict[str, Any]:
+    """An override (the stored row, as `record`) with its finding's title, its severity and its coded
+    reason in words (the reason's words come from the rule it was recorded under)."""
+    reasons = {r.code: r.display for r in rule.override_reasons} if rule is not None else {}
+    return {
+        "record": override,
+        "title": title,
+        "severity_word": SEVERITY_WORDS.get(override.severity, override.severity.replace("_", " ")),
+        "reason_code_words": reasons.get(override.reason_code, override.reason_code),
+    }
+
+
+# ------------------------------------------------------------------------ where missing data is completed
+# The patient page (templates/patients/patient_detail.html) completes each part of the record in a section
+# with an anchor; the top of the page holds the patient's own details (weight, pregnancy: "Edit details").
+RECORD_PLACES: dict[str, tuple[str, str]] = {
+    "details": ("", "patient details"),
+    "diagnoses": ("diagnoses", "diagnoses"),
+    "medications": ("medications", "medications"),
+    "blood_pressure": ("blood-pressure", "blood pressure"),
+    **{section: (f"section-{section}", f"{label} answers") for section, label in SECTION_LABELS.items()},
+}
+# answer and value names (the vocabulary's) -> the place that records them
+PLACE_OF_NAME = {
+    **dict.fromkeys(PATIENT_FIELDS, "details"),
+    **{name: section for section, names in ANSWER_SECTIONS.items() for name in names},
+    "medications_reconciled": "medications",
+}
+# predicate kinds that read a part of the record rather than a named answer
+PLACE_OF_KIND = {
+    "diagnosis": "diagnoses",
+    "bp_none_recent": "blood_pressure",
+    "bp_mean_at_least": "blood_pressure",
+    "bp_mean_above": "blood_pressure",
+    "heart_rate_mean_above": "blood_pressure",
+    **dict.fromkeys(
+        (
+            "medication",
+            "medication_unresolved",
+            "dose_unknown",
+            "diazepam_factor_missing",
+            "dose_above_maximum",
+            "diazepam_equivalent_unknown",
+            "diazepam_above",
+            "diazepam_at_most",
+        ),
+        "medications",
+    ),
+}
+
+
+def record_place(predicate: dict[str, Any]) -> str | None:
+    """The part of the record a rule's predicate reads first (depth first), a key of RECORD_PLACES; None
+    when it names none."""
+    kind, params = predicate.get("kind"), predicate.get("params") or {}
+    if kind in PLACE_OF_KIND:
+        return PLACE_OF_KIND[kind]
+    for name in (params.get("answer"), *params.get("answers", ()), params.get("field")):
+        if name in PLACE_OF_NAME:
+            return PLACE_OF_NAME[name]
+    for sub in (params.get("predicate"), *params.get("of", ())):
+        if isinstance(sub, dict) and (place := record_place(sub)) is not None:
+            return place
+    return None
+
+
+def missing_data_links(
+    missing: list[dict[str, Any]], rules: dict, patient_id: int
+) -> dict[str, dict[str, str]]:
+    """For each `missing` finding, by rule code: the patient page section that completes what it asks for,
+    found from its rule's predicate in the rule set the screening was made under (the top of the patient
+    page when the predicate names no part of the record)."""
+    page = reverse("patients:detail", args=[patient_id])
+    links = {}
+    for finding in missing:
+        rule = rules.get(finding["rule"])
+        anchor, words = RECORD_PLACES.get(
+            record_place(rule.predicate) if rule else "", ("", "patient record")
+        )
+        links[finding["rule"]] = {"url": f"{page}#{anchor}" if anchor else page, "place": words}
+    return links

@@ -80,3 +80,11 @@ def sign_in(page, live_server, username: str, password: str = PASSWORD) -> None:
         page.get_by_label("Code").fill(next_code(device))
         page.get_by_role("button", name="Verify").click()
     expect(page.get_by_test_id("signed-in-as")).to_be_visible()
+    home_settled(page)
+
+
+def home_settled(page) -> None:
+    """The home page fetches its worklists once it shows (htmx): wait for them, as a person reading the page
+    would, before the test moves on. (On SQLite the test database is shared in memory, and two requests that
+    write at once, such as their audit events, lock it; PostgreSQL serves both.)"""
+    expect(page.get_by_test_id("worklists-loading")).to_have_count(0)

@@ -27,7 +27,7 @@ from screening.review import finding_override
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, authenticator, next_code
 from tests.core.test_headers import concrete, routes
-from tests.e2e.conftest import PASSWORD, sign_in
+from tests.e2e.conftest import PASSWORD, home_settled, sign_in
 
 AXE = Axe()
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -197,6 +197,7 @@ def test_every_page_of_each_role_has_no_wcag_violation(live_server, page, world,
             page.get_by_label("Code").fill(next_code(device))
             page.get_by_role("button", name="Verify").click()
             expect(page.get_by_test_id("signed-in-as")).to_be_visible()
+            home_settled(page)
     if user != PHYS:
         sign_in(page, live_server, user)
     for url in urls_for(user, world):

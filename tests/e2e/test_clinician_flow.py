@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from patients.models import Patient
 from screening.models import ReportPdf, Screening, SignOff
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import home_settled, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +29,7 @@ def test_clinician_screens_and_a_physician_signs_and_downloads_the_pdf(
     page.get_by_label("Password").fill("a-long-test-password-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("signed-in-as")).to_contain_text("Clinician")
+    home_settled(page)
 
     page.get_by_role("link", name="Patients").first.click()
     page.get_by_label("Search by name or MRN").fill("DEMO-006")

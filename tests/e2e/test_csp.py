@@ -19,6 +19,7 @@ from rules.services import ruleset_clone
 from screening.models import ImpactPreview
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, authenticator, next_code
+from tests.e2e.conftest import home_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-password-1"
@@ -36,6 +37,7 @@ def sign_in(page, live_server, user):
         page.get_by_label("Code").fill(next_code(device))
         page.get_by_role("button", name="Verify").click()
     expect(page.get_by_test_id("signed-in-as")).to_contain_text(user.username)
+    home_settled(page)
 
 
 def visit(page, live_server, path):

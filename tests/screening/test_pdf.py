@@ -284,5 +284,5 @@ def test_the_pdf_shows_the_effective_verdict_the_decision_and_the_signature_bloc
     assert "Angiography 2025: no AVM" in text
     assert "Co-signed doc2" in text
     assert "Signed by doc1" in text and "First infusion Monday" in text
-    assert "Effective verdict at signing eligible" in text
+    assert "Effective verdict at signing Eligible" in text
     assert "mg ketamine IV over" in text  # the dose range of the effective verdict
