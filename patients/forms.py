@@ -133,18 +133,38 @@ def none_of_these_values(section: str) -> dict[str, str]:
     return {name: overrides.get(name, "no") for name in ANSWER_SECTIONS[section]}
 
 
+class AnswerRadios(forms.RadioSelect):
+    """A yes / no / unknown answer as a radio group (Tab enters it, arrows move, Space sets). `take_focus`: as
+    the page loads, the focus goes to the group's checked option, or its first, where Tab would put it."""
+
+    take_focus = False
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        options = [option for _, group, _ in groups for option in group]
+        if self.take_focus and options:
+            target = next((option for option in options if option["selected"]), options[0])
+            target["attrs"] = {**target["attrs"], "autofocus": True}
+        return groups
+
+
 def section_form_class(section: str) -> type[forms.ModelForm]:
     fields = list(ANSWER_SECTIONS[section])
     radios = [name for name in fields if name != "failed_antidepressant_trials"]
 
     meta = type(
-        "Meta", (), {"model": Patient, "fields": fields, "widgets": dict.fromkeys(radios, forms.RadioSelect)}
+        "Meta", (), {"model": Patient, "fields": fields, "widgets": dict.fromkeys(radios, AnswerRadios)}
     )
 
     def __init__(self, *args, **kwargs):
         forms.ModelForm.__init__(self, *args, **kwargs)
         for name in radios:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+        first = self.fields[fields[0]].widget  # a section page opens on its first answer
+        if isinstance(first, AnswerRadios):
+            first.take_focus = True
+        else:
+            first.attrs["autofocus"] = True
         self.helper = _no_form_tag_helper(
             *[InlineRadios(name) if name in radios else name for name in fields], "version"
         )

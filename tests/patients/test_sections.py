@@ -5,7 +5,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from patients.models import Patient
+from patients.models import ANSWER_SECTIONS, Patient
 
 from .pages import checked_radio, input_value
 
@@ -192,3 +192,19 @@ def test_a_section_answer_outside_its_choices_is_refused(clinician_client, patie
 
 def test_an_unknown_section_is_not_found(clinician_client, patient):
     assert clinician_client.get(section_url(patient, "row_versions")).status_code == 404
+
+
+@pytest.mark.parametrize("section", sorted(ANSWER_SECTIONS))
+def test_a_section_page_opens_with_the_focus_on_its_first_answer(clinician_client, patient, section):
+    """One element takes the focus as the page loads: the first answer's checked option (where Tab into its
+    radio group would land), or the first field when it is a number; a failed save's error summary comes
+    before it and takes it instead."""
+    import re
+
+    first = ANSWER_SECTIONS[section][0]
+    page = clinician_client.get(section_url(patient, section)).content.decode()
+    focused = re.findall(r"<input[^>]*\bautofocus\b[^>]*>", page)
+    assert len(focused) == 1, focused
+    assert f'name="{first}"' in focused[0]
+    if 'type="radio"' in focused[0]:
+        assert "checked" in focused[0] and 'value="unknown"' in focused[0]
