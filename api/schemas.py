@@ -170,6 +170,11 @@ class SignoffIn(Schema):
         "current screening); not_cleared: allowed on any screening"
     )
     note: _optional_text(NOTE_MAX) = Field("", description="optional")
+    checklist: list[int] = Field(
+        default_factory=list,
+        max_length=100,
+        description="the positions (from 0) of the report's consult checklist items done; each at most once",
+    )
 
 
 class SignoffOut(Schema):
@@ -182,6 +187,7 @@ class SignoffOut(Schema):
     note: str
     effective_verdict: str | None = Field(description="the effective verdict when the decision was signed")
     acknowledged: list[str] = Field(description="the precaution findings a clearance acknowledged")
+    checklist: list[int] = Field(description="the positions of the consult checklist items ticked as done")
 
 
 class RulesetRef(Schema):

@@ -92,6 +92,8 @@ class SignOff(ImmutableRecord):
     note = models.TextField(blank=True)
     effective_verdict = models.CharField(max_length=32, blank=True)  # at the time of the decision
     acknowledged = models.JSONField(default=list, blank=True)  # the precaution findings a clearance accepts
+    # the consult checklist items (their positions in the report's checklist) the physician ticked as done
+    checklist = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

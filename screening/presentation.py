@@ -139,6 +139,11 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         "references": cited(source_ids),
         "overrides": list(overrides),
         "shown_overrides": shown_overrides,
+        # the consult checklist, each item ticked or not at sign-off (SignOff.checklist: positions)
+        "checklist": [
+            {**item, "done": signoff is not None and i in (signoff.checklist or [])}
+            for i, item in enumerate(report.get("checklist", []))
+        ],
         "signoff": signoff,
         "signed_verdict": verdict_display(signoff.effective_verdict)
         if signoff is not None and signoff.effective_verdict

@@ -224,6 +224,7 @@ class SignView(ClinicianOnly):
                 user=request.user,
                 decision=request.POST.get("decision", ""),
                 note=request.POST.get("note", ""),
+                checklist=request.POST.getlist("checklist"),
             )
         except ScreeningRefused as exc:
             messages.error(request, str(exc))

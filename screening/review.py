@@ -184,9 +184,26 @@ def clearance_blockers(screening: Screening, overrides, currency=None) -> list[s
 
 
 @transaction.atomic
-def screening_sign(*, screening: Screening, user, decision: str, note: str = "") -> SignOff:
+def _checklist_ticks(screening: Screening, ticked) -> list[int]:
+    """The positions of the report's checklist items ticked as done, each once, in order; anything else is
+    refused (a position that names no item, a repeat, a value that is not a whole number)."""
+    items = screening.report.get("checklist", [])
+    positions: list[int] = []
+    for value in ticked:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) >= len(items):
+            raise ScreeningRefused(f"Checklist item {text[:20]!r} is not on this report's checklist.")
+        if int(text) in positions:
+            raise ScreeningRefused(f"Checklist item {text} is ticked twice.")
+        positions.append(int(text))
+    return sorted(positions)
+
+
+def screening_sign(*, screening: Screening, user, decision: str, note: str = "", checklist=()) -> SignOff:
     """Record the physician's decision, once: `cleared` (only on an eligible, current screening with every
-    co-signature given; it acknowledges each precaution) or `not_cleared` (on any screening)."""
+    co-signature given; it acknowledges each precaution) or `not_cleared` (on any screening). `checklist`:
+    the positions of the consult checklist items done, kept with the decision (none need be ticked: the
+    checklist records, the decision is the physician's)."""
     _physician(user, "sign a screening")
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if SignOff.objects.filter(screening=screening).exists():
@@ -194,6 +211,7 @@ def screening_sign(*, screening: Screening, user, decision: str, note: str = "")
     if decision not in (SignOff.Decision.CLEARED, SignOff.Decision.NOT_CLEARED):
         raise ScreeningRefused("The decision must be cleared or not_cleared.")
     text = _text(note, "The note", NOTE_MAX, required=False)
+    ticks = _checklist_ticks(screening, checklist)
     overrides = list(screening.overrides.select_related("cosignature"))
     acknowledged: list[str] = []
     if decision == SignOff.Decision.CLEARED:
@@ -214,4 +232,5 @@ def screening_sign(*, screening: Screening, user, decision: str, note: str = "")
         note=text,
         effective_verdict=effective_verdict(screening, overrides),
         acknowledged=acknowledged,
+        checklist=ticks,
     )

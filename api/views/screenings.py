@@ -76,6 +76,7 @@ def _signoff_out(s: SignOff | None) -> dict[str, Any] | None:
         "note": s.note,
         "effective_verdict": s.effective_verdict or None,
         "acknowledged": s.acknowledged,
+        "checklist": s.checklist,
     }
 
 
@@ -195,5 +196,11 @@ def override_cosign_create(request: HttpRequest, screening_id: Id, override_id: 
 def signoff_create(request: HttpRequest, screening_id: Id, payload: SignoffIn):
     user = require_role(request, DECIDE)
     screening = screening_or_404(screening_id)
-    signoff = screening_sign(screening=screening, user=user, decision=payload.decision, note=payload.note)
+    signoff = screening_sign(
+        screening=screening,
+        user=user,
+        decision=payload.decision,
+        note=payload.note,
+        checklist=payload.checklist,
+    )
     return Status(201, _signoff_out(signoff))

@@ -654,3 +654,32 @@ def test_a_later_screening_makes_a_cleared_one_not_current(staff_api, clinician,
         [f"a later screening (#{later.pk}) supersedes it"],
     )
     assert Screening.objects.count() == 2
+
+
+# ------------------------------------------------------------------------------ the consult checklist ticks
+
+
+def test_the_checklist_ticks_are_kept_with_the_decision(physician_api, screening_of):
+    screening = screening_of("eligible")
+    items = len(screening.report["checklist"])
+    assert items >= 3
+    response = physician_api.post(
+        f"/screenings/{sid(screening)}/signoff", {"decision": "cleared", "checklist": [2, 0]}
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["checklist"] == [0, 2]
+    assert SignOff.objects.get().checklist == [0, 2]
+    assert physician_api.get(f"/screenings/{sid(screening)}").json()["signoff"]["checklist"] == [0, 2]
+
+
+@pytest.mark.parametrize("ticks", [[99], [-1], [0, 0]])
+def test_a_tick_that_names_no_item_or_repeats_is_refused_and_nothing_is_signed(
+    physician_api, screening_of, ticks
+):
+    screening = screening_of("eligible")
+    response = physician_api.post(
+        f"/screenings/{sid(screening)}/signoff", {"decision": "cleared", "checklist": ticks}
+    )
+    assert response.status_code == 409, response.json()
+    assert "checklist" in response.json()["error"].lower() or "ticked twice" in response.json()["error"]
+    assert not SignOff.objects.exists()
