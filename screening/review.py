@@ -183,7 +183,6 @@ def clearance_blockers(screening: Screening, overrides, currency=None) -> list[s
     return blockers
 
 
-@transaction.atomic
 def _checklist_ticks(screening: Screening, ticked) -> list[int]:
     """The positions of the report's checklist items ticked as done, each once, in order; anything else is
     refused (a position that names no item, a repeat, a value that is not a whole number)."""
@@ -199,6 +198,7 @@ def _checklist_ticks(screening: Screening, ticked) -> list[int]:
     return sorted(positions)
 
 
+@transaction.atomic
 def screening_sign(*, screening: Screening, user, decision: str, note: str = "", checklist=()) -> SignOff:
     """Record the physician's decision, once: `cleared` (only on an eligible, current screening with every
     co-signature given; it acknowledges each precaution) or `not_cleared` (on any screening). `checklist`:
