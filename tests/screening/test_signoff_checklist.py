@@ -62,3 +62,15 @@ def test_the_page_signs_with_its_ticks_and_shows_them(
 
     text = pdf_text(screening_pdf_bytes(screening), tmp_path)
     assert f"Ticked at sign-off by {signoff.signer_name}: 2 of {len(items)}." in " ".join(text.split())
+
+
+def test_a_direct_post_with_a_tick_that_names_no_item_signs_nothing(screening, physician, client):
+    """The page takes the same refusal as the API (tests/api/test_review.py): the report says why."""
+    client.force_login(physician)
+    response = client.post(
+        reverse("screening:sign", args=[screening.pk]),
+        {"decision": "not_cleared", "checklist": ["99"]},
+        follow=True,
+    )
+    assert "is not on this report" in response.content.decode()
+    assert not SignOff.objects.exists()
