@@ -114,19 +114,24 @@ def test_an_edit_undone_makes_it_current_again(eligible):
     assert reasons(eligible) == ()
 
 
-def later(monkeypatch, days: int):
-    today = timezone.localdate() + timedelta(days=days)
-    real = timezone.localdate
+REAL_LOCALDATE = timezone.localdate
+
+
+def later(monkeypatch, days: int, since: date | None = None):
+    """Make 'today' the given number of days after `since` (the real today by default)."""
+    today = (since or REAL_LOCALDATE()) + timedelta(days=days)
+    real = REAL_LOCALDATE
     monkeypatch.setattr(
         timezone, "localdate", lambda value=None, tz=None: real(value, tz) if value else today
     )
 
 
 def test_it_is_current_until_the_validity_ends(eligible, monkeypatch):
-    later(monkeypatch, 29)
+    made_on = timezone.localdate(eligible.created_at)
+    later(monkeypatch, 29, since=made_on)
     assert not any("older than" in r for r in reasons(eligible))
 
-    later(monkeypatch, 30)
+    later(monkeypatch, 30, since=made_on)
 
     assert f"older than 30 days (screened {timezone.localtime(eligible.created_at):%Y-%m-%d})" in reasons(
         eligible
@@ -140,7 +145,7 @@ def test_the_validity_is_rule_set_data(demo, clinician, monkeypatch):
     ruleset_import(data=document, shipped=True, note="shorter validity")
     screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
 
-    later(monkeypatch, 10)
+    later(monkeypatch, 10, since=timezone.localdate(screening.created_at))
 
     assert any(r.startswith("older than 10 days") for r in reasons(screening))
 
@@ -152,10 +157,11 @@ def test_it_is_not_current_once_its_blood_pressure_leaves_the_window(demo, clini
     ruleset_import(data=document, shipped=True, note="longer validity")
     screening = screening_run(patient=Patient.objects.get(mrn="DEMO-001"), requested_by=clinician)
     day = screening.report["blood_pressure"]["day"]
-
-    later(monkeypatch, 30)
+    # counted from the reading's own day: the demo's latest reading is half an hour old, so just
+    # after midnight it was taken yesterday
+    later(monkeypatch, 30, since=date.fromisoformat(day))
     assert reasons(screening) == ()
-    later(monkeypatch, 31)
+    later(monkeypatch, 31, since=date.fromisoformat(day))
 
     assert reasons(screening) == (f"blood pressure of {day} is more than 30 days old",)
 
