@@ -31,9 +31,11 @@ run: setup
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## test: the whole suite (set DATABASE_URL / CELERY_BROKER_URL / REQUIRE_SERVICES=1 for the real services)
+## test: the whole suite (set DATABASE_URL / CELERY_BROKER_URL / REQUIRE_SERVICES=1 for the real services),
+## in TEST_WORKERS processes (pytest-xdist; each has its own test database, Celery queue and browser)
+TEST_WORKERS ?= 2
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 ## test-fast: everything but the browser and real-service tests
 test-fast: venv

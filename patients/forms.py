@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
@@ -11,6 +11,7 @@ from screening.intake import normalize_icd10
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .selectors import medication_fingerprint
 from .validators import record_date_validator
 
 MAX_DOSE_MG = NUMBERS["dose_mg"].high  # the field table's limit, as in ketamine-intake/1
@@ -242,9 +243,10 @@ class MedicationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"].widget.attrs.update(
-            {"autocomplete": "off", "list": "formulary-options", "placeholder": "generic or brand name"}
-        )
+        if "name" in self.fields:  # MedicationEditForm has none
+            self.fields["name"].widget.attrs.update(
+                {"autocomplete": "off", "list": "formulary-options", "placeholder": "generic or brand name"}
+            )
         self.fields["dose_mg"].widget.attrs["step"] = "any"
         self.helper = _no_form_tag_helper()
 
@@ -269,40 +271,108 @@ class MedicationForm(forms.ModelForm):
         return data
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class MedicationEditForm(MedicationForm):
+    """A listed medication's dose and frequency, changed in place (issue 17), under MedicationForm's rules.
+    The name is not editable: another drug is a removal and an addition.
+
+    Its inputs belong to the <form id="medication-edit"> (their `form` attribute): on the patient page they
+    sit in a table row, inside the table's own form for the Remove buttons, where no form may nest. Their
+    ids are their own (`id_edit_…`), apart from the add form's on the same page."""
+
+    FORM_ID = "medication-edit"
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)  # fingerprint of the row when opened
+
+    class Meta(MedicationForm.Meta):
+        fields = ["dose_mg", "times_per_day", "as_needed", "max_doses_per_day"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("seen", medication_fingerprint(self.instance))
+            if self.instance.dose_mg is not None:  # 20, not 20.000 as stored
+                self.initial["dose_mg"] = format(self.instance.dose_mg.normalize(), "f")
+            # the row opens on its first input; a re-shown form leaves the focus to its errors or warning
+            self.fields["dose_mg"].widget.attrs["autofocus"] = True
+        for field in self.fields.values():
+            field.widget.attrs["form"] = self.FORM_ID
+        self.helper = _no_form_tag_helper(
+            Div(
+                Div("dose_mg", css_class="col-sm-6 col-lg-3"),
+                Div("times_per_day", css_class="col-sm-6 col-lg-3"),
+                Div("max_doses_per_day", css_class="col-sm-6 col-lg-3"),
+                Div("as_needed", css_class="col-sm-6 col-lg-3 pt-lg-4"),
+                css_class="row g-2 align-items-start",
+            ),
+            "seen",
+        )
+
+
 class BloodPressureForm(forms.ModelForm):
+    """A reading: systolic, diastolic and heart rate, then the day and the time, both already now, so a
+    reading taken at the bedside is three numbers and Enter. The numbers come first: in Chromium a date
+    field is four Tab stops (month, day, year, its calendar button) and a time field four more, and the
+    old single date-time field in front of the numbers took a systolic typed after one Tab as its year."""
+
+    taken_on = forms.DateField(label="Date taken", widget=DateInput())
+    taken_time = forms.TimeField(label="Time taken", widget=TimeInput())
+
     class Meta:
         model = BloodPressureReading
-        fields = ["taken_at", "systolic", "diastolic", "heart_rate"]
-        widgets = {"taken_at": DateTimeInput()}
+        fields = ["systolic", "diastolic", "heart_rate"]
         labels = {
             "systolic": "Systolic (mmHg)",
             "diastolic": "Diastolic (mmHg)",
             "heart_rate": "Heart rate (bpm)",
         }
 
+    field_order = ["systolic", "diastolic", "heart_rate", "taken_on", "taken_time"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.instance.pk:
-            self.initial.setdefault("taken_at", timezone.localtime().replace(second=0, microsecond=0))
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            self.initial.setdefault("taken_on", now.date())
+            self.initial.setdefault("taken_time", now.time())
         for name in ("systolic", "diastolic", "heart_rate"):
             self.fields[name].validators = []
-        # runs with the field's own checks, before clean_taken_at compares it with the clock
-        self.fields["taken_at"].validators.append(record_date_validator)
         self.helper = _no_form_tag_helper(
             Div(
-                Div("taken_at", css_class="col-md-4"),
-                Div("systolic", css_class="col-md-2"),
-                Div("diastolic", css_class="col-md-2"),
-                Div("heart_rate", css_class="col-md-2"),
+                Div("systolic", css_class="col-4 col-md-2"),
+                Div("diastolic", css_class="col-4 col-md-2"),
+                Div("heart_rate", css_class="col-4 col-md-2"),
+                Div("taken_on", css_class="col-6 col-md-3"),
+                Div("taken_time", css_class="col-6 col-md-2"),
                 css_class="row",
             )
         )
 
-    def clean_taken_at(self):
-        taken_at = self.cleaned_data["taken_at"]
+    def _clean_taken_at(self, cleaned):
+        day, at = cleaned.get("taken_on"), cleaned.get("taken_time")
+        if day is None or at is None:
+            return cleaned
+        taken_at = timezone.make_aware(datetime.combine(day, at))
+        try:
+            record_date_validator(taken_at)
+        except forms.ValidationError as exc:
+            self.add_error("taken_on", exc)
+            return cleaned
         if taken_at > timezone.now() + CLOCK_SKEW:
-            raise forms.ValidationError("A reading cannot be in the future.")
-        return taken_at
+            self.add_error(
+                "taken_time" if day == timezone.localdate() else "taken_on",
+                "A reading cannot be in the future.",
+            )
+            return cleaned
+        self.instance.taken_at = taken_at
+        cleaned["taken_at"] = taken_at
+        return cleaned
 
     def clean_systolic(self):
         return plausible_range("systolic")(self.cleaned_data.get("systolic"))
@@ -314,7 +384,7 @@ class BloodPressureForm(forms.ModelForm):
         return plausible_range("heart_rate")(self.cleaned_data.get("heart_rate"))
 
     def clean(self):
-        data = super().clean()
+        data = self._clean_taken_at(super().clean())
         systolic, diastolic = data.get("systolic"), data.get("diastolic")
         if systolic is not None and diastolic is not None and diastolic >= systolic:
             self.add_error("diastolic", f"Diastolic {diastolic} must be below systolic {systolic}.")

@@ -204,5 +204,17 @@ def medication_list_fingerprint(medications) -> str:
     )
 
 
+def medication_fingerprint(medication) -> str:
+    """One listed medication as the edit form showed it (its name never changes there)."""
+    return fingerprint(
+        medication.pk,
+        medication.name,
+        str(medication.dose_mg),
+        medication.times_per_day,
+        medication.as_needed,
+        medication.max_doses_per_day,
+    )
+
+
 def diagnosis_fingerprint(diagnosis) -> str:
     return fingerprint(diagnosis.icd10, diagnosis.status, diagnosis.severity, diagnosis.note)

@@ -17,7 +17,7 @@ from screening.intake import IntakeInvalid, Problem, validate_intake
 
 from .icd10 import icd10_description, icd10_known
 from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
-from .selectors import intake_document, medication_list_fingerprint
+from .selectors import intake_document, medication_fingerprint, medication_list_fingerprint
 
 
 class StaleEdit(Exception):
@@ -86,6 +86,48 @@ def medication_remove(*, medication: MedicationEntry) -> None:
     patient = Patient.objects.select_for_update().get(pk=medication.patient_id)
     medication.delete()
     _medication_list_changed(patient)
+
+
+@transaction.atomic
+def medication_update(
+    *,
+    medication: MedicationEntry,
+    dose_mg: Decimal | None,
+    times_per_day: int | None,
+    as_needed: bool,
+    max_doses_per_day: int | None,
+    user=None,
+    seen: str | None = None,
+) -> MedicationEntry:
+    """Change a listed medication's dose and frequency (issue 17). The name, and the formulary entry it
+    resolves to, stay: another drug is a removal and an addition. The stored row is compared and saved
+    under the patient's lock (taken first, as adding and removing do), never the caller's copy, which a
+    bound form may have changed. With `seen` (medication_fingerprint of the row the user opened), refused
+    (StaleEdit) when the row changed since. An actual change clears the list's attestation, as adding or
+    removing does; saving the same values changes nothing and keeps it.
+
+    Raises MedicationEntry.DoesNotExist when the row was removed meanwhile."""
+    patient = Patient.objects.select_for_update().get(pk=medication.patient_id)
+    entry = MedicationEntry.objects.select_for_update().get(pk=medication.pk, patient=patient)
+    if seen is not None and seen != medication_fingerprint(entry):
+        raise StaleEdit("medication")
+    values = {
+        "dose_mg": dose_mg,
+        "times_per_day": times_per_day,
+        "as_needed": as_needed,
+        "max_doses_per_day": max_doses_per_day,
+    }
+    changed = [name for name, value in values.items() if getattr(entry, name) != value]
+    if not changed:
+        return entry
+    for name in changed:
+        setattr(entry, name, values[name])
+    if user is not None:
+        entry._history_user = user
+        patient._history_user = user
+    entry.save(update_fields=changed)
+    _medication_list_changed(patient)
+    return entry
 
 
 @transaction.atomic

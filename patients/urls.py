@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("<int:pk>/medications/", item_views.MedicationAddView.as_view(), name="medication_add"),
     path(
+        "<int:pk>/medications/<int:med_id>/edit/",
+        item_views.MedicationEditView.as_view(),
+        name="medication_edit",
+    ),
+    path(
         "<int:pk>/medications/<int:med_id>/delete/",
         item_views.MedicationDeleteView.as_view(),
         name="medication_delete",

@@ -131,7 +131,8 @@ class PatientEditView(ClinicianView):
         return redirect("patients:detail", pk=pk)
 
 
-def _stale(request, template, form, pk, section, context):
+def _stale_form(form, pk, section):
+    """The refused form again, with the current version (a second save replaces the other user's) and why."""
     current = Patient.objects.get(pk=pk)
     data = form.data.copy()
     data["version"] = current.section_version(section)
@@ -143,6 +144,11 @@ def _stale(request, template, form, pk, section, context):
         "Your entries are shown below; the values saved by the other user are listed on the "
         "patient page. Save again to replace them.",
     )
+    return form
+
+
+def _stale(request, template, form, pk, section, context):
+    form = _stale_form(form, pk, section)
     return render(request, template, {**context, "form": form, "stale": True}, status=409)
 
 
@@ -161,30 +167,47 @@ class PatientDetailView(ClinicianView):
         return render(request, self.template_name, context)
 
 
+def section_card(patient, key: str, completeness, form=None, saved: bool = False) -> dict:
+    """One answer section of the patient page as its card renders it (templates/patients/includes/
+    section_card.html): every answer with its choices and current value, or, after a refused save, the
+    values as typed with each field's errors (`form`, bound)."""
+    fields = []
+    for name in ANSWER_SECTIONS[key]:
+        model_field = Patient._meta.get_field(name)
+        if form is not None:
+            value = form.data.get(name, "")
+        else:
+            value = getattr(patient, name)
+            value = "" if value is None else str(value)
+        fields.append(
+            {
+                "name": name,
+                "id": f"id_{name}",
+                "label": model_field.verbose_name.capitalize(),
+                "value": value,
+                "choices": [c for c in model_field.choices if c[0] != ""] if model_field.choices else None,
+                "help": model_field.help_text,
+                "errors": form.errors.get(name, []) if form is not None else [],
+            }
+        )
+    return {
+        "key": key,
+        "label": SECTION_LABELS[key].capitalize(),
+        "completeness": completeness,
+        "url": reverse("patients:section", args=[patient.pk, key]),
+        "version": form.data.get("version", "") if form is not None else patient.section_version(key),
+        "fields": fields,
+        "form": form,
+        "saved": saved,
+        "none_of_these": key in NONE_OF_THESE,
+    }
+
+
 def patient_page_context(patient, **overrides):
     completeness = section_completeness(patient)
-    sections = [
-        {
-            "key": key,
-            "label": SECTION_LABELS[key].capitalize(),
-            "completeness": completeness[key],
-            "answers": [
-                (
-                    Patient._meta.get_field(name).verbose_name.capitalize(),
-                    name,
-                    getattr(patient, name),
-                    _display(patient, name),
-                )
-                for name in fields
-            ],
-            "none_of_these": key in NONE_OF_THESE,
-        }
-        for key, fields in ANSWER_SECTIONS.items()
-    ]
     context = {
         "patient": patient,
-        "sections": sections,
-        "unknown_total": sum(c.unknown for c in completeness.values()),
+        "sections": [section_card(patient, key, completeness[key]) for key in ANSWER_SECTIONS],
         "diagnoses": list(patient.diagnoses.all()),
         "medications": list(patient.medications.all()),
         "medications_seen": medication_list_fingerprint(patient.medications.all()),
@@ -195,14 +218,6 @@ def patient_page_context(patient, **overrides):
     }
     context.update(overrides)
     return context
-
-
-def _display(patient, name):
-    value = getattr(patient, name)
-    if value is None:
-        return "unknown"
-    display = getattr(patient, f"get_{name}_display", None)
-    return display() if display else value
 
 
 class SectionEditView(ClinicianView):
@@ -239,6 +254,8 @@ class SectionEditView(ClinicianView):
             data.update(none_of_these_values(section))
         form = form_class(data, instance=patient)
         if not form.is_valid():
+            if request.htmx:
+                return _section_block(request, pk, section, form=form)
             return render(request, self.template_name, self._context(patient, section, form), status=400)
         values = {name: form.cleaned_data[name] for name in ANSWER_SECTIONS[section]}
         try:
@@ -250,11 +267,23 @@ class SectionEditView(ClinicianView):
                 user=request.user,
             )
         except StaleEdit:
+            if request.htmx:
+                return _section_block(request, pk, section, form=_stale_form(form, pk, section))
             return _stale(
                 request, self.template_name, form, pk, section, self._context(patient, section, form)
             )
+        if request.htmx:
+            return _section_block(request, pk, section, saved=True)
         messages.success(request, f"{SECTION_LABELS[section].capitalize()} answers saved.")
         return redirect(reverse("patients:detail", kwargs={"pk": pk}) + f"#section-{section}")
+
+
+def _section_block(request, pk, section, form=None, saved=False):
+    """htmx: the section's card (saved, or refused with the values as typed and each error) and, out of
+    band, the readiness panel it changes."""
+    patient = patient_record(pk)
+    card = section_card(patient, section, section_completeness(patient)[section], form=form, saved=saved)
+    return render(request, "patients/includes/section_block.html", {"s": card, "patient": patient})
 
 
 class PatientExportView(ClinicianView):

@@ -28,6 +28,7 @@ class Requirement:
 @dataclass(frozen=True)
 class Readiness:
     requirements: tuple[Requirement, ...]
+    unknown_answers: int = 0  # over every answer section
 
     @property
     def met(self) -> int:
@@ -84,11 +85,11 @@ def screening_readiness(patient: Patient, today: date | None = None) -> Readines
         ),
         bp,
     ]
-    for key, section in section_completeness(patient).items():
+    sections = section_completeness(patient)
+    for key, section in sections.items():
         label = section.label.capitalize() + (
             " answers" if section.complete else f" answers ({section.unknown} of {section.total} unknown)"
         )
-        requirements.append(
-            Requirement(label, section.complete, reverse("patients:section", args=[patient.pk, key]))
-        )
-    return Readiness(tuple(requirements))
+        # answered in place on the patient page (its section page remains for a browser without scripts)
+        requirements.append(Requirement(label, section.complete, f"{page}#section-{key}"))
+    return Readiness(tuple(requirements), sum(s.unknown for s in sections.values()))

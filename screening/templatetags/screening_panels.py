@@ -23,6 +23,7 @@ def patient_screenings(context, patient):
 
 
 @register.inclusion_tag("screening/includes/readiness.html")
-def readiness_panel(patient, unknown_total: int = 0):
+def readiness_panel(patient):
     """What the record still needs before a screening can conclude, with links to fix each."""
-    return {"readiness": screening_readiness(patient), "unknown_total": unknown_total}
+    readiness = screening_readiness(patient)
+    return {"readiness": readiness, "unknown_total": readiness.unknown_answers}

@@ -52,6 +52,7 @@ PAGE_READS = {
     "patients:export": ("export", "patient"),
     "patients:history": ("view", "patient"),
     "patients:diagnosis_edit": ("view", "diagnosis"),
+    "patients:medication_edit": ("view", "medicationentry"),
     "screening:report_list": ("view", "report_list"),
     "screening:detail": ("view", "screening"),
     "screening:pdf_download": ("download", "screening"),
@@ -131,6 +132,7 @@ def args_for(name, patient, screening):
         "patients:export": [patient.pk],
         "patients:history": [patient.pk],
         "patients:diagnosis_edit": [patient.pk, dx.pk],
+        "patients:medication_edit": [patient.pk, patient.medications.first().pk],
         "screening:report_list": [],
         "screening:detail": [screening.pk],
         "screening:pdf_download": [screening.pk],
@@ -155,7 +157,7 @@ def test_each_phi_page_read_is_recorded_with_who_and_which_patient(
     action, object_type = PAGE_READS[name]
     assert (event.action, event.object_type, event.user_id) == (action, object_type, user.pk)
     assert event.user_agent == "pytest-agent" and event.ip == "127.0.0.1"
-    if object_type in ("patient", "screening", "diagnosis"):
+    if object_type in ("patient", "screening", "diagnosis", "medicationentry"):
         assert event.patient_id == patient.pk
 
 

@@ -65,23 +65,27 @@ def test_each_field_and_form_has_its_own_entry():
 
 @pytest.mark.django_db
 def test_initial_values_are_part_of_the_key():
-    """A reading's "taken at" defaults to now: another minute is another rendering, never the old one."""
-    first = BloodPressureForm(initial={"taken_at": "2026-12-02T10:00"})
-    later = BloodPressureForm(initial={"taken_at": "2026-12-02T10:01"})
-    assert "2026-12-02T10:00" in blank(first)
-    assert "2026-12-02T10:01" in blank(later)
-    assert "2026-12-02T10:00" not in blank(later)
+    """A reading's time defaults to now: another minute is another rendering, never the old one."""
+    first = BloodPressureForm(initial={"taken_on": "2026-12-02", "taken_time": "10:00"})
+    later = BloodPressureForm(initial={"taken_on": "2026-12-02", "taken_time": "10:01"})
+    assert 'value="10:00"' in blank(first)
+    assert 'value="10:01"' in blank(later)
+    assert 'value="10:00"' not in blank(later)
 
 
 @pytest.mark.django_db
 def test_a_bound_form_shows_its_values_and_errors_every_time():
     blank(BloodPressureForm())
-    bad = BloodPressureForm(data={"taken_at": "2026-12-01T10:00", "systolic": "90", "diastolic": "150"})
+    bad = BloodPressureForm(
+        data={"taken_on": "2026-12-01", "taken_time": "10:00", "systolic": "90", "diastolic": "150"}
+    )
     assert not bad.is_valid()
     html = blank(bad)
     assert html == crispy(bad)
     assert 'value="150"' in html and "must be below systolic" in html
-    other = BloodPressureForm(data={"taken_at": "2026-12-01T10:00", "systolic": "140", "diastolic": "300"})
+    other = BloodPressureForm(
+        data={"taken_on": "2026-12-01", "taken_time": "10:00", "systolic": "140", "diastolic": "300"}
+    )
     assert not other.is_valid()
     assert 'value="300"' in blank(other) and 'value="150"' not in blank(other)
     assert len(blank_forms._rendered) == 1  # only the blank one
@@ -101,7 +105,7 @@ def test_a_bound_field_is_never_cached():
 def test_the_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(blank_forms, "MAX_ENTRIES", 3)
     for minute in range(10):
-        blank(BloodPressureForm(initial={"taken_at": f"2026-12-02T10:{minute:02d}"}))
+        blank(BloodPressureForm(initial={"taken_time": f"10:{minute:02d}"}))
         assert len(blank_forms._rendered) <= 3
 
 

@@ -49,6 +49,7 @@ EXPECTED = {
     "patients/<int:pk>/diagnoses/<int:dx_id>/": RECORDS,
     "patients/<int:pk>/diagnoses/<int:dx_id>/delete/": RECORDS,
     "patients/<int:pk>/medications/": RECORDS,
+    "patients/<int:pk>/medications/<int:med_id>/edit/": RECORDS,
     "patients/<int:pk>/medications/<int:med_id>/delete/": RECORDS,
     "patients/<int:pk>/medications/reconcile/": RECORDS,
     "patients/<int:pk>/readings/": RECORDS,

@@ -50,6 +50,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "patients/<int:pk>/sections/<str:section>/": (CLIN,),
     "patients/<int:pk>/history/": (CLIN,),
     "patients/<int:pk>/diagnoses/<int:dx_id>/": (CLIN,),
+    "patients/<int:pk>/medications/<int:med_id>/edit/": (CLIN,),  # the page without JavaScript
     "formulary/": (ADMIN,),
     "formulary/new/": (ADMIN,),
     "formulary/<int:pk>/": (ADMIN,),
@@ -162,6 +163,7 @@ def world(db, clinician, physician, rules_admin, report_staff, make_user):
         "patients": str(patient.pk),
         "section": "psychiatric",
         "dx_id": str(patient.diagnoses.first().pk),
+        "med_id": str(patient.medications.first().pk),
         "screening": str(screening.pk),
         "rulesets": str(draft.pk),
         "rule_id": str(draft.rules.first().pk),

@@ -1,6 +1,7 @@
 """A failed submit shows its error where the eye is (issue 17): the form that failed gets an error summary
 that takes the focus (so the browser scrolls to it), links to each field, and every typed value is kept.
-The medication form does it after an htmx swap, the diagnosis and reading forms after a full page."""
+Every form of the patient page does it in place (an htmx swap of its own card): the address stays the
+patient page's, so a refresh never posts the refused form again."""
 
 import pytest
 from playwright.sync_api import expect
@@ -29,7 +30,9 @@ def long_record(db):
     return patient
 
 
-def summary_in_view(page):
+def summary_in_view(page, url=None):
+    if url is not None:
+        assert page.url == url, "a refused form must leave the page at its own address"
     summary = page.get_by_test_id("error-summary")
     expect(summary).to_have_count(1)
     expect(summary).to_be_focused()
@@ -47,7 +50,7 @@ def test_a_reading_that_fails_shows_its_error_in_view_with_the_values_kept(
     page.get_by_label("Systolic (mmHg)").fill("90")
     page.get_by_label("Diastolic (mmHg)").fill("150")
     page.get_by_role("button", name="Add reading").click()
-    summary = summary_in_view(page)
+    summary = summary_in_view(page, f"{live_server.url}/patients/{long_record.pk}/")
     expect(summary).to_contain_text("Diastolic 150 must be below systolic 90.")
     expect(page.get_by_label("Systolic (mmHg)")).to_have_value("90")
     expect(page.get_by_label("Diastolic (mmHg)")).to_have_value("150")
@@ -63,7 +66,7 @@ def test_a_diagnosis_that_fails_shows_its_error_in_view(live_server, page, clini
     page.goto(f"{live_server.url}/patients/{long_record.pk}/")
     page.get_by_label("ICD-10-CM").fill("Q99.ZZZZ")
     page.get_by_role("button", name="Add diagnosis").click()
-    summary = summary_in_view(page)
+    summary = summary_in_view(page, f"{live_server.url}/patients/{long_record.pk}/")
     expect(summary).to_contain_text("Q99.ZZZZ")
     expect(page.get_by_label("ICD-10-CM")).to_have_value("Q99.ZZZZ")
 
@@ -78,7 +81,26 @@ def test_a_medication_that_fails_shows_its_error_in_view_after_the_swap(
     page.locator("#id_name").fill("sertraline")
     page.locator("#id_dose_mg").fill("-5")
     page.get_by_role("button", name="Add medication").click()
-    summary = summary_in_view(page)
+    summary = summary_in_view(page, f"{live_server.url}/patients/{long_record.pk}/")
     expect(summary).to_contain_text("greater than 0 mg")
     expect(page.locator("#id_name")).to_have_value("sertraline")
     expect(page.locator("#id_dose_mg")).to_have_value("-5")
+
+
+def test_a_section_that_fails_shows_its_error_in_its_card(live_server, page, clinician, long_record):
+    page.set_default_timeout(20_000)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_server, "clin")
+    url = f"{live_server.url}/patients/{long_record.pk}/"
+    page.goto(url)
+    card = page.locator("#section-treatment_history")
+    card.get_by_label("Failed antidepressant trials").fill("99")
+    card.locator("input[name=psychotherapy_current][value=no]").check()
+    card.get_by_role("button", name="Save treatment history").click()
+    summary = summary_in_view(page, url)
+    expect(card.get_by_test_id("error-summary")).to_contain_text("Failed antidepressant trials")
+    expect(card.get_by_label("Failed antidepressant trials")).to_have_value("99")
+    expect(card.get_by_label("Failed antidepressant trials")).to_have_attribute("aria-invalid", "true")
+    expect(card.locator("input[name=psychotherapy_current][value=no]")).to_be_checked()
+    summary.get_by_role("link", name="Failed antidepressant trials").click()
+    expect(card.get_by_label("Failed antidepressant trials")).to_be_focused()

@@ -47,17 +47,21 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
         "12 of 12 cardiovascular answers unknown"
     )
 
+    # every section answered in place on the patient page, each saved alone
     for section in ("psychiatric", "cardiovascular", "other_medical"):
-        page.locator(f"#section-{section}").get_by_role("link", name=re.compile("^Edit")).click()
-        page.get_by_role("button", name=re.compile("None of these")).click()
-    page.locator("#section-treatment_history").get_by_role("link", name=re.compile("^Edit")).click()
-    page.get_by_label("Failed antidepressant trials").fill("3")
-    page.locator("input[name=psychotherapy_current][value=yes]").check()
-    page.get_by_role("button", name="Save answers").click()
-    page.locator("#section-support").get_by_role("link", name=re.compile("^Edit")).click()
-    page.locator("input[name=escort_available][value=yes]").check()
-    page.locator("input[name=support_person][value=yes]").check()
-    page.get_by_role("button", name="Save answers").click()
+        card = page.locator(f"#section-{section}")
+        card.get_by_role("button", name=re.compile("None of these")).click()
+        expect(card.get_by_test_id("section-saved")).to_be_visible()
+    card = page.locator("#section-treatment_history")
+    card.get_by_label("Failed antidepressant trials").fill("3")
+    card.locator("input[name=psychotherapy_current][value=yes]").check()
+    card.get_by_role("button", name="Save treatment history").click()
+    expect(card.get_by_test_id("section-saved")).to_be_visible()
+    card = page.locator("#section-support")
+    card.locator("input[name=escort_available][value=yes]").check()
+    card.locator("input[name=support_person][value=yes]").check()
+    card.get_by_role("button", name="Save support").click()
+    expect(card.get_by_test_id("completeness-support")).to_contain_text("all 2 support answers recorded")
 
     page.get_by_label("ICD-10-CM").fill("F33.2")
     page.locator("#id_severity").select_option("severe")

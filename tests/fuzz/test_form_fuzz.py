@@ -31,7 +31,13 @@ PATIENT = {
 }
 DIAGNOSIS = {"icd10": "F33.2", "status": "active", "severity": "severe", "note": "", "seen": ""}
 MEDICATION = {"name": "Lexapro", "dose_mg": "10", "times_per_day": "1", "max_doses_per_day": ""}
-READING = {"taken_at": "2026-11-20T08:40", "systolic": "126", "diastolic": "80", "heart_rate": "70"}
+READING = {
+    "taken_on": "2026-11-20",
+    "taken_time": "08:40",
+    "systolic": "126",
+    "diastolic": "80",
+    "heart_rate": "70",
+}
 
 
 def forms_of(patient: Patient, diagnosis: Diagnosis) -> list[tuple[str, dict[str, str]]]:

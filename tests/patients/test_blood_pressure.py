@@ -15,13 +15,15 @@ from .pages import input_value, shows
 pytestmark = pytest.mark.django_db
 
 
-def local_minute(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+def taken(moment: datetime) -> dict[str, str]:
+    """The reading's date and time fields for a moment, as the browser sends them (local time)."""
+    local = timezone.localtime(moment)
+    return {"taken_on": local.strftime("%Y-%m-%d"), "taken_time": local.strftime("%H:%M")}
 
 
 def add_reading(client, patient, **values):
     data = {
-        "taken_at": local_minute(timezone.now() - timedelta(minutes=10)),
+        **taken(timezone.now() - timedelta(minutes=10)),
         "systolic": "126",
         "diastolic": "80",
         "heart_rate": "70",
@@ -87,31 +89,34 @@ def test_implausible_reading_is_refused_with_a_message(clinician_client, patient
 
 
 def test_reading_in_the_future_is_refused(clinician_client, patient):
-    response = add_reading(
-        clinician_client, patient, taken_at=local_minute(timezone.now() + timedelta(hours=1))
-    )
+    response = add_reading(clinician_client, patient, **taken(timezone.now() + timedelta(hours=1)))
     assert response.status_code == 400
-    assert response.context["bp_form"].errors["taken_at"] == ["A reading cannot be in the future."]
+    errors = response.context["bp_form"].errors
+    assert (errors.get("taken_time") or errors.get("taken_on")) == ["A reading cannot be in the future."]
     assert BloodPressureReading.objects.count() == 0
 
 
 def test_refused_reading_keeps_every_entered_value(clinician_client, patient):
-    taken_at = local_minute(timezone.now() + timedelta(days=1))
+    tomorrow = taken(timezone.now() + timedelta(days=1))
     response = add_reading(
-        clinician_client, patient, taken_at=taken_at, systolic="59", diastolic="201", heart_rate="10"
+        clinician_client, patient, **tomorrow, systolic="59", diastolic="201", heart_rate="10"
     )
     assert response.status_code == 400
-    assert {
-        name: input_value(response, name) for name in ("taken_at", "systolic", "diastolic", "heart_rate")
-    } == {"taken_at": taken_at, "systolic": "59", "diastolic": "201", "heart_rate": "10"}
-    assert sorted(response.context["bp_form"].errors) == ["diastolic", "heart_rate", "systolic", "taken_at"]
+    names = ("taken_on", "taken_time", "systolic", "diastolic", "heart_rate")
+    assert {name: input_value(response, name) for name in names} == {
+        **tomorrow,
+        "systolic": "59",
+        "diastolic": "201",
+        "heart_rate": "10",
+    }
+    assert sorted(response.context["bp_form"].errors) == ["diastolic", "heart_rate", "systolic", "taken_on"]
 
 
 def test_the_time_of_a_new_reading_defaults_to_now(clinician_client, patient):
     response = clinician_client.get(reverse("patients:detail", args=[patient.pk]))
-    offered = datetime.fromisoformat(input_value(response, "taken_at")).replace(
-        tzinfo=timezone.get_current_timezone()
-    )
+    offered = datetime.fromisoformat(
+        f"{input_value(response, 'taken_on')}T{input_value(response, 'taken_time')}"
+    ).replace(tzinfo=timezone.get_current_timezone())
     assert abs(offered - timezone.now()) < timedelta(minutes=2)
 
 

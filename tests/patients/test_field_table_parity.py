@@ -42,7 +42,12 @@ FORM_DATA = {
         "pregnancy": "not_pregnant",
     },
     MedicationForm: {"name": "sertraline", "dose_mg": "50", "times_per_day": "1"},
-    BloodPressureForm: {"taken_at": "2026-11-20T09:00", "systolic": "130", "diastolic": "80"},
+    BloodPressureForm: {
+        "taken_on": "2026-11-20",
+        "taken_time": "09:00",
+        "systolic": "130",
+        "diastolic": "80",
+    },
 }
 # A partner value that keeps the pair valid whatever the bound under test (systolic above diastolic).
 PARTNERS = {"systolic": {"diastolic": "30"}, "diastolic": {"systolic": "300"}}
