@@ -9,6 +9,8 @@ from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
 from patients.validators import RANGE_TEXT, record_date_condition, record_date_validator
+from screening.engine.measures import INSTRUMENTS as MEASURE_INSTRUMENTS
+from screening.engine.measures import score as score_measure
 from screening.engine.vocabulary import (
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
@@ -311,3 +313,37 @@ class BloodPressureReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.systolic}/{self.diastolic}"
+
+
+class Measure(models.Model):
+    """One administration of a rating measure (PHQ-9, GAD-7, C-SSRS screener; issue 18): its date, who
+    entered it and its answers. The total, band and risk level are never stored: they are computed from
+    the answers (screening/engine/measures.py), so they cannot disagree with them."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="measures")
+    instrument = models.CharField(
+        max_length=16, choices=[(key, m.name) for key, m in MEASURE_INSTRUMENTS.items()]
+    )
+    administered_on = models.DateField(validators=[record_date_validator])
+    answers = models.JSONField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["administered_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(instrument__in=list(MEASURE_INSTRUMENTS)), name="measure_instrument_known"
+            ),
+            *dates_in_range("measure", administered_on=False, created_at=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} {self.administered_on}"
+
+    @property
+    def score(self):
+        return score_measure(self.instrument, self.answers)

@@ -82,6 +82,7 @@ def _records() -> QuerySet[Patient]:
         "diagnoses",
         Prefetch("medications", queryset=MedicationEntry.objects.select_related("formulary_entry")),
         Prefetch("bp_readings", queryset=BloodPressureReading.objects.order_by("-taken_at", "-pk")),
+        "measures",
     )
 
 
@@ -181,6 +182,12 @@ def intake_document(patient: Patient, assessed_on: date) -> dict[str, Any]:
     }
     for section in ("psychiatric", "cardiovascular", "other_medical", "support"):
         doc[section] = {name: getattr(patient, name) for name in ANSWER_SECTIONS[section]}
+    measures = [
+        {"instrument": m.instrument, "administered_on": m.administered_on.isoformat(), "answers": m.answers}
+        for m in patient.measures.all()
+    ]
+    if measures:  # optional: a record without measures exports (and hashes) as before
+        doc["measures"] = measures
     return doc
 
 

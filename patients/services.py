@@ -6,18 +6,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from formulary.models import FormularyEntry
 from formulary.selectors import current_formulary, formulary_entry_for
+from screening.engine.measures import CSSRS_QUESTIONS, MeasureInvalid, validate_answers
 from screening.engine.vocabulary import PATIENT_FIELDS
 from screening.intake import IntakeInvalid, Problem, validate_intake
 
 from .icd10 import icd10_description, icd10_known
-from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .models import ANSWER_SECTIONS, BloodPressureReading, Diagnosis, Measure, MedicationEntry, Patient
 from .selectors import intake_document, medication_fingerprint, medication_list_fingerprint
+from .validators import record_date_validator
 
 
 class StaleEdit(Exception):
@@ -232,8 +235,71 @@ def intake_import(*, doc: Any, user=None) -> tuple[Patient, bool]:
         BloodPressureReading,
         default_user=user,
     )
+    if isinstance(doc, dict) and "measures" in doc:  # absent: the document says nothing about them
+        patient.measures.all().delete()
+        bulk_create_with_history(
+            [
+                Measure(
+                    patient=patient,
+                    instrument=m["instrument"],
+                    administered_on=date.fromisoformat(m["administered_on"]),
+                    answers=m["answers"],
+                    entered_by=user,
+                )
+                for m in valid.get("measures", [])
+            ],
+            Measure,
+            default_user=user,
+        )
     return patient, created
 
 
 def intake_export(*, patient: Patient, assessed_on: date) -> dict[str, Any]:
     return intake_document(patient, assessed_on)
+
+
+@transaction.atomic
+def measure_record(
+    *, patient: Patient, instrument: str, administered_on: date, answers: Any, user=None
+) -> Measure:
+    """Record one administration of a measure (issue 18). The answers are checked by the pure scorer
+    (MeasureInvalid, every problem by its path, nothing written); the date may not be in the future.
+    Adding a measure changes the record, as any other change does: a screening before it is no longer
+    current."""
+    problems = []
+    try:
+        validate_answers(instrument, answers)
+    except MeasureInvalid as exc:
+        problems = exc.errors
+    if administered_on > timezone.localdate():
+        problems = [*problems, ("administered_on", "cannot be in the future")]
+    else:
+        try:
+            record_date_validator(administered_on)
+        except ValidationError as exc:
+            problems = [*problems, ("administered_on", " ".join(exc.messages))]
+    if problems:
+        raise MeasureInvalid(problems)
+    if instrument == "cssrs_screener":
+        answers = {key: answers.get(key) for key in CSSRS_QUESTIONS}
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    measure = Measure(
+        patient=patient,
+        instrument=instrument,
+        administered_on=administered_on,
+        answers=list(answers) if instrument != "cssrs_screener" else answers,
+        entered_by=user,
+    )
+    if user is not None:
+        measure._history_user = user
+    measure.save()
+    return measure
+
+
+@transaction.atomic
+def measure_remove(*, measure: Measure, user=None) -> None:
+    """Remove an administration entered in error (the history keeps it)."""
+    Patient.objects.select_for_update().get(pk=measure.patient_id)
+    if user is not None:
+        measure._history_user = user
+    measure.delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import item_views, views
+from . import item_views, measure_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -34,6 +34,16 @@ urlpatterns = [
         "<int:pk>/medications/reconcile/",
         item_views.MedicationsReconcileView.as_view(),
         name="medications_reconcile",
+    ),
+    path(
+        "<int:pk>/measures/new/<str:instrument>/",
+        measure_views.MeasureAddView.as_view(),
+        name="measure_add",
+    ),
+    path(
+        "<int:pk>/measures/<int:measure_id>/delete/",
+        measure_views.MeasureDeleteView.as_view(),
+        name="measure_delete",
     ),
     path("<int:pk>/readings/", item_views.ReadingAddView.as_view(), name="reading_add"),
     path(

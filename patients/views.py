@@ -16,6 +16,7 @@ from core.audit import audit_record, patient_accesses
 from core.pagination import ScalablePaginator
 from core.roles import EDIT_RECORDS, RoleRequiredMixin, is_physician
 from core.search import SessionSearchMixin
+from screening.engine.measures import INSTRUMENTS as MEASURE_INSTRUMENTS
 
 from .forms import (
     NONE_OF_THESE,
@@ -27,6 +28,7 @@ from .forms import (
     section_form_class,
 )
 from .history import patient_changes
+from .measure_chart import trend_svg
 from .models import ANSWER_SECTIONS, Patient
 from .selectors import (
     SECTION_LABELS,
@@ -203,6 +205,34 @@ def section_card(patient, key: str, completeness, form=None, saved: bool = False
     }
 
 
+def measure_context(patient) -> dict:
+    """The Measures card: each administration with its computed score and a flag where a rule will read
+    it (C-SSRS intent, plan or recent behaviour; PHQ-9 item 9), a trend per summed instrument, the add links."""
+    rows = []
+    by_instrument: dict[str, list] = {}
+    for measure in patient.measures.all():
+        score = measure.score
+        flag = ""
+        if score.imminent:
+            flag = "imminent risk: same-day safety evaluation"
+        elif score.item9:
+            flag = f"item 9 = {score.item9}: physician review"
+        rows.append({"row": measure, "score": score, "flag": flag})
+        if score.total is not None:
+            by_instrument.setdefault(measure.instrument, []).append((measure.administered_on, score.total))
+    return {
+        "measures": rows,
+        "measure_trends": [
+            {"name": MEASURE_INSTRUMENTS[key].name, "svg": trend_svg(key, points)}
+            for key, points in by_instrument.items()
+        ],
+        "measure_kinds": [
+            {"name": m.name, "add_url": reverse("patients:measure_add", args=[patient.pk, key])}
+            for key, m in MEASURE_INSTRUMENTS.items()
+        ],
+    }
+
+
 def patient_page_context(patient, **overrides):
     completeness = section_completeness(patient)
     context = {
@@ -215,6 +245,7 @@ def patient_page_context(patient, **overrides):
         "diagnosis_form": DiagnosisForm(patient=patient),
         "medication_form": MedicationForm(),
         "bp_form": BloodPressureForm(),
+        **measure_context(patient),
     }
     context.update(overrides)
     return context

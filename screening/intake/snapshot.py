@@ -60,6 +60,8 @@ def screening_content(document: dict[str, Any]) -> dict[str, Any]:
     medications = content.get("medications")
     if isinstance(medications, dict) and "items" in medications:
         content["medications"] = {**medications, "items": _sorted(medications["items"])}
+    if "measures" in content:
+        content["measures"] = _sorted(content["measures"])
     return content
 
 
@@ -138,4 +140,17 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for section, words in SECTION_WORDS.items():
         if _canonical(old.get(section)) != _canonical(new.get(section)):
             changes.append(f"{words} changed")
+    added, removed = _added_and_removed(old.get("measures", []), new.get("measures", []))
+    changes += [f"{_measure_words(m)} added" for m in added]
+    changes += [f"{_measure_words(m)} removed" for m in removed]
     return changes
+
+
+MEASURE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "cssrs_screener": "C-SSRS screener"}
+
+
+def _measure_words(measure: Any) -> str:
+    if not isinstance(measure, dict):
+        return "a measure"
+    name = MEASURE_NAMES.get(measure.get("instrument"), "a measure")
+    return f"{name} of {measure.get('administered_on')}"

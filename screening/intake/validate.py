@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..engine.measures import CSSRS_QUESTIONS, INSTRUMENTS, MeasureInvalid, validate_answers
 from ..engine.vocabulary import (
     DIAGNOSIS_SEVERITY,
     DIAGNOSIS_STATUS,
@@ -36,6 +37,7 @@ TOP_LEVEL = (
     "cardiovascular",
     "other_medical",
     "support",
+    "measures",
 )
 
 
@@ -216,6 +218,66 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             }
         )
 
+    measures = _measures(c, root.get("measures"), assessed_on)
+    if measures:  # an optional section: a document without measures keeps its exact form (and hash)
+        out["measures"] = measures
+
     if c.problems:
         raise IntakeInvalid(c.problems)
+    return out
+
+
+def _answers_path(base: str, path: str) -> str:
+    """A measure's answer path ("", "[3]", "intent") under its place in the document."""
+    if path == "instrument":
+        return f"{base}.instrument"
+    if not path or path.startswith("["):
+        return f"{base}.answers{path}"
+    return f"{base}.answers.{path}"
+
+
+def _measures(c: Checker, measures: Any, assessed_on) -> list[dict[str, Any]]:
+    """Baseline measures (PHQ-9, GAD-7, C-SSRS screener): each one's date and answers; scores are never
+    part of a document, they are computed from the answers (screening/engine/measures.py)."""
+    if measures is None:
+        return []
+    if not isinstance(measures, list):
+        c.error("measures", "must be a list")
+        return []
+    out = []
+    for i, item in enumerate(measures):
+        path = f"measures[{i}]"
+        measure = c.obj(item, path, ("instrument", "administered_on", "answers"))
+        if measure is None:
+            continue
+        instrument = measure.get("instrument")
+        if instrument is None:
+            c.error(f"{path}.instrument", "required")
+        elif not isinstance(instrument, str) or instrument not in INSTRUMENTS:
+            c.error(f"{path}.instrument", f"{brief(instrument)} is not one of {', '.join(INSTRUMENTS)}")
+            instrument = None
+        day = c.day(measure.get("administered_on"), f"{path}.administered_on")
+        if day and assessed_on and day > assessed_on:
+            c.error(f"{path}.administered_on", f"{day.isoformat()} is after assessed_on")
+        answers = measure.get("answers")
+        if "answers" not in measure:
+            c.error(f"{path}.answers", "required")
+        elif instrument is not None:
+            try:
+                validate_answers(instrument, answers)
+            except MeasureInvalid as exc:
+                for where, message in exc.errors:
+                    c.error(_answers_path(path, where), message)
+            else:
+                if instrument == "cssrs_screener":  # every question present, unasked ones as null
+                    answers = {key: answers.get(key) for key in CSSRS_QUESTIONS}
+                else:
+                    answers = list(answers)
+        out.append(
+            {
+                "instrument": instrument,
+                "administered_on": day.isoformat() if day else None,
+                "answers": answers,
+            }
+        )
     return out

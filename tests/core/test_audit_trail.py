@@ -53,6 +53,7 @@ PAGE_READS = {
     "patients:history": ("view", "patient"),
     "patients:diagnosis_edit": ("view", "diagnosis"),
     "patients:medication_edit": ("view", "medicationentry"),
+    "patients:measure_add": ("view", "patient"),
     "screening:report_list": ("view", "report_list"),
     "screening:detail": ("view", "screening"),
     "screening:pdf_download": ("download", "screening"),
@@ -84,6 +85,7 @@ def routes(namespace):
 API_READS = {
     "api-v1:screening_read": "/screenings/{s}",
     "api-v1:intake_read": "/patients/{p}/intake",
+    "api-v1:measure_list": "/patients/{p}/measures",
     "api-v1:pdf_download": "/screenings/{s}/pdf/download",
     "api-v1:impact_read": "/rulesets/{r}/impact",
     "api-v1:audit_list": "/audit-events",
@@ -133,6 +135,7 @@ def args_for(name, patient, screening):
         "patients:history": [patient.pk],
         "patients:diagnosis_edit": [patient.pk, dx.pk],
         "patients:medication_edit": [patient.pk, patient.medications.first().pk],
+        "patients:measure_add": [patient.pk, "phq9"],
         "screening:report_list": [],
         "screening:detail": [screening.pk],
         "screening:pdf_download": [screening.pk],
@@ -164,6 +167,7 @@ def test_each_phi_page_read_is_recorded_with_who_and_which_patient(
 API_EXPECTED = {
     "api-v1:screening_read": ("view", "physician", True),
     "api-v1:intake_read": ("export", "physician", True),
+    "api-v1:measure_list": ("view", "physician", True),
     "api-v1:pdf_download": ("download", "physician", True),
     "api-v1:impact_read": ("view", "rules_admin", False),
     "api-v1:audit_list": ("view", "auditor", False),

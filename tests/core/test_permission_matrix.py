@@ -54,6 +54,8 @@ EXPECTED = {
     "patients/<int:pk>/medications/reconcile/": RECORDS,
     "patients/<int:pk>/readings/": RECORDS,
     "patients/<int:pk>/readings/<int:reading_id>/delete/": RECORDS,
+    "patients/<int:pk>/measures/new/<str:instrument>/": RECORDS,
+    "patients/<int:pk>/measures/<int:measure_id>/delete/": RECORDS,
     "formulary/": RULES,
     "formulary/new/": RULES,
     "formulary/<int:pk>/": RULES,
@@ -91,6 +93,8 @@ EXPECTED = {
     "api/v1/audit-events": {"GET": AUDIT},
     "api/v1/intakes": {"POST": RECORDS},
     "api/v1/patients/<patient_id>/intake": {"GET": RECORDS},
+    "api/v1/patients/<patient_id>/measures": {"GET": RECORDS, "POST": RECORDS},
+    "api/v1/patients/<patient_id>/measures/<measure_id>": {},  # DELETE only (RECORDS: tests/api/test_roles.py)
     "api/v1/screen": {"POST": RECORDS},
     "api/v1/patients/<patient_id>/screenings": {"POST": RECORDS},
     "api/v1/screenings/<screening_id>": {"GET": REPORTS},

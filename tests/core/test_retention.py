@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from core.retention import Purged, history_models, history_purge
-from patients.models import Patient
+from patients.models import Measure, Patient
 from tests.patients.factories import (
     BloodPressureReadingFactory,
     DiagnosisFactory,
@@ -28,6 +28,7 @@ POSTGRESQL_ONLY = pytest.mark.skipif(
 HISTORY_TABLES = [
     "patients_historicalbloodpressurereading",
     "patients_historicaldiagnosis",
+    "patients_historicalmeasure",
     "patients_historicalmedicationentry",
     "patients_historicalpatient",
     "rules_historicalruleset",
@@ -80,6 +81,7 @@ def every_table():
     DiagnosisFactory(patient=patient)
     MedicationEntryFactory(patient=patient)
     BloodPressureReadingFactory(patient=patient)
+    Measure.objects.create(patient=patient, instrument="gad7", administered_on=NOW.date(), answers=[0] * 7)
 
 
 def test_every_history_table_is_covered():

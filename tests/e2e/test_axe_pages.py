@@ -51,6 +51,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "patients/<int:pk>/history/": (CLIN,),
     "patients/<int:pk>/diagnoses/<int:dx_id>/": (CLIN,),
     "patients/<int:pk>/medications/<int:med_id>/edit/": (CLIN,),  # the page without JavaScript
+    "patients/<int:pk>/measures/new/<str:instrument>/": (CLIN,),
     "formulary/": (ADMIN,),
     "formulary/new/": (ADMIN,),
     "formulary/<int:pk>/": (ADMIN,),
@@ -84,6 +85,7 @@ NOT_PAGES = {
     "patients/<int:pk>/medications/reconcile/": "POST only",
     "patients/<int:pk>/readings/": "POST only: the patient page's add form",
     "patients/<int:pk>/readings/<int:reading_id>/delete/": "POST only",
+    "patients/<int:pk>/measures/<int:measure_id>/delete/": "POST only",
     "screening/rulesets/<int:pk>/clone/": "POST only: the rule set list's form",
     "screening/rulesets/<int:pk>/review/": "the approver's form on the rule set page (checked there)",
     "screening/rulesets/<int:pk>/withdraw/": "a confirmation for a submitted set, the submit page's twin",
@@ -162,6 +164,7 @@ def world(db, clinician, physician, rules_admin, report_staff, make_user):
     return {
         "patients": str(patient.pk),
         "section": "psychiatric",
+        "instrument": "cssrs_screener",
         "dx_id": str(patient.diagnoses.first().pk),
         "med_id": str(patient.medications.first().pk),
         "screening": str(screening.pk),

@@ -1,10 +1,12 @@
 """Every patients page: anonymous users go to the login page, users without the Clinician role get 403."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from core.roles import REPORT_STAFF, RULES_ADMIN
-from patients.models import BloodPressureReading, Diagnosis, MedicationEntry
+from patients.models import BloodPressureReading, Diagnosis, Measure, MedicationEntry
 from patients.urls import urlpatterns
 
 from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory
@@ -35,12 +37,16 @@ PAGES = [
     ("medications_reconcile", "post", 302),
     ("reading_add", "post", 400),
     ("reading_delete", "post", 302),
+    ("measure_add", "get", 200),
+    ("measure_add", "post", 400),
+    ("measure_delete", "post", 302),
 ]
 PAGE_IDS = [f"{method.upper()} {name}" for name, method, _ in PAGES]
 DELETIONS = [
     ("diagnosis_delete", Diagnosis),
     ("medication_delete", MedicationEntry),
     ("reading_delete", BloodPressureReading),
+    ("measure_delete", Measure),
 ]
 
 
@@ -49,6 +55,9 @@ def url_for(patient):
     dx = DiagnosisFactory(patient=patient)
     med = MedicationEntryFactory(patient=patient)
     reading = BloodPressureReadingFactory(patient=patient)
+    measure = Measure.objects.create(
+        patient=patient, instrument="gad7", administered_on=date(2026, 11, 1), answers=[0] * 7
+    )
     kwargs = {
         "list": {},
         "create": {},
@@ -67,6 +76,8 @@ def url_for(patient):
         "medications_reconcile": {"pk": patient.pk},
         "reading_add": {"pk": patient.pk},
         "reading_delete": {"pk": patient.pk, "reading_id": reading.pk},
+        "measure_add": {"pk": patient.pk, "instrument": "phq9"},
+        "measure_delete": {"pk": patient.pk, "measure_id": measure.pk},
     }
     return lambda name: reverse(f"patients:{name}", kwargs=kwargs[name])
 
@@ -126,6 +137,9 @@ def test_a_refused_removal_leaves_the_row_in_place(client, report_staff, url_for
         ("medications_reconcile", "post", {}),
         ("reading_add", "post", {}),
         ("reading_delete", "post", {"reading_id": 1}),
+        ("measure_add", "get", {"instrument": "phq9"}),
+        ("measure_add", "post", {"instrument": "phq9"}),
+        ("measure_delete", "post", {"measure_id": 1}),
     ],
 )
 def test_a_missing_patient_is_not_found(clinician_client, name, method, kwargs):
