@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
+from screening.engine.measures import CSSRS_QUESTIONS, INSTRUMENTS, ITEM_MAX, ITEM_MIN
 from screening.engine.vocabulary import SECTIONS
 from screening.intake import EARLIEST, INTAKE_FORMAT, LATEST, unstorable_text
 from screening.review import NOTE_MAX, OVERRIDE_REASON_MAX
@@ -72,6 +73,38 @@ _ANSWERS = {
     if section != "treatment_history"
 }
 
+# One administration of a measure, as an intake document's `measures[]` and the body of POST
+# /patients/{id}/measures hold it. The server checks more (the item count of each instrument, the C-SSRS
+# skip logic, the date against assessed_on or today: docs/intake-format.md, "measures").
+MEASURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "measure",
+    "description": "One administration of a rating measure: its answers only; the score is always computed.",
+    "required": ["instrument", "administered_on", "answers"],
+    "additionalProperties": False,
+    "properties": {
+        "instrument": {"type": "string", "enum": list(INSTRUMENTS)},
+        "administered_on": {"type": "string", "format": "date"},
+        "answers": {
+            "oneOf": [
+                {
+                    "type": "array",
+                    "description": "PHQ-9 (9 items) or GAD-7 (7 items), each a whole number 0 to 3",
+                    "items": {"type": "integer", "minimum": ITEM_MIN, "maximum": ITEM_MAX},
+                    "minItems": min(m.item_count for m in INSTRUMENTS.values() if m.summed),
+                    "maxItems": max(m.item_count for m in INSTRUMENTS.values() if m.summed),
+                },
+                {
+                    "type": "object",
+                    "description": "C-SSRS screener: true, false, or null for a question not asked",
+                    "additionalProperties": False,
+                    "properties": {key: {"type": ["boolean", "null"]} for key in CSSRS_QUESTIONS},
+                },
+            ]
+        },
+    },
+}
+
 # The request body of POST /intakes and /screen. The server checks far more than this (bounds, dates,
 # ICD-10 codes, every problem by path: docs/intake-format.md); the schema says the shape.
 INTAKE_SCHEMA: dict[str, Any] = {
@@ -102,6 +135,7 @@ INTAKE_SCHEMA: dict[str, Any] = {
         "medications": {"type": "object"},
         "blood_pressure": {"type": "array", "items": {"type": "object"}},
         **_ANSWERS,
+        "measures": {"type": "array", "items": MEASURE_SCHEMA},
     },
 }
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": INTAKE_SCHEMA}}}}
@@ -117,6 +151,51 @@ class IntakeStoredOut(Schema):
     patient_id: int
     mrn: str
     created: bool = Field(description="true when a new patient was created, false when one was updated")
+
+
+# ------------------------------------------------------------------------------------------------ measures
+
+MEASURE_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": MEASURE_SCHEMA}}}
+}
+
+
+class MeasurePage(Schema):
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class MeasureScoreOut(Schema):
+    total: int | None = Field(description="the sum of the items; null for the C-SSRS screener")
+    band: str = Field(
+        description="the severity band (minimal, mild, moderate, moderately severe, severe), or the C-SSRS "
+        "risk level (none, low, moderate, high)"
+    )
+    item9: int | None = Field(description="the PHQ-9 self-harm item on its own; null for the other measures")
+    imminent: bool | None = Field(
+        description="C-SSRS: intent, a plan with intent, or behaviour in the past 3 months; null otherwise"
+    )
+    summary: str = Field(description="e.g. PHQ-9 14 (moderate); item 9: 1")
+
+
+class MeasureOut(Schema):
+    id: int
+    instrument: Literal["phq9", "gad7", "cssrs_screener"]
+    instrument_name: str = Field(description="PHQ-9, GAD-7 or C-SSRS screener")
+    administered_on: date
+    answers: list[int] | dict[str, bool | None] = Field(
+        description="as entered: the items in order, or every C-SSRS question (null: not asked)"
+    )
+    entered_by: str | None = Field(description="the username of whoever entered it; null if unknown")
+    created_at: datetime
+    score: MeasureScoreOut = Field(description="computed from the answers every time, never stored")
+
+
+class MeasureListOut(Schema):
+    count: int
+    limit: int
+    offset: int
+    measures: list[MeasureOut] = Field(description="most recently administered first")
 
 
 # ------------------------------------------------------------------------------------------------ screenings

@@ -2,7 +2,7 @@
 
 from core.audit_changes import track
 
-from .models import BloodPressureReading, Diagnosis, MedicationEntry, Patient
+from .models import BloodPressureReading, Diagnosis, Measure, MedicationEntry, Patient
 
-for model in (Patient, Diagnosis, MedicationEntry, BloodPressureReading):
+for model in (Patient, Diagnosis, MedicationEntry, BloodPressureReading, Measure):
     track(model)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from screening.engine import content_sha256
-from screening.engine.protocol import DEFAULT_VALIDITY_DAYS
+from screening.engine.protocol import DEFAULT_MEASURE_WINDOW_DAYS, DEFAULT_VALIDITY_DAYS
 from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY, override_policy
 
 from .sources import cited, references
@@ -61,6 +61,8 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
         f"{' to '.join(str(m) for m in protocol['infusion_minutes'])} minutes "
         f"({', '.join(protocol.get('dose_sources', []))}).",
         f"- Blood pressure: readings of the last {protocol['bp_window_days']} days count.",
+        f"- Baseline measures: the latest of each within the last "
+        f"{protocol.get('measure_window_days', DEFAULT_MEASURE_WINDOW_DAYS)} days counts.",
         f"- A screening stays current for {protocol.get('validity_days', DEFAULT_VALIDITY_DAYS)} days "
         "(and while the record is unchanged and its blood pressure inside the window).",
         "- Overrides: `none` (cannot be set aside), `reason` (a physician, with a reason), `cosign` (a physician's"

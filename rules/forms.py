@@ -223,6 +223,7 @@ PROTOCOL_FIELDS = {  # engine path -> the form field that shows its problems
     "protocol.dose_mg_per_kg": "dose_low",
     "protocol.infusion_minutes": "minutes_shortest",
     "protocol.bp_window_days": "bp_window_days",
+    "protocol.measure_window_days": "measure_window_days",
     "protocol.validity_days": "validity_days",
     "protocol.dose_sources": "dose_sources",
 }
@@ -234,6 +235,9 @@ class RuleSetSettingsForm(forms.Form):
     minutes_shortest = forms.IntegerField(label="Infusion, shortest", help_text="minutes")
     minutes_longest = forms.IntegerField(label="Infusion, longest", help_text="minutes")
     bp_window_days = forms.IntegerField(label="Blood pressure readings count for", help_text="days")
+    measure_window_days = forms.IntegerField(
+        required=False, label="Baseline measures count for", help_text="days (blank: 30)"
+    )
     validity_days = forms.IntegerField(
         required=False, label="A screening stays current for", help_text="days (blank: 30)"
     )
@@ -244,6 +248,7 @@ class RuleSetSettingsForm(forms.Form):
         "minutes_shortest",
         "minutes_longest",
         "bp_window_days",
+        "measure_window_days",
         "validity_days",
     )
 
@@ -271,6 +276,11 @@ class RuleSetSettingsForm(forms.Form):
             "dose_mg_per_kg": [c["dose_low"], c["dose_high"]],
             "infusion_minutes": [c["minutes_shortest"], c["minutes_longest"]],
             "bp_window_days": c["bp_window_days"],
+            **(
+                {"measure_window_days": c["measure_window_days"]}
+                if c["measure_window_days"] is not None
+                else {}
+            ),
             **({"validity_days": c["validity_days"]} if c["validity_days"] is not None else {}),
             **({"dose_sources": split_tokens(c["dose_sources"])} if c["dose_sources"].strip() else {}),
             **({"checklist": checklist} if checklist else {}),
@@ -299,6 +309,7 @@ class SettingsEditor:
             "minutes_shortest": minutes[0],
             "minutes_longest": minutes[1],
             "bp_window_days": p.get("bp_window_days"),
+            "measure_window_days": p.get("measure_window_days"),
             "validity_days": p.get("validity_days"),
             "dose_sources": ", ".join(p.get("dose_sources", [])),
             "protocol": json.dumps(p, indent=2, ensure_ascii=False),

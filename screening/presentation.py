@@ -18,6 +18,8 @@ from rules.selectors import engine_ruleset
 from rules.sources import cited
 
 from .bp_chart import bp_chart_svg, bp_reference_lines
+from .engine.measures import INSTRUMENTS as MEASURE_INSTRUMENTS
+from .engine.measures import score as score_measure
 from .engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
 from .engine.vocabulary import PATIENT_FIELDS
 from .review import screening_rules
@@ -151,7 +153,36 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         "bp_shown": blood_pressure_shown(report.get("blood_pressure")),
         "medication_rows": medications_shown(report.get("medications", []), titles),
         "missing_data": [{**f, "fix": fixes.get(f["rule"])} for f in missing],
+        "measures": baseline_measures(intake),
     }
+
+
+def baseline_measures(intake: dict[str, Any]) -> list[dict[str, Any]]:
+    """The latest administration of each measure in the screening's snapshot, scored (never stored), in
+    the instruments' order; [] when none was recorded."""
+    latest: dict[str, dict[str, Any]] = {}
+    for measure in intake.get("measures", []):
+        known = latest.get(measure["instrument"])
+        if known is None or measure["administered_on"] >= known["administered_on"]:
+            latest[measure["instrument"]] = measure
+    shown = []
+    for key, instrument in MEASURE_INSTRUMENTS.items():
+        if key in latest:
+            result = score_measure(key, latest[key]["answers"])
+            flag = ""
+            if result.imminent:
+                flag = "imminent risk: same-day safety evaluation"
+            elif result.item9:
+                flag = f"item 9 = {result.item9}: physician review"
+            shown.append(
+                {
+                    "name": instrument.name,
+                    "day": latest[key]["administered_on"],
+                    "summary": result.summary,
+                    "flag": flag,
+                }
+            )
+    return shown
 
 
 def source_links(ids) -> SafeString:

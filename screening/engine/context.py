@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from .facts import Facts
+from .facts import Facts, MeasureFact
 from .protocol import Protocol
 
 
@@ -108,6 +108,18 @@ class Context:
             heart_rate_total=sum(r.heart_rate for r in same_day if r.heart_rate is not None),
             heart_rate_readings=sum(1 for r in same_day if r.heart_rate is not None),
         )
+
+    def latest_measures(self, instrument: str) -> list[MeasureFact]:
+        """The administrations of a measure on its most recent day within the protocol's measure window
+        (counted back from the assessment date, both ends included, as the blood pressure window is); more
+        than one when it was given twice that day; empty when there is none in the window."""
+        as_of = self.as_of
+        earliest = as_of - timedelta(days=self.protocol.measure_window_days)
+        recent = [m for m in self.facts.measures if m.instrument == instrument and earliest <= m.day <= as_of]
+        if not recent:
+            return []
+        latest = max(m.day for m in recent)
+        return [m for m in recent if m.day == latest]
 
     def _by_code(self) -> dict[str, set[int]]:
         """Each matcher code (an ATC prefix, or "class:benzodiazepine") held by a resolved medication -> the

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from fractions import Fraction
 from functools import cached_property
 
+from .measures import Score
+
 UNKNOWN = "unknown"
 
 
@@ -93,6 +95,16 @@ class BloodPressureReading:
 
 
 @dataclass(frozen=True)
+class MeasureFact:
+    """One administration of a rating measure (PHQ-9, GAD-7, C-SSRS screener): its instrument key, the day
+    it was given and its score, computed from the answers (measures.score)."""
+
+    instrument: str
+    day: date
+    score: Score
+
+
+@dataclass(frozen=True)
 class Facts:
     mrn: str
     name: str
@@ -105,6 +117,8 @@ class Facts:
     medications_reconciled: bool = False
     medications: tuple[Medication, ...] = ()
     blood_pressure: tuple[BloodPressureReading, ...] = ()
+    # baseline measures, in the intake's order (absent: none)
+    measures: tuple[MeasureFact, ...] = ()
     # Every categorical answer by its intake name (pregnancy, tri-state flags, enumerations).
     # A name that is absent reads as "unknown".
     answers: Mapping[str, str] = field(default_factory=dict)

@@ -163,6 +163,8 @@ class Score:
     item9: int | None
     imminent: bool | None
     summary: str
+    # the C-SSRS answers that set its risk level, in words ("intent", "plan with intent"); () otherwise
+    reasons: tuple[str, ...] = ()
 
 
 def _instrument(instrument: str) -> Instrument:
@@ -178,7 +180,8 @@ def _describe(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    return repr(value)
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."  # a message never repeats a whole long value
 
 
 def _item_errors(measure: Instrument, answers: Any) -> list[tuple[str, str]]:
@@ -201,7 +204,7 @@ def _item_errors(measure: Instrument, answers: Any) -> list[tuple[str, str]]:
 def _cssrs_errors(answers: Any) -> list[tuple[str, str]]:
     if not isinstance(answers, Mapping):
         return [("", f"expected an object of yes/no answers, got {type(answers).__name__}")]
-    errors = [(str(key), "unknown question") for key in answers if key not in CSSRS_QUESTIONS]
+    errors = [(str(key)[:60], "unknown question") for key in answers if key not in CSSRS_QUESTIONS]
     for key in CSSRS_QUESTIONS:
         value = answers.get(key)
         if value is not None and not isinstance(value, bool):
@@ -278,7 +281,7 @@ def score(instrument: str, answers: Any) -> Score:
             f"{measure.name}: {level} risk ({', '.join(reasons)})" if reasons else f"{measure.name}: no risk"
         )
         # imminent (intent, plan, or behaviour in the past 3 months) is exactly what makes the level high
-        return Score(instrument, None, level, None, level == "high", summary)
+        return Score(instrument, None, level, None, level == "high", summary, reasons)
     total = sum(answers)
     band = band_of(instrument, total)
     item9 = answers[PHQ9_ITEM9] if instrument == "phq9" else None

@@ -4,7 +4,7 @@ Each kind declares its parameters (validated when a rule set is loaded or saved)
 returns a Hit (the predicate holds, with evidence naming the actual values) or None.
 """
 
-from . import kinds_medications, kinds_record  # noqa: F401 (importing a kinds module registers its kinds)
+from . import kinds_measures, kinds_medications, kinds_record  # noqa: F401 (importing a kinds module registers its kinds)
 from .registry import (
     REGISTRY,
     Compiled,

@@ -11,7 +11,7 @@ from typing import Any
 
 from .predicates import Compiled, compile_predicate, validate_predicate
 from .problems import Problem
-from .protocol import DEFAULT_VALIDITY_DAYS, ChecklistItem, Protocol
+from .protocol import DEFAULT_MEASURE_WINDOW_DAYS, DEFAULT_VALIDITY_DAYS, ChecklistItem, Protocol
 from .severity import (
     ALLOWED_OVERRIDE,
     NEVER_OVERRIDDEN,
@@ -136,6 +136,7 @@ def _validate_protocol(protocol: Any) -> list[Problem]:
         "infusion_minutes",
         "dose_sources",
         "bp_window_days",
+        "measure_window_days",
         "validity_days",
         "checklist",
     }
@@ -164,6 +165,13 @@ def _validate_protocol(protocol: Any) -> list[Problem]:
     window = protocol.get("bp_window_days")
     if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
         errors.append(Problem("protocol.bp_window_days", "must be a whole number of days from 1 to 365"))
+    measure_window = protocol.get("measure_window_days", DEFAULT_MEASURE_WINDOW_DAYS)
+    if not (
+        isinstance(measure_window, int)
+        and not isinstance(measure_window, bool)
+        and 1 <= measure_window <= 365
+    ):
+        errors.append(Problem("protocol.measure_window_days", "must be a whole number of days from 1 to 365"))
     validity = protocol.get("validity_days", DEFAULT_VALIDITY_DAYS)
     if not (isinstance(validity, int) and not isinstance(validity, bool) and 1 <= validity <= 365):
         errors.append(Problem("protocol.validity_days", "must be a whole number of days from 1 to 365"))
@@ -363,6 +371,7 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
         infusion_minutes=(p["infusion_minutes"][0], p["infusion_minutes"][1]),
         dose_sources=tuple(p.get("dose_sources", [])),
         bp_window_days=p["bp_window_days"],
+        measure_window_days=p.get("measure_window_days", DEFAULT_MEASURE_WINDOW_DAYS),
         validity_days=p.get("validity_days", DEFAULT_VALIDITY_DAYS),
         checklist=tuple(
             ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from ..engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, Medication
+from ..engine.facts import BloodPressureReading, Diagnosis, Drug, Facts, MeasureFact, Medication
+from ..engine.measures import score
 from ..engine.vocabulary import SECTIONS
 
 
@@ -50,6 +51,14 @@ def facts_from_intake(
                 datetime.fromisoformat(r["taken_at"]), r["systolic"], r["diastolic"], r["heart_rate"]
             )
             for r in intake["blood_pressure"]
+        ),
+        measures=tuple(
+            MeasureFact(
+                m["instrument"],
+                date.fromisoformat(m["administered_on"]),
+                score(m["instrument"], m["answers"]),
+            )
+            for m in intake.get("measures", ())
         ),
         answers=answers,
     )

@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ..engine.measures import INSTRUMENTS
+
 NOT_SCREENING_DATA = ("assessed_on", "format")
 
 
@@ -141,16 +143,16 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if _canonical(old.get(section)) != _canonical(new.get(section)):
             changes.append(f"{words} changed")
     added, removed = _added_and_removed(old.get("measures", []), new.get("measures", []))
-    changes += [f"{_measure_words(m)} added" for m in added]
-    changes += [f"{_measure_words(m)} removed" for m in removed]
+    added_words = [_measure_words(m) for m in added]
+    removed_words = [_measure_words(m) for m in removed]
+    changes += [f"{words} changed" for words in added_words if words in removed_words]
+    changes += [f"{words} added" for words in added_words if words not in removed_words]
+    changes += [f"{words} removed" for words in removed_words if words not in added_words]
     return changes
-
-
-MEASURE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "cssrs_screener": "C-SSRS screener"}
 
 
 def _measure_words(measure: Any) -> str:
     if not isinstance(measure, dict):
         return "a measure"
-    name = MEASURE_NAMES.get(measure.get("instrument"), "a measure")
-    return f"{name} of {measure.get('administered_on')}"
+    instrument = INSTRUMENTS.get(measure.get("instrument"))
+    return f"{instrument.name if instrument else 'a measure'} of {measure.get('administered_on')}"

@@ -218,7 +218,7 @@ def validate_intake(doc: Any) -> dict[str, Any]:
             }
         )
 
-    measures = _measures(c, root.get("measures"), assessed_on)
+    measures = _measures(c, root, root.get("measures"), assessed_on)
     if measures:  # an optional section: a document without measures keeps its exact form (and hash)
         out["measures"] = measures
 
@@ -228,18 +228,19 @@ def validate_intake(doc: Any) -> dict[str, Any]:
 
 
 def _answers_path(base: str, path: str) -> str:
-    """A measure's answer path ("", "[3]", "intent") under its place in the document."""
-    if path == "instrument":
-        return f"{base}.instrument"
+    """A measure's answer path ("", "[3]", "intent") under its place in the document. (The instrument is
+    known before its answers are checked: every path here is one of the answers.)"""
     if not path or path.startswith("["):
         return f"{base}.answers{path}"
     return f"{base}.answers.{path}"
 
 
-def _measures(c: Checker, measures: Any, assessed_on) -> list[dict[str, Any]]:
+def _measures(c: Checker, root: dict, measures: Any, assessed_on) -> list[dict[str, Any]]:
     """Baseline measures (PHQ-9, GAD-7, C-SSRS screener): each one's date and answers; scores are never
     part of a document, they are computed from the answers (screening/engine/measures.py)."""
     if measures is None:
+        if "measures" in root:  # present but null: as other lists, not "no measures"
+            c.error("measures", "must be a list")
         return []
     if not isinstance(measures, list):
         c.error("measures", "must be a list")

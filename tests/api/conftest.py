@@ -56,6 +56,9 @@ class ApiClient:
             API + path, data=body, content_type="application/json", headers=self.headers, **kwargs
         )
 
+    def delete(self, path: str, **kwargs):
+        return self.client.delete(API + path, headers=self.headers, **kwargs)
+
 
 @pytest.fixture
 def defaults(db):

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 EVERY_OPERATION = [
     ("post", "/intakes"),
     ("get", "/patients/1/intake"),
+    ("get", "/patients/1/measures"),
+    ("post", "/patients/1/measures"),
+    ("delete", "/patients/1/measures/1"),
     ("post", "/screen"),
     ("post", "/patients/1/screenings"),
     ("get", "/screenings/1"),
@@ -36,6 +39,8 @@ EVERY_OPERATION = [
 def call(client, method, path, headers):
     if method == "get":
         return client.get(API + path, headers=headers)
+    if method == "delete":
+        return client.delete(API + path, headers=headers)
     return client.post(API + path, data="{}", content_type="application/json", headers=headers)
 
 

@@ -1,12 +1,15 @@
 """Every operation needs the role its web page needs (core.roles): EDIT_RECORDS (clinicians and physicians)
-for intake, screening and suggesting an override; DECIDE (physicians only) for overrides, co-signatures and
-sign-off; READ_REPORTS (clinicians, physicians and report staff) to read a screening and export its PDF.
-A wrong role is 403 {"error"}, whatever ids it names."""
+for intake, measures, screening and suggesting an override; DECIDE (physicians only) for overrides,
+co-signatures and sign-off; READ_REPORTS (clinicians, physicians and report staff) to read a screening and
+export its PDF. A wrong role is 403 {"error"}, whatever ids it names."""
+
+from datetime import date
 
 import pytest
 
 from api.auth import FORBIDDEN
-from patients.models import Patient
+from patients.models import Measure, Patient
+from patients.services import measure_record
 from screening.models import FindingOverride, OverrideSuggestion, ReportPdf, Screening, SignOff
 
 from .conftest import example
@@ -16,6 +19,14 @@ pytestmark = pytest.mark.django_db
 OPERATIONS = {
     "store an intake": ("post", "/intakes", lambda: example("eligible"), 201),
     "read a patient's intake": ("get", "/patients/{patient}/intake", None, 200),
+    "read a patient's measures": ("get", "/patients/{patient}/measures", None, 200),
+    "record a measure": (
+        "post",
+        "/patients/{patient}/measures",
+        lambda: {"instrument": "gad7", "administered_on": "2026-11-20", "answers": [1, 1, 0, 0, 2, 1, 0]},
+        201,
+    ),
+    "remove a measure": ("delete", "/patients/{measured}/measures/{measure}", None, 204),
     "screen a document": ("post", "/screen", lambda: example("eligible"), 200),
     "create a screening": ("post", "/patients/{patient}/screenings", None, 201),
     "read a screening": ("get", "/screenings/{screening}", None, 200),
@@ -41,6 +52,9 @@ PHYSICIAN_ONLY = ["override a finding", "co-sign an override", "sign a screening
 CLINICAL_STAFF_ONLY = [
     "store an intake",
     "read a patient's intake",
+    "read a patient's measures",
+    "record a measure",
+    "remove a measure",
     "screen a document",
     "create a screening",
     "suggest an override",
@@ -50,14 +64,20 @@ REPORT_READERS = ["read a screening", "request the PDF", "poll the PDF", "downlo
 
 
 @pytest.fixture
-def ids(deferred_screening, avm_override):
-    """A patient and their screening, and a contraindication override (by `physician2`) that `physician` may
-    co-sign."""
+def ids(deferred_screening, avm_override, import_example):
+    """A patient and their screening, a contraindication override (by `physician2`) that `physician` may
+    co-sign, and a measure of another patient (whose screenings it would otherwise make outdated)."""
+    measured = import_example("eligible")
+    measure = measure_record(
+        patient=measured, instrument="phq9", administered_on=date(2026, 11, 20), answers=[0] * 9
+    )
     return {
         "patient": deferred_screening.patient_id,
         "screening": deferred_screening.pk,
         "avm_screening": avm_override.screening_id,
         "override": avm_override.pk,
+        "measured": measured.pk,
+        "measure": measure.pk,
     }
 
 
@@ -65,6 +85,8 @@ def request(api, operation, ids):
     method, path, body, _ = OPERATIONS[operation]
     if method == "get":
         return api.get(path.format(**ids))
+    if method == "delete":
+        return api.delete(path.format(**ids))
     return api.post(path.format(**ids), body() if body else None)
 
 
@@ -73,7 +95,7 @@ def stored():
     """What the database holds: a refused call must not change it."""
     return lambda: [
         model.objects.count()
-        for model in (Patient, Screening, FindingOverride, OverrideSuggestion, SignOff, ReportPdf)
+        for model in (Patient, Measure, Screening, FindingOverride, OverrideSuggestion, SignOff, ReportPdf)
     ]
 
 
@@ -137,7 +159,23 @@ def test_a_user_without_a_role_may_do_nothing(api_as, make_user, ids, operation)
     assert response.json() == {"error": FORBIDDEN}
 
 
-@pytest.mark.parametrize("operation", ["read a patient's intake", "read a screening", "poll the PDF"])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "read a patient's intake",
+        "read a patient's measures",
+        "remove a measure",
+        "read a screening",
+        "poll the PDF",
+    ],
+)
 def test_a_wrong_role_is_403_even_for_an_id_that_does_not_exist(admin_api, operation):
-    missing = {"patient": 999, "screening": 999, "avm_screening": 999, "override": 999}
+    missing = {
+        "patient": 999,
+        "screening": 999,
+        "avm_screening": 999,
+        "override": 999,
+        "measured": 999,
+        "measure": 999,
+    }
     assert request(admin_api, operation, missing).status_code == 403

@@ -14,6 +14,8 @@ OPERATIONS = {
     "/api/v1/patients/{patient_id}/intake": {"get"},
     "/api/v1/screen": {"post"},
     "/api/v1/patients/{patient_id}/screenings": {"post"},
+    "/api/v1/patients/{patient_id}/measures": {"get", "post"},
+    "/api/v1/patients/{patient_id}/measures/{measure_id}": {"delete"},
     "/api/v1/audit-events": {"get"},
     "/api/v1/rulesets/{ruleset_id}/impact": {"get", "post"},
     "/api/v1/screenings/{screening_id}": {"get"},

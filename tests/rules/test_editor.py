@@ -52,6 +52,7 @@ SAMPLE = {
     "below": 2,
     "min": 12,
     "max": 55,
+    "value": 2,
 }
 LEAF = {"kind": "bp_mean_at_least", "params": {"systolic": 150, "diastolic": 95}}
 

@@ -277,6 +277,7 @@ def settings_post(draft, **changes):
         "minutes_shortest": str(protocol["infusion_minutes"][0]),
         "minutes_longest": str(protocol["infusion_minutes"][1]),
         "bp_window_days": str(protocol["bp_window_days"]),
+        "measure_window_days": str(protocol["measure_window_days"]),
         "validity_days": str(protocol["validity_days"]),
         "dose_sources": ", ".join(protocol["dose_sources"]),
     }
@@ -295,6 +296,65 @@ def test_the_settings_page_changes_validity_days_and_nothing_else(draft, admin):
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.protocol == {**protocol, "validity_days": 14}
+
+
+def test_the_settings_page_changes_the_measure_window_and_nothing_else(draft, admin):
+    protocol = dict(draft.protocol)
+    assert protocol["measure_window_days"] == 30
+    page = admin.get(reverse("rules:ruleset_settings", args=[draft.pk])).content.decode()
+    assert 'name="measure_window_days"' in page and "Baseline measures count for" in page
+    response = admin.post(
+        reverse("rules:ruleset_settings", args=[draft.pk]), settings_post(draft, measure_window_days="14")
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.protocol == {**protocol, "measure_window_days": 14}
+
+
+def test_a_blank_measure_window_leaves_it_out_and_the_engine_uses_30(draft, admin):
+    response = admin.post(
+        reverse("rules:ruleset_settings", args=[draft.pk]), settings_post(draft, measure_window_days="")
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert "measure_window_days" not in draft.protocol
+
+
+def test_an_invalid_measure_window_is_shown_on_its_field(draft, admin):
+    response = admin.post(
+        reverse("rules:ruleset_settings", args=[draft.pk]), settings_post(draft, measure_window_days="366")
+    )
+    assert response.status_code == 400
+    assert "must be a whole number of days from 1 to 365" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.protocol["measure_window_days"] == 30
+
+
+def test_the_measure_rules_save_unchanged_and_item9_value_is_edited_in_the_form(draft, admin):
+    before = draft.sha256
+    for code in ("MEAS-CSSRS-RISK", "MEAS-PHQ9-ITEM9"):
+        document = rule(draft, code).as_document()
+        page = admin.get(edit_url(draft, code)).content.decode()
+        assert document["predicate"]["kind"] in page
+        assert admin.post(edit_url(draft, code), rule_post(document)).status_code == 302
+        assert rule(draft, code).as_document() == document
+    draft.refresh_from_db()
+    assert draft.sha256 == before
+
+    item9 = rule(draft, "MEAS-PHQ9-ITEM9").as_document()
+    assert (
+        admin.post(edit_url(draft, "MEAS-PHQ9-ITEM9"), rule_post(item9, **{"p.value": "2"})).status_code
+        == 302
+    )
+    assert rule(draft, "MEAS-PHQ9-ITEM9").predicate == {"kind": "phq9_item9_at_least", "params": {"value": 2}}
+
+
+def test_an_item9_value_outside_0_to_3_is_refused_on_its_field(draft, admin):
+    item9 = rule(draft, "MEAS-PHQ9-ITEM9").as_document()
+    response = admin.post(edit_url(draft, "MEAS-PHQ9-ITEM9"), rule_post(item9, **{"p.value": "4"}))
+    assert response.status_code == 400
+    assert "an item is scored 0 to 3, got 4" in response.content.decode()
+    assert rule(draft, "MEAS-PHQ9-ITEM9").predicate["params"]["value"] == 1
 
 
 def test_saving_the_settings_unchanged_keeps_the_hash(draft, admin):

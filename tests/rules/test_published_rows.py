@@ -124,7 +124,7 @@ def test_postgresql_refuses_deleting_a_published_or_retired_set(request, which):
         execute("DELETE FROM screening_ruleset WHERE id = %s", [ruleset.pk])
     with refused("DELETE refused"), transaction.atomic():
         RuleSet.objects.filter(pk=ruleset.pk).delete()  # the ORM deletes the rules first: refused there
-    assert Rule.objects.filter(ruleset=ruleset).count() == 58
+    assert Rule.objects.filter(ruleset=ruleset).count() == 60
 
 
 @POSTGRESQL_ONLY
@@ -154,7 +154,7 @@ def test_postgresql_refuses_adding_a_rule_to_a_published_set(active):
         Rule.objects.bulk_create([extra])  # bulk_create goes around Rule.save()
     with refused("belongs to a published rule set"), transaction.atomic():
         Rule.objects.filter(ruleset=active, code="AGE-65-PLUS").update(title="Quietly reworded")
-    assert Rule.objects.filter(ruleset=active).count() == 58
+    assert Rule.objects.filter(ruleset=active).count() == 60
 
 
 @POSTGRESQL_ONLY

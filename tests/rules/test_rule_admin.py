@@ -25,7 +25,7 @@ def rule(ruleset, code):
 
 def test_default_rule_set_is_loaded_published_and_active(active):
     assert active.status == RuleSet.Status.PUBLISHED
-    assert active.rules.count() == 58
+    assert active.rules.count() == 60
     assert active.sha256 == content_sha256(json.loads(DEFAULT_FIXTURE.read_text()))
 
 
@@ -203,7 +203,7 @@ def test_import_of_a_bad_file_reports_every_error_by_rule_and_field_and_imports_
     assert "(DATA-NO-DIAGNOSIS).severity: 'urgent'" in err.getvalue()
     assert "(BP-STAGE2).predicate.params.systolic: expected a number" in err.getvalue()
     assert not RuleSet.objects.filter(version="broken").exists()
-    assert Rule.objects.count() == 58
+    assert Rule.objects.count() == 60
 
 
 def test_diff_lists_added_removed_and_changed_rules_with_old_and_new_values(active, draft):
@@ -317,7 +317,7 @@ def test_adding_an_invalid_rule_shows_why_and_adds_nothing(draft, rules_admin, c
     response = client.post(reverse("rules:rule_add", args=[draft.pk]), {**NEW_RULE, **change})
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert draft.rules.count() == 58
+    assert draft.rules.count() == 60
 
 
 def test_a_rule_is_removed_from_a_draft_but_never_from_a_published_set(active, draft, rules_admin, client):

@@ -124,7 +124,7 @@ def test_the_predicates_both_sets_share_are_run_once():
         2  # BP-STAGE2's new threshold, the added rule; the disabled one runs in the active set only
     )
 
-    assert len(active.plan) == 58
+    assert len(active.plan) == 60
     assert Comparison(DRAFT, active).distinct_tests == len(active.plan) + changed_or_added
     assert Comparison(OTHER_WINDOW, active).distinct_tests == len(active.plan) + len(OTHER_WINDOW.plan)
 

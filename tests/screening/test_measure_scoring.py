@@ -249,7 +249,11 @@ CSSRS_CASES = [
     ids=[c[0] for c in CSSRS_CASES],
 )
 def test_cssrs_risk_level_and_imminence(answers, level, imminent, summary):
-    assert score("cssrs_screener", answers) == Score("cssrs_screener", None, level, None, imminent, summary)
+    # the reasons are the summary's words in brackets, as a tuple (the measure rules' evidence reads them)
+    reasons = tuple(summary.partition("(")[2].removesuffix(")").split(", ")) if "(" in summary else ()
+    assert score("cssrs_screener", answers) == Score(
+        "cssrs_screener", None, level, None, imminent, summary, reasons
+    )
 
 
 def cssrs_answer_sets():

@@ -11,6 +11,9 @@ from rules.services import ruleset_import
 from screening.engine import RuleSetInvalid, content_sha256
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+# The shipped sets the default replaces, oldest first: an installation still running one of them unmodified
+# (same content sha256) is upgraded to the default.
+PREVIOUS_SHIPPED = ("ruleset-2026.1.json", "ruleset-2026.2.json")
 
 
 class Command(BaseCommand):
@@ -42,9 +45,9 @@ class Command(BaseCommand):
             )
             return
         active = RuleSet.objects.filter(is_active=True).first()
-        # the shipped set it replaces: an installation still running it unmodified is upgraded
-        previous = json.loads((FIXTURES / "ruleset-2026.1.json").read_text(encoding="utf-8"))
-        upgrade = active is not None and active.sha256 == content_sha256(previous)
+        # the shipped sets it replaces: an installation still running one of them unmodified is upgraded
+        previous = [json.loads((FIXTURES / name).read_text(encoding="utf-8")) for name in PREVIOUS_SHIPPED]
+        upgrade = active is not None and active.sha256 in {content_sha256(doc) for doc in previous}
         publish = active is None or upgrade
         ruleset = ruleset_import(data=data, shipped=publish, note="Default rule set (fixtures/).")
         if active is None:
@@ -55,8 +58,9 @@ class Command(BaseCommand):
                 f"{active.version} (kept in the history; its screenings keep citing it), sha256 {sha}"
             )
         else:
+            shipped = " or ".join(doc["version"] for doc in previous)
             self.stdout.write(
                 f"rule set {ruleset.version} loaded as a DRAFT, sha256 {sha}: the active set "
-                f"{active.version} is not the shipped {previous['version']} (the clinic changed it), so it "
+                f"{active.version} is not the shipped {shipped} unmodified (the clinic changed it), so it "
                 "stays active. Compare the two on the rule sets page and publish the draft when ready."
             )

@@ -1,4 +1,7 @@
-"""The default rule set is criteria.md as data, and every criteria rule is tested on both sides of its boundary."""
+"""The default rule set is criteria.md as data, and every criteria rule is tested on both sides of its boundary.
+
+Rule set 2026.3 is the contract 2026.2 plus the product's own rules over the baseline measures (MEAS-*,
+issue 18): those are the only codes allowed beyond the contract's."""
 
 import re
 
@@ -43,6 +46,11 @@ def criteria_rows() -> dict[str, tuple[str, tuple[str, ...] | None]]:
 
 CRITERIA = criteria_rows()
 RULES = {rule.code: rule for rule in default_ruleset().rules}
+# The product rules beyond the contract (not in docs/contract/criteria.md), with their severity and sources.
+PRODUCT_RULES = {
+    "MEAS-CSSRS-RISK": ("defer", ("A1",)),
+    "MEAS-PHQ9-ITEM9": ("review", ("A1",)),
+}
 
 
 def codes_in(table_name: str) -> set[str]:
@@ -53,8 +61,17 @@ def test_criteria_lists_58_rules():
     assert len(CRITERIA) == 58
 
 
-def test_default_rule_set_has_exactly_the_criteria_codes():
-    assert sorted(RULES) == sorted(CRITERIA)
+def test_default_rule_set_has_exactly_the_criteria_codes_and_the_product_rules():
+    assert sorted(RULES) == sorted([*CRITERIA, *PRODUCT_RULES])
+
+
+def test_the_product_rules_are_not_in_the_contract():
+    assert set(PRODUCT_RULES) & set(CRITERIA) == set()
+
+
+@pytest.mark.parametrize("code", sorted(PRODUCT_RULES))
+def test_product_rule_has_its_documented_severity_and_sources(code):
+    assert (RULES[code].severity, RULES[code].sources) == PRODUCT_RULES[code]
 
 
 @pytest.mark.parametrize("code", sorted(CRITERIA))

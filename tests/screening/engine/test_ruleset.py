@@ -32,9 +32,9 @@ def test_default_rule_set_is_valid():
 def test_default_rule_set_loads_every_rule_enabled():
     ruleset = default_ruleset()
 
-    assert len(ruleset.rules) == 58
+    assert len(ruleset.rules) == 60
     assert all(rule.enabled for rule in ruleset.rules)
-    assert ruleset.version == "2026.2"
+    assert ruleset.version == "2026.3"
 
 
 # ------------------------------------------------------------------------------------------ predicates
@@ -221,7 +221,7 @@ def test_duplicate_code_is_named():
     def change(data):
         data["rules"].append(dict(data["rules"][0]))
 
-    assert errors_after(change) == ["rules[58] (DATA-NO-DIAGNOSIS).code: duplicate rule code"]
+    assert errors_after(change) == ["rules[60] (DATA-NO-DIAGNOSIS).code: duplicate rule code"]
 
 
 @pytest.mark.parametrize("source", ["B1", "S", "s1", "S0", "S6", "A0", "A17", "A99", 5])
