@@ -355,3 +355,11 @@ def test_reading_times_are_the_clinics_local_time(screening, physician, client, 
     page = page_of(client, physician, screening)
     assert "2026-11-20 11:10" in page and "2026-11-20 11:16" in page
     assert "-0700" not in page and "+0000" not in page
+
+
+def test_sex_and_daily_doses_read_as_words_and_whole_numbers(client, clinician, screening):
+    words = shown_words(page_of(client, clinician, screening))
+    assert "Sex at birth Male" in words
+    medications = words.split("Medications As entered")[1].split("Blood pressure")[0]
+    assert not re.search(r"\b\d+\.0 mg\b", medications)  # "60 mg" a day, not "60.0 mg"
+    assert " mg" in medications
