@@ -212,12 +212,7 @@ def measure_context(patient) -> dict:
     by_instrument: dict[str, list] = {}
     for measure in patient.measures.all():
         score = measure.score
-        flag = ""
-        if score.imminent:
-            flag = "imminent risk: same-day safety evaluation"
-        elif score.item9:
-            flag = f"item 9 = {score.item9}: physician review"
-        rows.append({"row": measure, "score": score, "flag": flag})
+        rows.append({"row": measure, "score": score, "flag": score.flag})
         if score.total is not None:
             by_instrument.setdefault(measure.instrument, []).append((measure.administered_on, score.total))
     return {

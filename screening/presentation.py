@@ -169,17 +169,12 @@ def baseline_measures(intake: dict[str, Any]) -> list[dict[str, Any]]:
     for key, instrument in MEASURE_INSTRUMENTS.items():
         if key in latest:
             result = score_measure(key, latest[key]["answers"])
-            flag = ""
-            if result.imminent:
-                flag = "imminent risk: same-day safety evaluation"
-            elif result.item9:
-                flag = f"item 9 = {result.item9}: physician review"
             shown.append(
                 {
                     "name": instrument.name,
                     "day": latest[key]["administered_on"],
                     "summary": result.summary,
-                    "flag": flag,
+                    "flag": result.flag,
                 }
             )
     return shown

@@ -166,6 +166,15 @@ class Score:
     # the C-SSRS answers that set its risk level, in words ("intent", "plan with intent"); () otherwise
     reasons: tuple[str, ...] = ()
 
+    @property
+    def flag(self) -> str:
+        """What the rules over measures will read, in words, for the page and the report ("" for none)."""
+        if self.imminent:
+            return "imminent risk: same-day safety evaluation"
+        if self.item9:
+            return f"item 9 = {self.item9}: physician review"
+        return ""
+
 
 def _instrument(instrument: str) -> Instrument:
     try:

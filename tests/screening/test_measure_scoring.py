@@ -461,3 +461,12 @@ def test_a_higher_total_never_has_a_lower_band(instrument, data):
     high = data.draw(st.integers(min_value=low, max_value=top))
 
     assert band_rank(instrument, band_of(instrument, low)) <= band_rank(instrument, band_of(instrument, high))
+
+
+def test_the_flag_names_what_the_measure_rules_read():
+    assert score("phq9", [0] * 8 + [1]).flag == "item 9 = 1: physician review"
+    assert score("phq9", [3] * 8 + [0]).flag == ""
+    assert score("gad7", [3] * 7).flag == ""
+    imminent = {"wish_to_be_dead": True, "suicidal_thoughts": True, "thoughts_with_method": False,
+                "intent": True, "intent_with_plan": False, "behavior_ever": False}  # fmt: skip
+    assert score("cssrs_screener", imminent).flag == "imminent risk: same-day safety evaluation"
