@@ -13,8 +13,8 @@ from django.utils.safestring import SafeString
 
 from screening.engine.measures import INSTRUMENTS
 
-WIDTH, HEIGHT = 480, 170
-LEFT, RIGHT, TOP, BOTTOM = 34, 116, 14, 26
+WIDTH, HEIGHT = 520, 170
+LEFT, RIGHT, TOP, BOTTOM = 34, 156, 14, 26
 FONT = 11
 INK, MUTED, GRID, LINE = "#212529", "#495057", "#ced4da", "#1e3a8a"
 

@@ -49,8 +49,10 @@ class MeasureForm(forms.Form):
                 self.fields[name] = forms.ChoiceField(
                     label=label, choices=YES_NO, widget=AnswerRadios, required=name in CSSRS_ALWAYS_ASKED
                 )
-                if name not in CSSRS_ALWAYS_ASKED:
-                    self.fields[name].help_text = "Only when the question above is Yes."
+                gate = next((g for g, asked in CSSRS_FOLLOW_UPS.items() if name in asked), None)
+                if gate is not None:  # which question it follows: "the one above" is not always the gate
+                    number = CSSRS_QUESTIONS.index(gate) + 1
+                    self.fields[name].help_text = f"Only when question {number} is Yes."
         first = self.fields[self.names[0]].widget
         self.helper = _no_form_tag_helper(
             Div(Div(Field("administered_on"), css_class="col-sm-4"), css_class="row"),
