@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "patients",
     "rules",
     "screening",
+    "infusions",
     "api",
 ]
 

@@ -23,5 +23,6 @@ urlpatterns = [
     path("formulary/", include("formulary.urls")),
     path("screening/", include("rules.urls")),  # the rules admin pages keep their /screening/rulesets/ paths
     path("screening/", include("screening.urls")),
+    path("", include("infusions.urls")),  # /patients/<pk>/infusions/new/ and /infusions/<id>/...
     path("api/v1/", api_urls),
 ]

@@ -2,7 +2,8 @@
 import hides inside a function to dodge a cycle.
 
 Order, lowest first (a unit may import its own modules and any unit below it, never one above):
-  screening.engine < screening.intake < core < formulary < patients < rules < screening < api < config
+  screening.engine < screening.intake < core < formulary < patients < rules < screening < infusions < api
+  < config
 """
 
 import ast
@@ -20,11 +21,12 @@ LAYERS = (
     "patients",
     "rules",
     "screening",
+    "infusions",
     "api",
     "config",
 )
 PURE = ("screening.engine", "screening.intake")
-PACKAGES = ("core", "formulary", "patients", "rules", "screening", "api", "config")
+PACKAGES = ("core", "formulary", "patients", "rules", "screening", "infusions", "api", "config")
 # Imports that may stay inside a function, each for a stated reason.
 ALLOWED_IN_FUNCTIONS = {
     ("screening.tasks", "screening.services"): "a Celery task imports its service in its body (HackSoft)",
@@ -34,6 +36,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("core.apps", "core.sessions"): "AppConfig.ready() connects the signal receivers",
     ("patients.apps", "patients.signals"): "AppConfig.ready() tracks the record's changes in the audit trail",
     ("screening.apps", "screening.signals"): "AppConfig.ready() tracks screenings and decisions",
+    ("infusions.apps", "infusions.signals"): "AppConfig.ready() tracks the infusion records",
     ("rules.apps", "rules.signals"): "AppConfig.ready() records governance steps in the audit trail",
     ("patients.icd10", "simple_icd_10_cm"): "the ICD-10-CM code list is large: loaded on first use",
     ("screening.pdf", "weasyprint"): "WeasyPrint is heavy and optional: loaded when a PDF is rendered",

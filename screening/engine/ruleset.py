@@ -12,6 +12,7 @@ from typing import Any
 from .predicates import Compiled, compile_predicate, validate_predicate
 from .problems import Problem
 from .protocol import DEFAULT_MEASURE_WINDOW_DAYS, DEFAULT_VALIDITY_DAYS, ChecklistItem, Protocol
+from .protocol_data import day_of_items, day_of_problems, validate_protocol, validate_sources
 from .severity import (
     ALLOWED_OVERRIDE,
     NEVER_OVERRIDDEN,
@@ -22,8 +23,6 @@ from .severity import (
 )
 
 RULE_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)+$")
-# The sources listed in shared/sources/README.md: seed documents S1-S5, anchor references A1-A16.
-SOURCE_ID = re.compile(r"^(?:S[1-5]|A(?:[1-9]|1[0-6]))$")
 
 
 class RuleSetInvalid(ValueError):
@@ -121,86 +120,6 @@ def canonical_content(data: dict[str, Any]) -> dict[str, Any]:
 def content_sha256(data: dict[str, Any]) -> str:
     text = json.dumps(canonical_content(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _validate_protocol(protocol: Any) -> list[Problem]:
-    if not isinstance(protocol, dict):
-        return [Problem("protocol", "must be an object")]
-    errors = []
-    allowed = {
-        "dose_mg_per_kg",
-        "infusion_minutes",
-        "dose_sources",
-        "bp_window_days",
-        "measure_window_days",
-        "validity_days",
-        "checklist",
-    }
-    for key in sorted(set(protocol) - allowed):
-        errors.append(Problem(f"protocol.{key}", "unknown field"))
-    dose = protocol.get("dose_mg_per_kg")
-    if not (
-        isinstance(dose, list)
-        and len(dose) == 2
-        and all(_is_number(v) and v > 0 for v in dose)
-        and dose[0] <= dose[1]
-    ):
-        errors.append(
-            Problem("protocol.dose_mg_per_kg", "must be [low, high], positive numbers, low <= high")
-        )
-    minutes = protocol.get("infusion_minutes")
-    if not (
-        isinstance(minutes, list)
-        and len(minutes) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in minutes)
-        and minutes[0] <= minutes[1]
-    ):
-        errors.append(
-            Problem("protocol.infusion_minutes", "must be [shortest, longest], positive whole minutes")
-        )
-    window = protocol.get("bp_window_days")
-    if not (isinstance(window, int) and not isinstance(window, bool) and 1 <= window <= 365):
-        errors.append(Problem("protocol.bp_window_days", "must be a whole number of days from 1 to 365"))
-    measure_window = protocol.get("measure_window_days", DEFAULT_MEASURE_WINDOW_DAYS)
-    if not (
-        isinstance(measure_window, int)
-        and not isinstance(measure_window, bool)
-        and 1 <= measure_window <= 365
-    ):
-        errors.append(Problem("protocol.measure_window_days", "must be a whole number of days from 1 to 365"))
-    validity = protocol.get("validity_days", DEFAULT_VALIDITY_DAYS)
-    if not (isinstance(validity, int) and not isinstance(validity, bool) and 1 <= validity <= 365):
-        errors.append(Problem("protocol.validity_days", "must be a whole number of days from 1 to 365"))
-    errors += _validate_sources(protocol.get("dose_sources", []), "protocol.dose_sources")
-    checklist = protocol.get("checklist", [])
-    if not isinstance(checklist, list):
-        errors.append(Problem("protocol.checklist", "must be a list"))
-    else:
-        for i, item in enumerate(checklist):
-            where = f"protocol.checklist[{i}]"
-            if (
-                not isinstance(item, dict)
-                or not isinstance(item.get("text"), str)
-                or not item["text"].strip()
-            ):
-                errors.append(Problem(f"{where}.text", "required"))
-                continue
-            errors += _validate_sources(item.get("sources", []), f"{where}.sources")
-    return errors
-
-
-def _validate_sources(sources: Any, where: str) -> list[Problem]:
-    if not isinstance(sources, list):
-        return [Problem(where, "must be a list of source ids such as S5 or A1")]
-    return [
-        Problem(f"{where}[{i}]", f"{s!r} is not a source id (S1-S5, A1-A16)")
-        for i, s in enumerate(sources)
-        if not (isinstance(s, str) and SOURCE_ID.match(s))
-    ]
 
 
 def _validate_tests(tests: Any, where: str) -> list[Problem]:
@@ -310,7 +229,7 @@ def validate_rule(rule: Any, where: str) -> list[Problem]:
         value = rule.get(text_field)
         if not (isinstance(value, str) and value.strip()):
             errors.append(Problem(f"{where}.{text_field}", "required text"))
-    errors += _validate_sources(rule.get("sources"), f"{where}.sources")
+    errors += validate_sources(rule.get("sources"), f"{where}.sources")
     errors += _validate_tests(rule.get("tests", []), f"{where}.tests")
     if not isinstance(rule.get("enabled", True), bool):
         errors.append(Problem(f"{where}.enabled", "must be true or false"))
@@ -340,13 +259,16 @@ def ruleset_problems(data: Any) -> list[Problem]:
     version = data.get("version")
     if not (isinstance(version, str) and 1 <= len(version) <= 40):
         errors.append(Problem("version", "required, 1-40 characters"))
-    errors += _validate_protocol(data.get("protocol"))
+    errors += validate_protocol(data.get("protocol"))
     if not isinstance(data.get("test_baseline", {}), dict):
         errors.append(Problem("test_baseline", "must be an intake object"))
     rules = data.get("rules")
     if not isinstance(rules, list) or not rules:
         errors.append(Problem("rules", "must be a non-empty list"))
         return errors
+    if isinstance(data.get("protocol"), dict) and "day_of_checklist" in data["protocol"]:
+        codes = {r.get("code") for r in rules if isinstance(r, dict)}
+        errors += day_of_problems(data["protocol"]["day_of_checklist"], codes)
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         label = rule.get("code") if isinstance(rule, dict) else None
@@ -376,6 +298,7 @@ def ruleset_from_data(data: dict[str, Any]) -> RuleSet:
         checklist=tuple(
             ChecklistItem(i["text"], tuple(i.get("sources", []))) for i in p.get("checklist", [])
         ),
+        day_of_checklist=day_of_items(p.get("day_of_checklist", [])),
     )
     rules = tuple(
         Rule(

@@ -13,7 +13,7 @@ from screening.engine import RuleSetInvalid, content_sha256
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 # The shipped sets the default replaces, oldest first: an installation still running one of them unmodified
 # (same content sha256) is upgraded to the default.
-PREVIOUS_SHIPPED = ("ruleset-2026.1.json", "ruleset-2026.2.json")
+PREVIOUS_SHIPPED = ("ruleset-2026.1.json", "ruleset-2026.2.json", "ruleset-2026.3.json")
 
 
 class Command(BaseCommand):

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class InfusionsConfig(AppConfig):
+    name = "infusions"
+    verbose_name = "Infusions"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - tracks the infusion records' changes in the audit trail

@@ -1,0 +1,42 @@
+"""Reading a patient's infusion series (issue 18): the records, newest first, and the series' status."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from screening.engine.measures import score as score_measure
+
+from .decision import SeriesStatus, series_status
+from .models import Infusion
+
+
+def patient_infusions(patient) -> QuerySet[Infusion]:
+    return (
+        Infusion.objects.filter(patient=patient).select_related("screening").order_by("-infusion_on", "-pk")
+    )
+
+
+def _latest_phq9(measures) -> tuple[int, str] | None:
+    phq9 = [m for m in measures if m.get("instrument") == "phq9"]
+    if not phq9:
+        return None
+    latest = max(phq9, key=lambda m: m["administered_on"])
+    return score_measure("phq9", latest["answers"]).total, latest["administered_on"]
+
+
+def patient_series(patient, infusions: list[Infusion] | None = None) -> SeriesStatus:
+    """How many infusions were given and whether the PHQ-9 shows a response: the baseline is the latest
+    PHQ-9 in the intake of the screening the first given infusion ran under; the latest is the newest PHQ-9
+    on the infusion records."""
+    infusions = list(patient_infusions(patient) if infusions is None else infusions)
+    given = sorted(
+        (i for i in infusions if i.outcome == Infusion.Outcome.GIVEN), key=lambda i: (i.infusion_on, i.pk)
+    )
+    baseline = _latest_phq9(given[0].screening.intake.get("measures", [])) if given else None
+    latest = _latest_phq9([m for i in infusions for m in i.measures or []])
+    return series_status(
+        given=len(given),
+        baseline=baseline[0] if baseline else None,
+        latest=latest[0] if latest else None,
+        latest_on=latest[1] if latest else "",
+    )
