@@ -83,3 +83,60 @@ def trend_svg(instrument: str, points: Sequence[tuple[date, int]]) -> SafeString
         font=FONT, muted=MUTED, max=top, bands=bands, path=path, line=LINE, dots=dots, days=days,
         lx=xs[-1], ly=max(y(last_total) - 8, FONT), ink=INK, last=last_total,
     )  # fmt: skip
+
+
+RISK_LEVELS = ("none", "low", "moderate", "high")  # the C-SSRS screener's levels (measures._cssrs_level)
+RISK_LEFT = 70
+HIGH = "#b02a37"
+
+
+def risk_svg(points: Sequence[tuple[date, str]]) -> SafeString:
+    """The C-SSRS screener over time: it has no total, so each administration is placed on its risk level
+    (none, low, moderate, high), one labelled lane per level; a high level is drawn as a larger, red
+    square, so it stands out in grayscale too. `points`: (day, level) in time order."""
+    if not points:
+        return SafeString("")
+    plot_w, plot_h = WIDTH - RISK_LEFT - 40, HEIGHT - TOP - BOTTOM
+
+    def y(level: str) -> float:
+        return round(TOP + plot_h * (1 - RISK_LEVELS.index(level) / (len(RISK_LEVELS) - 1)), 1)
+
+    step = plot_w / max(len(points) - 1, 1)
+    xs = [round(RISK_LEFT + (i * step if len(points) > 1 else plot_w / 2), 1) for i in range(len(points))]
+    lanes = format_html_join(
+        "",
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-dasharray="4 3"/>'
+        '<text x="{}" y="{}" font-size="{}" fill="{}" text-anchor="end">{}</text>',
+        (
+            (RISK_LEFT, WIDTH - 40, y(lv), y(lv), GRID, RISK_LEFT - 8, y(lv) + 4, FONT, MUTED, lv)
+            for lv in RISK_LEVELS
+        ),
+    )
+    path = " ".join(f"{x},{y(level)}" for x, (_, level) in zip(xs, points, strict=True))
+    marks = format_html_join(
+        "",
+        "{}",
+        (
+            (
+                format_html(
+                    '<rect x="{}" y="{}" width="9" height="9" fill="{}"/>', x - 4.5, y(level) - 4.5, HIGH
+                )
+                if level == "high"
+                else format_html('<circle cx="{}" cy="{}" r="3.5" fill="{}"/>', x, y(level), LINE),
+            )
+            for x, (_, level) in zip(xs, points, strict=True)
+        ),
+    )
+    shown = range(len(points)) if len(points) <= 4 else (0, len(points) - 1)
+    days = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="{}" fill="{}" text-anchor="middle">{}</text>',
+        ((xs[i], HEIGHT - 8, FONT, MUTED, points[i][0].isoformat()) for i in shown),
+    )
+    described = ", ".join(f"{level} on {day.isoformat()}" for day, level in points)
+    return format_html(
+        '<svg class="measure-chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        'aria-label="C-SSRS screener risk level over time: {described}" data-testid="trend-cssrs_screener">'
+        '{lanes}<polyline points="{path}" fill="none" stroke="{line}" stroke-width="1.5"/>{marks}{days}</svg>',
+        w=WIDTH, h=HEIGHT, described=described, lanes=lanes, path=path, line=LINE, marks=marks, days=days,
+    )  # fmt: skip

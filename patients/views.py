@@ -28,7 +28,7 @@ from .forms import (
     section_form_class,
 )
 from .history import patient_changes
-from .measure_chart import trend_svg
+from .measure_chart import risk_svg, trend_svg
 from .models import ANSWER_SECTIONS, Patient
 from .selectors import (
     SECTION_LABELS,
@@ -207,18 +207,22 @@ def section_card(patient, key: str, completeness, form=None, saved: bool = False
 
 def measure_context(patient) -> dict:
     """The Measures card: each administration with its computed score and a flag where a rule will read
-    it (C-SSRS intent, plan or recent behaviour; PHQ-9 item 9), a trend per summed instrument, the add links."""
+    it (C-SSRS intent, plan or recent behaviour; PHQ-9 item 9), a trend per instrument (the C-SSRS by risk
+    level: it has no total), the add links."""
     rows = []
     by_instrument: dict[str, list] = {}
     for measure in patient.measures.all():
         score = measure.score
         rows.append({"row": measure, "score": score, "flag": score.flag})
-        if score.total is not None:
-            by_instrument.setdefault(measure.instrument, []).append((measure.administered_on, score.total))
+        value = score.total if score.total is not None else score.band
+        by_instrument.setdefault(measure.instrument, []).append((measure.administered_on, value))
     return {
         "measures": rows,
         "measure_trends": [
-            {"name": MEASURE_INSTRUMENTS[key].name, "svg": trend_svg(key, points)}
+            {
+                "name": MEASURE_INSTRUMENTS[key].name,
+                "svg": trend_svg(key, points) if MEASURE_INSTRUMENTS[key].summed else risk_svg(points),
+            }
             for key, points in by_instrument.items()
         ],
         "measure_kinds": [

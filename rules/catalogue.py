@@ -9,6 +9,7 @@ from screening.engine import content_sha256
 from screening.engine.protocol import DEFAULT_MEASURE_WINDOW_DAYS, DEFAULT_VALIDITY_DAYS
 from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY, override_policy
 
+from .describe import predicate_words
 from .sources import cited, references
 
 GROUPS = {
@@ -67,8 +68,9 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
         "(and while the record is unchanged and its blood pressure inside the window).",
         "- Overrides: `none` (cannot be set aside), `reason` (a physician, with a reason), `cosign` (a physician's"
         " reason and a second physician's co-signature); \"(default)\" is the severity's default.",
-        "- Checklist for the day of the infusion:",
+        "- Consult checklist (on the report; ticked at sign-off):",
         *(f"  - {item['text']} ({', '.join(item['sources'])})" for item in protocol.get("checklist", [])),
+        *_day_of_lines(protocol.get("day_of_checklist", [])),
         "",
         "## Rules",
     ]
@@ -116,3 +118,24 @@ def catalogue_markdown(document: dict[str, Any], source_name: str) -> str:
     ]
     lines += [f"| {sid} | {_cell(reference)} |" for sid, reference in cited(references())]
     return "\n".join(lines) + "\n"
+
+
+def _when_asked(item: dict[str, Any]) -> str:
+    if item.get("findings"):
+        return "when the screening found " + " or ".join(f"`{code}`" for code in item["findings"])
+    if item.get("predicate") is not None:
+        return f"where the screening's intake meets {predicate_words(item['predicate'])}"
+    return "always"
+
+
+def _day_of_lines(items: list[dict[str, Any]]) -> list[str]:
+    """The day-of-infusion checklist: confirmed yes or no before every dose; a no, or no answer, holds it."""
+    if not items:
+        return []
+    return [
+        "- Day-of-infusion checklist (confirmed before every dose; a no, or no answer, holds the infusion):",
+        *(
+            f"  - `{item['key']}`: {item['text']} ({', '.join(item.get('sources', []))}); {_when_asked(item)}"
+            for item in items
+        ),
+    ]

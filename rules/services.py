@@ -337,6 +337,13 @@ def rule_remove(*, rule: Rule, user=None) -> None:
     rule = Rule.objects.select_related("ruleset").get(pk=rule.pk)
     if not rule.ruleset.is_draft:
         raise RuleSetInvalid([Problem(rule.code, f"rule set {rule.ruleset.version} is not a draft")])
+    naming = [
+        Problem(f"protocol.day_of_checklist[{i}].findings", f"asks on {rule.code}: change the item first")
+        for i, item in enumerate((rule.ruleset.protocol or {}).get("day_of_checklist", []))
+        if isinstance(item, dict) and rule.code in (item.get("findings") or [])
+    ]
+    if naming:
+        raise RuleSetInvalid(naming)
     if user is not None:
         rule._history_user = user
     rule.delete()

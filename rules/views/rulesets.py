@@ -105,8 +105,12 @@ class RuleSetSettingsView(RulesAdminView):
             )
         values = editor.values()
         if values is not None:
+            protocol = values[0]
+            if "protocol" not in editor.raw and "day_of_checklist" in ruleset.protocol:
+                # the form's fields do not hold the day-of checklist (edited as JSON): it is kept as it is
+                protocol = {**protocol, "day_of_checklist": ruleset.protocol["day_of_checklist"]}
             try:
-                ruleset_settings_update(ruleset=ruleset, protocol=values[0], test_baseline=values[1])
+                ruleset_settings_update(ruleset=ruleset, protocol=protocol, test_baseline=values[1])
             except RuleSetInvalid as exc:
                 editor.add_engine_errors(exc.problems)
             else:

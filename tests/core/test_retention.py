@@ -12,8 +12,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
+from infusions.models import Infusion
 from core.retention import Purged, history_models, history_purge
 from patients.models import Measure, Patient
+from rules.selectors import active_ruleset
+from screening.models import Screening
 from tests.patients.factories import (
     BloodPressureReadingFactory,
     DiagnosisFactory,
@@ -26,6 +29,7 @@ POSTGRESQL_ONLY = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the triggers are PostgreSQL's; CI runs them"
 )
 HISTORY_TABLES = [
+    "infusions_historicalinfusion",
     "patients_historicalbloodpressurereading",
     "patients_historicaldiagnosis",
     "patients_historicalmeasure",
@@ -74,14 +78,29 @@ def histories():
 
 
 @pytest.fixture
-def every_table():
-    """A row in every history table: the default formulary and rule set, a record with one of each item."""
+def every_table(clinician):
+    """A row in every history table: the default formulary and rule set, a record with one of each item,
+    an infusion record."""
     call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
     patient = PatientFactory()
     DiagnosisFactory(patient=patient)
     MedicationEntryFactory(patient=patient)
     BloodPressureReadingFactory(patient=patient)
     Measure.objects.create(patient=patient, instrument="gad7", administered_on=NOW.date(), answers=[0] * 7)
+    ruleset = active_ruleset()
+    screening = Screening.objects.create(
+        patient=patient,
+        requested_by=clinician,
+        assessed_on=NOW.date(),
+        verdict="eligible",
+        report={},
+        intake={},
+        ruleset=ruleset,
+        ruleset_version=ruleset.version,
+        ruleset_sha256=ruleset.sha256,
+        engine_version="test",
+    )
+    Infusion.objects.create(patient=patient, screening=screening, infusion_on=NOW.date(), created_by=clinician)
 
 
 def test_every_history_table_is_covered():

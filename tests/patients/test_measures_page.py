@@ -199,3 +199,25 @@ def test_a_measure_makes_an_earlier_screening_no_longer_current(clinician_client
     clinician_client.post(add_url(patient, "gad7"), items([1] * 7))
     after = validate_intake(intake_document(Measure.objects.get().patient, timezone.localdate()))
     assert describe_changes(before, after) == [f"GAD-7 of {timezone.localdate().isoformat()} added"]
+
+
+def test_the_cssrs_trend_places_each_administration_on_its_risk_level(clinician_client, patient):
+    today = timezone.localdate()
+    clear = {"wish_to_be_dead": False, "suicidal_thoughts": False, "behavior_ever": False}
+    intent = {
+        "wish_to_be_dead": True,
+        "suicidal_thoughts": True,
+        "thoughts_with_method": False,
+        "intent": True,
+        "intent_with_plan": False,
+        "behavior_ever": False,
+    }
+    Measure.objects.create(
+        patient=patient, instrument="cssrs_screener", administered_on=today - timedelta(days=7), answers=clear
+    )
+    Measure.objects.create(patient=patient, instrument="cssrs_screener", administered_on=today, answers=intent)
+    html = clinician_client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert 'data-testid="trend-cssrs_screener"' in html
+    earlier = (today - timedelta(days=7)).isoformat()
+    assert f"risk level over time: none on {earlier}, high on {today.isoformat()}" in html
+    assert html.count('fill="#b02a37"/>') == 1  # the one high administration, a red square

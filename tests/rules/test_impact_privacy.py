@@ -171,7 +171,7 @@ def test_the_transitions_and_rule_counts_of_a_known_population(population, done)
     assert done.result["rules"][0]["screenings_newly"] == deferred
     assert done.result["rules"][1]["screenings_no_longer"] == deferred
     assert done.result["unscreenable"] == {"count": 0, "screenings": [], "more": 0}
-    assert done.result["evaluated"] == 12 and done.result["baseline"] == "2026.3"
+    assert done.result["evaluated"] == 12 and done.result["baseline"] == "2026.4"
 
 
 def test_the_result_holds_counts_and_screening_ids_only(population, done):

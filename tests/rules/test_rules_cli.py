@@ -41,20 +41,20 @@ def exported(defaults, tmp_path):
 # -- import ------------------------------------------------------------------------------------------------
 
 
-def test_the_default_rule_set_is_2026_2(defaults):
-    assert (defaults.version, defaults.status, defaults.is_active) == ("2026.3", "published", True)
+def test_the_default_rule_set_is_2026_4(defaults):
+    assert (defaults.version, defaults.status, defaults.is_active) == ("2026.4", "published", True)
 
 
 def test_importing_an_existing_version_creates_a_draft_named_version_import(defaults, exported):
     rules("import", str(exported))
-    draft = RuleSet.objects.get(version="2026.3-import")
+    draft = RuleSet.objects.get(version="2026.4-import")
     assert draft.status == RuleSet.Status.DRAFT
     assert draft.is_active is False
 
 
 def test_the_imported_draft_has_the_content_of_the_source(defaults, exported):
     rules("import", str(exported))
-    draft = RuleSet.objects.get(version="2026.3-import")
+    draft = RuleSet.objects.get(version="2026.4-import")
     assert draft.sha256 == defaults.sha256
     assert draft.rules.count() == defaults.rules.count() == len(DEFAULT["rules"])
     assert list(draft.rules.values_list("code", flat=True)) == [r["code"] for r in DEFAULT["rules"]]
@@ -69,34 +69,34 @@ def test_importing_again_takes_the_next_free_name(defaults, exported):
     rules("import", str(exported))
     rules("import", str(exported))
     assert set(RuleSet.objects.values_list("version", flat=True)) == {
-        "2026.3",
-        "2026.3-import",
-        "2026.3-import-2",
+        "2026.4",
+        "2026.4-import",
+        "2026.4-import-2",
     }
 
 
 @pytest.mark.parametrize("imports", [1, 2, 3])
 def test_stderr_names_the_draft_it_created(defaults, exported, imports):
-    names = ["2026.3-import", "2026.3-import-2", "2026.3-import-3"]
+    names = ["2026.4-import", "2026.4-import-2", "2026.4-import-3"]
     errs = [rules("import", str(exported))[1] for _ in range(imports)]
-    assert errs[-1] == f"version 2026.3 exists; the draft is named {names[imports - 1]}\n"
+    assert errs[-1] == f"version 2026.4 exists; the draft is named {names[imports - 1]}\n"
 
 
 def test_stdout_reports_the_draft_rules_and_hash(defaults, exported):
     out, _ = rules("import", str(exported))
-    assert out == f"draft 2026.3-import created ({len(DEFAULT['rules'])} rules), sha256 {defaults.sha256}\n"
+    assert out == f"draft 2026.4-import created ({len(DEFAULT['rules'])} rules), sha256 {defaults.sha256}\n"
 
 
 def test_importing_a_free_version_keeps_it_and_says_nothing_on_stderr(db):
     out, err = rules("import", str(ROOT / "fixtures" / "ruleset-default.json"))
-    assert RuleSet.objects.get().version == "2026.3"
+    assert RuleSet.objects.get().version == "2026.4"
     assert err == ""
-    assert out.startswith("draft 2026.3 created")
+    assert out.startswith("draft 2026.4 created")
 
 
 def test_version_option_names_the_draft(defaults, exported):
-    _, err = rules("import", str(exported), "--version", "2026.3-candidate")
-    draft = RuleSet.objects.get(version="2026.3-candidate")
+    _, err = rules("import", str(exported), "--version", "2026.4-candidate")
+    draft = RuleSet.objects.get(version="2026.4-candidate")
     assert draft.status == RuleSet.Status.DRAFT
     assert draft.sha256 == defaults.sha256
     assert not RuleSet.objects.filter(version__contains="-import").exists()
@@ -105,14 +105,14 @@ def test_version_option_names_the_draft(defaults, exported):
 
 def test_version_option_naming_an_existing_version_is_refused_and_creates_nothing(defaults, exported):
     with pytest.raises(CommandError, match="exists; choose another"):
-        rules("import", str(exported), "--version", "2026.3")
-    assert list(RuleSet.objects.values_list("version", flat=True)) == ["2026.3"]
+        rules("import", str(exported), "--version", "2026.4")
+    assert list(RuleSet.objects.values_list("version", flat=True)) == ["2026.4"]
 
 
 def test_version_option_naming_an_earlier_import_is_refused(defaults, exported):
     rules("import", str(exported))
-    with pytest.raises(CommandError, match="2026.3-import"):
-        rules("import", str(exported), "--version", "2026.3-import")
+    with pytest.raises(CommandError, match="2026.4-import"):
+        rules("import", str(exported), "--version", "2026.4-import")
     assert RuleSet.objects.count() == 2
 
 
@@ -226,16 +226,16 @@ def test_doc_of_a_file(tmp_path):
 
 
 def test_doc_of_a_stored_version_equals_the_fixture_catalogue(defaults):
-    out, _ = rules("doc", "2026.3")
+    out, _ = rules("doc", "2026.4")
     committed = CATALOGUE.read_text(encoding="utf-8")
-    assert out == committed.replace("`fixtures/ruleset-default.json`", "`rule set 2026.3 (database)`")
+    assert out == committed.replace("`fixtures/ruleset-default.json`", "`rule set 2026.4 (database)`")
 
 
 def test_doc_of_a_stored_draft_names_it(defaults, exported):
     rules("import", str(exported))
-    out, _ = rules("doc", "2026.3-import")
-    assert out.startswith("# Rule catalogue: rule set 2026.3-import\n")
-    assert "`rule set 2026.3-import (database)`" in out
+    out, _ = rules("doc", "2026.4-import")
+    assert out.startswith("# Rule catalogue: rule set 2026.4-import\n")
+    assert "`rule set 2026.4-import (database)`" in out
 
 
 def test_doc_of_an_unknown_version_is_refused(db):

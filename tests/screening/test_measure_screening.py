@@ -49,7 +49,7 @@ def test_a_cssrs_intent_yes_defers_and_removing_the_measures_restores_the_verdic
 
     deferred = screening_run(patient=patient, requested_by=clinician, as_of=AS_OF)
 
-    assert deferred.ruleset_version == "2026.3"
+    assert deferred.ruleset_version == "2026.4"
     assert deferred.verdict == "deferred"
     finding = findings(deferred)["MEAS-CSSRS-RISK"]
     assert finding["severity"] == "defer"

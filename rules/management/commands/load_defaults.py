@@ -58,7 +58,8 @@ class Command(BaseCommand):
                 f"{active.version} (kept in the history; its screenings keep citing it), sha256 {sha}"
             )
         else:
-            shipped = " or ".join(doc["version"] for doc in previous)
+            versions = [doc["version"] for doc in previous]
+            shipped = " or ".join([", ".join(versions[:-1]), versions[-1]] if len(versions) > 1 else versions)
             self.stdout.write(
                 f"rule set {ruleset.version} loaded as a DRAFT, sha256 {sha}: the active set "
                 f"{active.version} is not the shipped {shipped} unmodified (the clinic changed it), so it "

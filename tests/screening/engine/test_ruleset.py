@@ -34,7 +34,7 @@ def test_default_rule_set_loads_every_rule_enabled():
 
     assert len(ruleset.rules) == 60
     assert all(rule.enabled for rule in ruleset.rules)
-    assert ruleset.version == "2026.3"
+    assert ruleset.version == "2026.4"
 
 
 # ------------------------------------------------------------------------------------------ predicates
