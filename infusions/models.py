@@ -176,3 +176,37 @@ class Infusion(models.Model):
 
     def readings(self, prefix: str) -> tuple[int | None, int | None, int | None]:
         return tuple(getattr(self, f"{prefix}_{k}") for k in ("systolic", "diastolic", "heart_rate"))
+
+
+class InfusionSheetPdf(models.Model):
+    """The printable day-of sheet of an infusion, rendered by a Celery worker (infusions.sheet). A sheet shows
+    the record as it stood when it was rendered (`fingerprint`: the hash of everything it shows); once the
+    record changes, a new request renders a new row and the old file stays what was printed then."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="sheets")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="infusion-sheets/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "rendering", "ready", "failed"]), name="sheet_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"day-of sheet {self.pk} of infusion {self.infusion_id} ({self.status})"

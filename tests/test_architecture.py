@@ -37,6 +37,7 @@ ALLOWED_IN_FUNCTIONS = {
     ("patients.apps", "patients.signals"): "AppConfig.ready() tracks the record's changes in the audit trail",
     ("screening.apps", "screening.signals"): "AppConfig.ready() tracks screenings and decisions",
     ("infusions.apps", "infusions.signals"): "AppConfig.ready() tracks the infusion records",
+    ("infusions.tasks", "infusions.sheet"): "a Celery task imports its service in its body (HackSoft)",
     ("rules.apps", "rules.signals"): "AppConfig.ready() records governance steps in the audit trail",
     ("patients.icd10", "simple_icd_10_cm"): "the ICD-10-CM code list is large: loaded on first use",
     ("screening.pdf", "weasyprint"): "WeasyPrint is heavy and optional: loaded when a PDF is rendered",
