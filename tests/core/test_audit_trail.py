@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.urls import api
 from core.models import AuditEvent
+from infusions.models import Infusion
 from patients.models import Diagnosis
 from patients.services import intake_import
 from screening.services import pdf_render, pdf_request, screening_run
@@ -60,6 +61,13 @@ PAGE_READS = {
     "screening:impact": ("view", "impactpreview"),
     "screening:patient_screenings": ("view", "patient"),
     "screening:worklists": ("view", "worklist"),  # the home page's worklists name patients
+    "infusions:start": ("view", "patient"),
+    "infusions:detail": ("view", "patient"),
+    "infusions:measure_add": ("view", "patient"),
+}
+# GET routes that send a file once it is ready (a redirect before): their reads are checked with the file.
+FILE_READS = {
+    "infusions:sheet_download": "the day-of sheet PDF, audited as ('download', 'infusion') by infusions/sheet_views.py",
 }
 # GET routes that show no patient data (or only answer POSTs): not audited as reads.
 NOT_PHI = {
@@ -67,6 +75,7 @@ NOT_PHI = {
     "patients:formulary_suggest",  # formulary names only
     "screening:pdf_status",  # a status badge, polled every 2 s
     "screening:impact_start",
+    "infusions:sheet_status",  # the day-of sheet's status badge, polled
 }
 
 
@@ -112,7 +121,7 @@ def test_every_api_read_is_classified():
 
 
 def test_every_patient_and_screening_route_is_classified():
-    named = routes("patients") | routes("screening")
+    named = routes("patients") | routes("screening") | routes("infusions")
     post_only = {
         n
         for n in named
@@ -120,12 +129,33 @@ def test_every_patient_and_screening_route_is_classified():
             w in n for w in ("_add", "_delete", "_remove", "reconcile", "screen_now", "override", "cosign")
         )
         or n in {"screening:suggest", "screening:sign", "screening:pdf_request"}
+        or n
+        in {
+            *(f"infusions:{step}" for step in ("check", "authorize", "monitor", "discharge", "sign")),
+            "infusions:sheet_request",
+        }
     }
-    assert named - post_only - set(PAGE_READS) - NOT_PHI == set()
+    assert named - post_only - set(PAGE_READS) - NOT_PHI - set(FILE_READS) == set()
+
+
+def infusion_of(patient, screening) -> Infusion:
+    """An infusion record to read (made directly: the screening of `record` is not signed cleared)."""
+    return Infusion.objects.get_or_create(
+        patient=patient,
+        screening=screening,
+        defaults={"infusion_on": date(2026, 11, 20), "created_by": screening.requested_by},
+    )[0]
 
 
 def args_for(name, patient, screening):
     dx = patient.diagnoses.first()
+    if name.startswith("infusions:"):
+        infusion = infusion_of(patient, screening)
+        return {
+            "infusions:start": [patient.pk],
+            "infusions:detail": [infusion.pk],
+            "infusions:measure_add": [infusion.pk, "phq9"],
+        }[name]
     return {
         "patients:list": [],
         "patients:detail": [patient.pk],

@@ -87,6 +87,20 @@ EXPECTED = {
     "screening/<int:pk>/pdf/": REPORTS,
     "screening/<int:pk>/pdf/status/": REPORTS,
     "screening/<int:pk>/pdf/download/": REPORTS,
+    # the day-of infusion (issue 18): its pages record, so clinicians and physicians only; the authorization is
+    # a physician's act, refused by its service to a clinician (tests/infusions/test_pages.py)
+    "patients/<int:pk>/infusions/new/": RECORDS,
+    "infusions/<int:pk>/": RECORDS,
+    "infusions/<int:pk>/check/": RECORDS,
+    "infusions/<int:pk>/authorize/": RECORDS,
+    "infusions/<int:pk>/monitor/": RECORDS,
+    "infusions/<int:pk>/discharge/": RECORDS,
+    "infusions/<int:pk>/sign/": RECORDS,
+    "infusions/<int:pk>/measures/new/<str:instrument>/": RECORDS,
+    # the printed day-of sheet, as the screening report's PDF (READ_REPORTS: infusions/sheet_views.py)
+    "infusions/<int:pk>/sheet/": REPORTS,
+    "infusions/<int:pk>/sheet/status/": REPORTS,
+    "infusions/<int:pk>/sheet.pdf": REPORTS,
     # the JSON API, by method (a bearer token of each role): a method a path does not answer is a 405 to all
     "api/v1/openapi.json": {"GET": EVERYONE, "POST": EVERYONE},  # signed in first, then a 405 to POST
     "api/v1/docs": {"GET": SESSION_ONLY, "POST": ANY_OUTCOME},  # the docs page: a signed-in browser

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from formulary.models import FormularyEntry
+from infusions.models import Infusion
 from patients.services import intake_import
 from rules.models import RuleSet
 from rules.services import ruleset_clone
@@ -71,6 +72,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     "screening/reports/": (STAFF, CLIN),
     "screening/patients/<int:pk>/screenings/": (CLIN,),
     "screening/<int:pk>/": (CLIN, PHYS, STAFF),
+    "patients/<int:pk>/infusions/new/": (CLIN,),
+    "infusions/<int:pk>/": (CLIN, PHYS),  # the physician's page has the authorization card
+    "infusions/<int:pk>/measures/new/<str:instrument>/": (CLIN,),
 }
 NOT_PAGES = {
     "healthz": "plain text for load balancers",
@@ -98,6 +102,14 @@ NOT_PAGES = {
     "screening/<int:pk>/pdf/": "POST only",
     "screening/<int:pk>/pdf/status/": "an htmx fragment of the report page (checked there)",
     "screening/<int:pk>/pdf/download/": "the PDF file",
+    "infusions/<int:pk>/check/": "POST only: the infusion page's step forms (checked there)",
+    "infusions/<int:pk>/authorize/": "POST only",
+    "infusions/<int:pk>/monitor/": "POST only",
+    "infusions/<int:pk>/discharge/": "POST only",
+    "infusions/<int:pk>/sign/": "POST only",
+    "infusions/<int:pk>/sheet/": "POST only: the infusion page's print button",
+    "infusions/<int:pk>/sheet/status/": "an htmx fragment of the infusion page (checked there)",
+    "infusions/<int:pk>/sheet.pdf": "the PDF file",
 }
 NOT_PAGE_PREFIXES = {
     "admin/": "Django's own admin, for staff accounts only",
@@ -161,7 +173,12 @@ def world(db, clinician, physician, rules_admin, report_staff, make_user):
     )
     active = RuleSet.objects.get(is_active=True)
     draft = ruleset_clone(source=active, version="2026.9-axe", created_by=rules_admin)
+    # a day-of check under that screening (made directly: it is not signed cleared), with its decision to show
+    infusion = Infusion.objects.create(
+        patient=patient, screening=screening, infusion_on=date(2026, 11, 20), created_by=clinician
+    )
     return {
+        "infusions": str(infusion.pk),
         "patients": str(patient.pk),
         "section": "psychiatric",
         "instrument": "cssrs_screener",

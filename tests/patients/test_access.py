@@ -1,13 +1,19 @@
 """Every patients page: anonymous users go to the login page, users without the Clinician role get 403."""
 
 from datetime import date
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from core.roles import REPORT_STAFF, RULES_ADMIN
+from infusions.models import Infusion
+from infusions.urls import urlpatterns as infusion_patterns
 from patients.models import BloodPressureReading, Diagnosis, Measure, MedicationEntry
 from patients.urls import urlpatterns
+from screening.services import screening_run
 
 from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory
 
@@ -145,3 +151,64 @@ def test_a_refused_removal_leaves_the_row_in_place(client, report_staff, url_for
 def test_a_missing_patient_is_not_found(clinician_client, name, method, kwargs):
     url = reverse(f"patients:{name}", kwargs={"pk": 999999, **kwargs})
     assert getattr(clinician_client, method)(url).status_code == 404
+
+
+# The day-of infusion pages a patient's record opens (issue 18; the infusions app's own URLs, listed here with
+# the patient pages they belong to): (url name, method, status a clinician gets with an empty request)
+INFUSION_PAGES = [
+    ("start", "get", 200),
+    ("start", "post", 400),
+    ("detail", "get", 200),
+    ("check", "post", 302),  # nothing typed is a check with nothing in it: incomplete, not refused
+    ("authorize", "post", 400),  # a physician's act
+    ("monitor", "post", 400),
+    ("discharge", "post", 400),
+    ("sign", "post", 302),  # an incomplete check is signed held with the decision's reasons
+    ("measure_add", "get", 200),
+    ("measure_add", "post", 400),
+]
+INFUSION_IDS = [f"{method.upper()} infusions:{name}" for name, method, _ in INFUSION_PAGES]
+
+
+@pytest.fixture
+def infusion_url(patient, clinician):
+    call_command("load_defaults", stdout=StringIO())
+    screening = screening_run(patient=patient, requested_by=clinician)
+    infusion = Infusion.objects.create(
+        patient=patient, screening=screening, infusion_on=timezone.localdate(), created_by=clinician
+    )
+
+    def make(name):
+        args = {"start": [patient.pk], "measure_add": [infusion.pk, "phq9"]}.get(name, [infusion.pk])
+        return reverse(f"infusions:{name}", args=args)
+
+    return make
+
+
+def test_the_infusion_table_covers_every_day_of_infusion_url():
+    sheet = {
+        "sheet_request",
+        "sheet_status",
+        "sheet_download",
+    }  # READ_REPORTS: tests/core/test_permission_matrix.py
+    assert {name for name, _, _ in INFUSION_PAGES} == {p.name for p in infusion_patterns} - sheet
+
+
+@pytest.mark.parametrize(("name", "method", "_status"), INFUSION_PAGES, ids=INFUSION_IDS)
+def test_anonymous_user_is_sent_to_login_from_infusion_pages(client, infusion_url, name, method, _status):
+    response = getattr(client, method)(infusion_url(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("name", "method", "_status"), INFUSION_PAGES, ids=INFUSION_IDS)
+def test_user_without_the_clinician_role_is_refused_infusion_pages(
+    client, refused_user, infusion_url, name, method, _status
+):
+    client.force_login(refused_user)
+    assert getattr(client, method)(infusion_url(name)).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "method", "status"), INFUSION_PAGES, ids=INFUSION_IDS)
+def test_clinician_reaches_every_infusion_page(clinician_client, infusion_url, name, method, status):
+    assert getattr(clinician_client, method)(infusion_url(name)).status_code == status
