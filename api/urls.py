@@ -15,6 +15,7 @@ from screening.review import ScreeningRefused
 
 from .auth import AUTH, BearerToken
 from .views import Invalid, Refused, router
+from .views.infusions import router as infusion_router
 
 
 def signed_in_or_token(view):
@@ -38,7 +39,8 @@ api = NinjaAPI(
     title="Ketamine pre-infusion screening API",
     version="1",
     description=(
-        "Intakes in, screenings out, and the review workflow (overrides, co-signature, sign-off, PDF). "
+        "Intakes in, screenings out, the review workflow (overrides, co-signature, sign-off, PDF) and the "
+        "infusion day (check, authorization, monitoring, discharge, signature). "
         "Authenticate with `Authorization: Bearer <token>` (`manage.py api_token USERNAME`) or a signed-in "
         "session (with its CSRF token on writes). Every operation needs the same role as its web page. "
         "No patient data in URLs: patients and screenings are addressed by id."
@@ -50,6 +52,7 @@ api = NinjaAPI(
     docs_decorator=signed_in_or_token,
 )
 api.add_router("", router)
+api.add_router("", infusion_router)
 
 
 def _error(request, message: str, status: int, problems=()):

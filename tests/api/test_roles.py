@@ -1,6 +1,6 @@
 """Every operation needs the role its web page needs (core.roles): EDIT_RECORDS (clinicians and physicians)
-for intake, measures, screening and suggesting an override; DECIDE (physicians only) for overrides,
-co-signatures and sign-off; READ_REPORTS (clinicians, physicians and report staff) to read a screening and
+for intake, measures, screening, suggesting an override and recording infusions; DECIDE (physicians only) for overrides,
+co-signatures, sign-off and authorizing an infusion's dose; READ_REPORTS (clinicians, physicians and report staff) to read a screening and
 export its PDF. A wrong role is 403 {"error"}, whatever ids it names."""
 
 from datetime import date
@@ -8,11 +8,15 @@ from datetime import date
 import pytest
 
 from api.auth import FORBIDDEN
+from infusions.models import Infusion
+from infusions.services import infusion_start
 from patients.models import Measure, Patient
-from patients.services import measure_record
+from patients.services import intake_import, measure_record
 from screening.models import FindingOverride, OverrideSuggestion, ReportPdf, Screening, SignOff
+from screening.review import screening_sign
+from screening.services import screening_run
 
-from .conftest import example
+from .conftest import AS_OF, example
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +51,28 @@ OPERATIONS = {
     "request the PDF": ("post", "/screenings/{screening}/pdf", None, 202),
     "poll the PDF": ("get", "/screenings/{screening}/pdf", None, 200),
     "download the PDF": ("get", "/screenings/{screening}/pdf/download", None, 409),  # not requested yet
+    "read a patient's infusions": ("get", "/patients/{infused}/infusions", None, 200),
+    "start an infusion": ("post", "/patients/{infused}/infusions", None, 409),  # one is open already
+    "read an infusion": ("get", "/infusions/{infusion}", None, 200),
+    "check an infusion": ("post", "/infusions/{infusion}/check", lambda: {"weight_kg": 74}, 200),
+    "add a day-of measure": (
+        "post",
+        "/infusions/{infusion}/measures",
+        lambda: {"instrument": "phq9", "administered_on": "2026-11-20", "answers": [0] * 9},
+        200,
+    ),
+    "authorize a dose": (
+        "post",
+        "/infusions/{infusion}/authorize",
+        lambda: {"dose_mg": 50},
+        409,
+    ),  # unchecked
+    "record the monitoring": ("post", "/infusions/{infusion}/monitor", None, 409),  # not authorized
+    "record the discharge": ("post", "/infusions/{infusion}/discharge", None, 409),  # not given
+    "sign an infusion": ("post", "/infusions/{infusion}/sign", lambda: {"hold_reason": "Not today"}, 200),
 }
-PHYSICIAN_ONLY = ["override a finding", "co-sign an override", "sign a screening"]
+INFUSION_OPERATIONS = list(OPERATIONS)[list(OPERATIONS).index("read a patient's infusions") :]
+PHYSICIAN_ONLY = ["override a finding", "co-sign an override", "sign a screening", "authorize a dose"]
 CLINICAL_STAFF_ONLY = [
     "store an intake",
     "read a patient's intake",
@@ -58,20 +82,35 @@ CLINICAL_STAFF_ONLY = [
     "screen a document",
     "create a screening",
     "suggest an override",
+    *[o for o in INFUSION_OPERATIONS if o not in PHYSICIAN_ONLY],
     *PHYSICIAN_ONLY,
 ]
 REPORT_READERS = ["read a screening", "request the PDF", "poll the PDF", "download the PDF"]
 
 
+def infused_patient(clinician, physician):
+    """A third patient, screened eligible and signed cleared, with an infusion open (at its check)."""
+    doc = example("eligible")
+    doc["patient"]["mrn"] = "KT-INF-1"
+    patient, _ = intake_import(doc=doc)
+    screening = screening_run(patient=patient, requested_by=clinician, as_of=AS_OF)
+    screening_sign(screening=screening, user=physician, decision="cleared")
+    return patient, infusion_start(patient=patient, user=clinician)
+
+
 @pytest.fixture
-def ids(deferred_screening, avm_override, import_example):
+def ids(deferred_screening, avm_override, import_example, clinician, physician, on_assessment_day):
     """A patient and their screening, a contraindication override (by `physician2`) that `physician` may
-    co-sign, and a measure of another patient (whose screenings it would otherwise make outdated)."""
+    co-sign, a measure of another patient (whose screenings it would otherwise make outdated), and a third
+    patient's open infusion."""
     measured = import_example("eligible")
     measure = measure_record(
         patient=measured, instrument="phq9", administered_on=date(2026, 11, 20), answers=[0] * 9
     )
+    infused, infusion = infused_patient(clinician, physician)
     return {
+        "infused": infused.pk,
+        "infusion": infusion.pk,
         "patient": deferred_screening.patient_id,
         "screening": deferred_screening.pk,
         "avm_screening": avm_override.screening_id,
@@ -95,7 +134,17 @@ def stored():
     """What the database holds: a refused call must not change it."""
     return lambda: [
         model.objects.count()
-        for model in (Patient, Measure, Screening, FindingOverride, OverrideSuggestion, SignOff, ReportPdf)
+        for model in (
+            Patient,
+            Measure,
+            Screening,
+            FindingOverride,
+            OverrideSuggestion,
+            SignOff,
+            ReportPdf,
+            Infusion,
+            Infusion.history.model,
+        )
     ]
 
 
@@ -167,6 +216,9 @@ def test_a_user_without_a_role_may_do_nothing(api_as, make_user, ids, operation)
         "remove a measure",
         "read a screening",
         "poll the PDF",
+        "read a patient's infusions",
+        "read an infusion",
+        "sign an infusion",
     ],
 )
 def test_a_wrong_role_is_403_even_for_an_id_that_does_not_exist(admin_api, operation):
@@ -177,5 +229,7 @@ def test_a_wrong_role_is_403_even_for_an_id_that_does_not_exist(admin_api, opera
         "override": 999,
         "measured": 999,
         "measure": 999,
+        "infused": 999,
+        "infusion": 999,
     }
     assert request(admin_api, operation, missing).status_code == 403

@@ -95,6 +95,8 @@ API_READS = {
     "api-v1:screening_read": "/screenings/{s}",
     "api-v1:intake_read": "/patients/{p}/intake",
     "api-v1:measure_list": "/patients/{p}/measures",
+    "api-v1:infusion_list": "/patients/{p}/infusions",
+    "api-v1:infusion_read": "/infusions/{i}",
     "api-v1:pdf_download": "/screenings/{s}/pdf/download",
     "api-v1:impact_read": "/rulesets/{r}/impact",
     "api-v1:audit_list": "/audit-events",
@@ -198,6 +200,8 @@ API_EXPECTED = {
     "api-v1:screening_read": ("view", "physician", True),
     "api-v1:intake_read": ("export", "physician", True),
     "api-v1:measure_list": ("view", "physician", True),
+    "api-v1:infusion_list": ("view", "physician", True),
+    "api-v1:infusion_read": ("view", "physician", True),
     "api-v1:pdf_download": ("download", "physician", True),
     "api-v1:impact_read": ("view", "rules_admin", False),
     "api-v1:audit_list": ("view", "auditor", False),
@@ -207,10 +211,15 @@ API_EXPECTED = {
 @pytest.mark.parametrize("name", sorted(API_READS))
 def test_each_api_read_is_recorded(name, record, physician, rules_admin, auditor, client):
     patient, screening = record
+    infusion = Infusion.objects.create(
+        patient=patient, screening=screening, infusion_on=screening.assessed_on, created_by=physician
+    )
     action, role, names_patient = API_EXPECTED[name]
     user = {"physician": physician, "rules_admin": rules_admin, "auditor": auditor}[role]
     api = ApiClient(client, bearer(user))
-    response = api.get(API_READS[name].format(s=screening.pk, p=patient.pk, r=screening.ruleset_id))
+    response = api.get(
+        API_READS[name].format(s=screening.pk, p=patient.pk, r=screening.ruleset_id, i=infusion.pk)
+    )
     assert response.status_code == 200
     event = latest()
     assert (event.action, event.user_id) == (action, user.pk)

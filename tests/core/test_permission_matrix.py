@@ -119,6 +119,14 @@ EXPECTED = {
     "api/v1/screenings/<screening_id>/pdf": {"GET": REPORTS, "POST": REPORTS},
     "api/v1/screenings/<screening_id>/pdf/download": {"GET": REPORTS},
     "api/v1/rulesets/<ruleset_id>/impact": {"GET": RULES, "POST": RULES},
+    "api/v1/patients/<patient_id>/infusions": {"GET": RECORDS, "POST": RECORDS},
+    "api/v1/infusions/<infusion_id>": {"GET": RECORDS},
+    "api/v1/infusions/<infusion_id>/check": {"POST": RECORDS},
+    "api/v1/infusions/<infusion_id>/measures": {"POST": RECORDS},
+    "api/v1/infusions/<infusion_id>/authorize": {"POST": DECIDE},  # a physician's act
+    "api/v1/infusions/<infusion_id>/monitor": {"POST": RECORDS},
+    "api/v1/infusions/<infusion_id>/discharge": {"POST": RECORDS},
+    "api/v1/infusions/<infusion_id>/sign": {"POST": RECORDS},
     "api/v1/": {"GET": PUBLIC, "POST": PUBLIC},  # the root: a 404 naming the schema, to anyone
     "api/v1/^(?P<rest>.*)$": {"GET": PUBLIC, "POST": PUBLIC},  # unknown operations: the same 404
 }

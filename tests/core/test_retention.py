@@ -100,7 +100,9 @@ def every_table(clinician):
         ruleset_sha256=ruleset.sha256,
         engine_version="test",
     )
-    Infusion.objects.create(patient=patient, screening=screening, infusion_on=NOW.date(), created_by=clinician)
+    Infusion.objects.create(
+        patient=patient, screening=screening, infusion_on=NOW.date(), created_by=clinician
+    )
 
 
 def test_every_history_table_is_covered():
