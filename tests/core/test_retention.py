@@ -12,8 +12,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
-from infusions.models import Infusion
 from core.retention import Purged, history_models, history_purge
+from infusions.models import Infusion
 from patients.models import Measure, Patient
 from rules.selectors import active_ruleset
 from screening.models import Screening
