@@ -215,7 +215,9 @@ def test_the_cssrs_trend_places_each_administration_on_its_risk_level(clinician_
     Measure.objects.create(
         patient=patient, instrument="cssrs_screener", administered_on=today - timedelta(days=7), answers=clear
     )
-    Measure.objects.create(patient=patient, instrument="cssrs_screener", administered_on=today, answers=intent)
+    Measure.objects.create(
+        patient=patient, instrument="cssrs_screener", administered_on=today, answers=intent
+    )
     html = clinician_client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert 'data-testid="trend-cssrs_screener"' in html
     earlier = (today - timedelta(days=7)).isoformat()
