@@ -28,6 +28,14 @@ STATUS_TEXT = {
     HOLD: "Hold: no infusion today",
     INCOMPLETE: "Not decided: the checks before dosing are incomplete",
 }
+PHYSICIAN_GAVE_GO = "Go: a physician weighed the reasons below and gave the go, with a reason"
+
+
+def status_text(status: str, authorized: bool = False) -> str:
+    """The status in words; a decision that waited for the physician reads as the go once it was given."""
+    return PHYSICIAN_GAVE_GO if authorized and status == PHYSICIAN else STATUS_TEXT.get(status, status)
+
+
 HOLDING_SEVERITIES = {"contraindicated", "not_candidate", "defer", "missing"}
 YES, NO = "yes", "no"
 RESPONSE_DROP = Fraction(1, 2)  # a response: PHQ-9 at least 50% below its baseline (A3)

@@ -32,7 +32,7 @@ from screening.review import display_name
 from screening.selectors import review_state
 
 from .checks import day_of_items, infusion_decision
-from .decision import STATUS_TEXT
+from .decision import status_text
 from .models import Infusion, InfusionSheetPdf
 from .tasks import render_day_sheet_task
 
@@ -229,7 +229,7 @@ def day_sheet(infusion: Infusion) -> DaySheet:
         adverse_events=infusion.adverse_events,
         decision_basis=basis,
         decision_status=status,
-        decision_text=STATUS_TEXT.get(status, status),
+        decision_text=status_text(status, authorized=infusion.authorized_at is not None),
         reasons=reasons,
         outcome=infusion.get_outcome_display() if infusion.outcome else "",
         hold_reason=infusion.hold_reason,

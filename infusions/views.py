@@ -27,7 +27,7 @@ from screening.engine.measures import score as score_measure
 from screening.review import display_name
 
 from .checks import day_of_items, infusion_decision
-from .decision import GO, HOLD, INCOMPLETE, NO, PHYSICIAN, YES, mean_text
+from .decision import GO, HOLD, INCOMPLETE, NO, PHYSICIAN, YES, mean_text, status_text
 from .forms import AuthorizeForm, CheckForm, DischargeForm, MonitorForm, SignForm, StartForm, add_refusal
 from .models import Infusion
 from .selectors import patient_series
@@ -77,7 +77,8 @@ def decision_panel(infusion: Infusion, protocol) -> dict:
         mean = mean_text(decision.mean) if decision.mean else ""
     else:
         stored = infusion.decision or {}
-        status, text = stored.get("status", ""), stored.get("text", "")
+        status = stored.get("status", "")
+        text = status_text(status, authorized=infusion.authorized_at is not None)
         holds, missing = tuple(stored.get("holds", ())), tuple(stored.get("missing", ()))
         cautions = tuple(stored.get("needs_physician", ()))
         low_high = stored.get("dose_range_mg")

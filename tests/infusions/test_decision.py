@@ -175,3 +175,12 @@ def test_the_series_says_it_in_words():
         "is a drop of 50% or more). After 3 infusions without a response, reassess the plan (A3)."
     )
     assert series_status(given=1, baseline=None, latest=None).text.startswith("1 infusion given;")
+
+
+def test_a_decision_that_waited_for_the_physician_reads_as_the_go_once_given():
+    from infusions.decision import status_text
+
+    assert status_text(PHYSICIAN) == "Held until a physician gives the go, with a reason"
+    assert status_text(PHYSICIAN, authorized=True).startswith("Go: a physician weighed the reasons")
+    assert status_text(GO, authorized=True) == "Go: the checks before dosing are met"
+    assert status_text(HOLD, authorized=True) == "Hold: no infusion today"

@@ -220,6 +220,9 @@ def test_a_decision_for_the_physician_needs_a_reason(client, clinician, physicia
     assert response.status_code == 302
     opened.refresh_from_db()
     assert (opened.authorized_by, opened.go_reason) == (physician, "Anxious on arrival; rechecked.")
+    html = page(client, opened)  # the go given: no longer read as held
+    assert "a physician weighed the reasons below and gave the go" in html
+    assert "Held until a physician" not in html
 
 
 def test_the_whole_day_through_the_page(client, clinician, physician, checked):
