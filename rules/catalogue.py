@@ -7,6 +7,7 @@ from typing import Any
 
 from screening.engine import content_sha256
 from screening.engine.protocol import DEFAULT_MEASURE_WINDOW_DAYS, DEFAULT_VALIDITY_DAYS
+from screening.engine.registry import REGISTRY
 from screening.engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY, override_policy
 
 from .describe import predicate_words
@@ -124,8 +125,22 @@ def _when_asked(item: dict[str, Any]) -> str:
     if item.get("findings"):
         return "when the screening found " + " or ".join(f"`{code}`" for code in item["findings"])
     if item.get("predicate") is not None:
-        return f"where the screening's intake meets {predicate_words(item['predicate'])}"
+        return f"where the screening's intake meets {predicate_words(_declared_order(item['predicate']))}"
     return "always"
+
+
+def _declared_order(predicate: Any) -> Any:
+    """The predicate with each kind's parameters in the order the kind declares them (PostgreSQL's jsonb
+    keeps its own key order), so the words are the same from the fixture and from the database."""
+    if isinstance(predicate, list):
+        return [_declared_order(p) for p in predicate]
+    if not isinstance(predicate, dict) or not isinstance(predicate.get("params"), dict):
+        return predicate
+    params = predicate["params"]
+    kind = REGISTRY.get(predicate.get("kind"))
+    order = [name for name in (kind.params if kind else ()) if name in params]
+    order += sorted(set(params) - set(order))
+    return {**predicate, "params": {name: _declared_order(params[name]) for name in order}}
 
 
 def _day_of_lines(items: list[dict[str, Any]]) -> list[str]:

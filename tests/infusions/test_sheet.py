@@ -68,10 +68,15 @@ def held_and_signed(patient, clinician):
 def test_a_held_sheet_shows_the_patient_each_item_asked_the_vitals_the_reason_and_the_signatures(
     cleared, clinician, tmp_path
 ):
-    text = rendered(held_and_signed(cleared, clinician), clinician, tmp_path)
+    infusion = held_and_signed(cleared, clinician)
+    text = rendered(infusion, clinician, tmp_path)
 
     assert "Ana Silva" in text and "KT-0001" in text and "1984-03-02 (age 42)" in text and "Female" in text
-    assert "#1 of 2026-11-20" in text and "2026.4" in text and "Cleared to proceed (doc1" in text
+    assert (
+        f"#{infusion.screening_id} of 2026-11-20" in text
+        and "2026.4" in text
+        and "Cleared to proceed (doc1" in text
+    )
     assert "74 kg" in text and "37–74 mg" in text
     assert "☒ No" in answer_line(text, ITEMS["fasting"])
     for key in ("escort_present", "consent_current", "pregnancy_test_negative"):
