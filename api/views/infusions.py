@@ -44,7 +44,7 @@ from ..schemas import MEASURE_BODY, NOT_FOUND, ErrorOut, Id
 from .common import Invalid, Refused, read_document
 
 # the measure body is the measures operation's own: the same fields, checked and refused in the same words
-from .measures import _measure_body, _record_problems
+from .measures import measure_body, measure_problems
 
 router = Router()  # added to the API in api/urls.py
 TAGS = ["infusions"]
@@ -304,7 +304,7 @@ def infusion_check_create(request: HttpRequest, infusion_id: Id):
 def infusion_measure_create(request: HttpRequest, infusion_id: Id):
     user = require_role(request, EDIT_RECORDS)
     infusion = _infusion_or_404(infusion_id)
-    instrument, administered_on, answers = _measure_body(request)
+    instrument, administered_on, answers = measure_body(request)
     with _refusals():
         try:
             infusion_measure_add(
@@ -315,7 +315,7 @@ def infusion_measure_create(request: HttpRequest, infusion_id: Id):
                 answers=answers,
             )
         except MeasureInvalid as exc:
-            raise Invalid(_record_problems(exc, instrument, answers)) from exc
+            raise Invalid(measure_problems(exc, instrument, answers)) from exc
     return Status(200, _record_out(_infusion_or_404(infusion_id)))
 
 

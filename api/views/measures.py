@@ -61,7 +61,7 @@ def _answer_errors(instrument: str, answers: Any) -> list[tuple[str, str]]:
     return []
 
 
-def _record_problems(exc: MeasureInvalid, instrument: str, answers: Any) -> list[dict[str, str]]:
+def measure_problems(exc: MeasureInvalid, instrument: str, answers: Any) -> list[dict[str, str]]:
     """The service's refusal by the body's paths: the answers' problems (those the pure check names) under
     `answers`, any other (the date: in the future, out of range) by the argument it names."""
     answer_errors = _answer_errors(instrument, answers)
@@ -74,7 +74,7 @@ def _record_problems(exc: MeasureInvalid, instrument: str, answers: Any) -> list
     ]
 
 
-def _measure_body(request: HttpRequest) -> tuple[str, date, Any]:
+def measure_body(request: HttpRequest) -> tuple[str, date, Any]:
     """The body's instrument, date and answers; else 400 with every problem of the body by its path."""
     doc = read_document(request)
     if not isinstance(doc, dict):
@@ -137,7 +137,7 @@ def measure_list(request: HttpRequest, patient_id: Id, page: Query[MeasurePage])
 def measure_create(request: HttpRequest, patient_id: Id):
     user = require_role(request, EDIT_RECORDS)
     patient = get_object_or_404(Patient.objects.only("pk"), pk=patient_id)
-    instrument, administered_on, answers = _measure_body(request)
+    instrument, administered_on, answers = measure_body(request)
     try:
         measure = measure_record(
             patient=patient,
@@ -147,7 +147,7 @@ def measure_create(request: HttpRequest, patient_id: Id):
             user=user,
         )
     except MeasureInvalid as exc:
-        raise Invalid(_record_problems(exc, instrument, answers)) from exc
+        raise Invalid(measure_problems(exc, instrument, answers)) from exc
     except Patient.DoesNotExist as exc:  # removed since it was looked up
         raise Http404 from exc
     return Status(201, _measure_out(measure))
