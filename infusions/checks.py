@@ -21,7 +21,7 @@ from screening.engine.measures import score as score_measure
 from screening.engine.predicates import evaluate_predicate
 from screening.engine.protocol import DayOfItem
 from screening.engine.ruleset import RuleSet as EngineRuleSet
-from screening.intake import facts_from_intake, validate_intake
+from screening.intake import IntakeInvalid, facts_from_intake, validate_intake
 from screening.models import Screening, SignOff
 
 from .decision import Decision, MeasureFinding, Reading, Threshold, decide, item_applies
@@ -75,14 +75,34 @@ def latest_screening(patient) -> Screening | None:
     return Screening.objects.filter(patient=patient).order_by("-created_at", "-pk").first()
 
 
+UNREADABLE = (
+    "The intake this screening evaluated cannot be read by today's validator: screen the patient again and "
+    "have a physician sign it cleared."
+)
+
+
+def readable(screening: Screening) -> bool:
+    """Whether today's validator still reads the screening's intake snapshot (a snapshot stored under an
+    older format may not be): when it does not, the day is held and every checklist item is asked."""
+    try:
+        validate_intake(screening.intake)
+    except IntakeInvalid:
+        return False
+    return True
+
+
 def day_of_items(screening: Screening, ruleset: EngineRuleSet, on: date) -> tuple[DayOfItem, ...]:
-    """The rule set's day-of checklist items this screening asks for, in the rule set's order."""
+    """The rule set's day-of checklist items this screening asks for, in the rule set's order (every item
+    when its intake cannot be read: fail closed)."""
     codes = {f["rule"] for f in screening.report.get("findings", [])}
     ctx = None
 
     def holds(predicate) -> bool:
         nonlocal ctx
-        ctx = ctx or Context(screening_facts(screening), ruleset.protocol, on)
+        try:
+            ctx = ctx or Context(screening_facts(screening), ruleset.protocol, on)
+        except IntakeInvalid:
+            return True
         return evaluate_predicate(ctx, predicate) is not None
 
     return tuple(item for item in ruleset.protocol.day_of_checklist if item_applies(item, codes, holds))
@@ -105,8 +125,8 @@ def measure_findings(infusion: Infusion, ruleset: EngineRuleSet) -> tuple[Measur
     """The screening's measure rules over the measures taken since it, as of the infusion day."""
     codes = measure_rule_codes(ruleset)
     measures = series_measures(infusion)
-    if not codes or not measures:
-        return ()
+    if not codes or not measures or not readable(infusion.screening):
+        return ()  # an unreadable intake holds the day (infusion_decision) before any measure is weighed
     facts = replace(
         screening_facts(infusion.screening),
         measures=tuple(
@@ -141,6 +161,8 @@ def infusion_decision(infusion: Infusion, today: date | None = None) -> Decision
     newer = latest_screening(infusion.patient)
     if newer is not None and newer.pk != screening.pk and not problems:
         problems = ("A newer screening supersedes the one this infusion was started under: start again.",)
+    if not readable(screening):
+        problems = (*problems, UNREADABLE)
     if infusion.infusion_on != today:
         problems = (
             *problems,

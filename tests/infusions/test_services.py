@@ -244,3 +244,29 @@ def test_a_held_infusion_is_signed_with_its_reasons(cleared, clinician):
     assert signed.outcome == "held"
     assert "BP-STAGE2" in signed.hold_reason
     assert signed.decision["status"] == "hold"
+
+
+def test_an_intake_todays_validator_cannot_read_holds_the_day_and_asks_every_item(
+    cleared, clinician, monkeypatch
+):
+    from infusions import checks
+    from screening.engine.problems import Problem
+    from screening.intake import IntakeInvalid
+
+    infusion = checked(cleared, clinician)
+
+    def refuse(document):
+        raise IntakeInvalid([Problem("patient.sex_at_birth", "not a known value")])
+
+    monkeypatch.setattr(checks, "validate_intake", refuse)
+    decision = infusion_decision(infusion)
+    assert decision.status == "hold"
+    assert checks.UNREADABLE in decision.holds
+    assert infusion.screening.intake  # the snapshot itself is untouched
+    from rules.selectors import engine_ruleset
+
+    ruleset = engine_ruleset(infusion.screening.ruleset)
+    asked = checks.day_of_items(infusion.screening, ruleset, DAY)
+    assert [i.key for i in asked] == [
+        i.key for i in ruleset.protocol.day_of_checklist if not i.findings
+    ]  # the predicate items asked (fail closed); finding items follow the screening's findings
