@@ -1,5 +1,5 @@
 """Infusion workflows (issue 18): start a day-of check, record it, authorize the dose, monitor, discharge,
-sign. The pages, the API and the CLI call these; every refusal is an InfusionRefused with the field it
+sign. The pages and the API call these; every refusal is an InfusionRefused with the field it
 belongs to, and every step is in the audit trail (the model is tracked; reads are audited by the views).
 
 Who does what: clinicians and physicians record (EDIT_RECORDS); only a physician authorizes a dose (a
@@ -7,8 +7,8 @@ superuser is not a physician). Nothing changes once the record is signed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,22 +18,15 @@ from core.roles import EDIT_RECORDS, has_any_role, is_physician
 from patients.models import Patient
 from rules.selectors import engine_ruleset
 from screening.engine.measures import CSSRS_QUESTIONS, MeasureInvalid, validate_answers
+from screening.engine.vocabulary import NUMBERS
 from screening.review import display_name
 
 from .checks import clearance_problems, day_of_items, infusion_decision, latest_screening
 from .decision import GO, HOLD, INCOMPLETE, NO, PHYSICIAN, YES
 from .models import DISSOCIATION_MAX, RASS_MAX, RASS_MIN, Infusion
+from .values import TEXT_MAX, InfusionRefused, collect, number, reading, text, when, whole
 
 PLAN_AHEAD_DAYS = 60
-TEXT_MAX = 2000
-
-
-class InfusionRefused(ValueError):
-    """A step refused: `errors` is a list of (field or "", message)."""
-
-    def __init__(self, errors: list[tuple[str, str]] | str):
-        self.errors = [("", errors)] if isinstance(errors, str) else list(errors)
-        super().__init__("; ".join(message for _, message in self.errors))
 
 
 def _recorder(user) -> None:
@@ -87,64 +80,6 @@ def infusion_start(*, patient: Patient, user, infusion_on: date | None = None) -
 # ------------------------------------------------------------------------------------------- before dosing
 
 
-def _number(value: Any, field: str, label: str, low, high, places: int | None = None) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InfusionRefused([(field, f"{label}: enter a number.")]) from None
-    if not number.is_finite() or not (low <= number <= high):
-        raise InfusionRefused([(field, f"{label}: enter a value from {low} to {high}.")])
-    if places is None:
-        if number != number.to_integral_value():
-            raise InfusionRefused([(field, f"{label}: enter a whole number.")])
-        return number
-    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def _reading(values: dict[str, Any], prefix: str, label: str) -> dict[str, int | None]:
-    """One blood-pressure reading (systolic and diastolic together, heart rate optional), by field."""
-    errors, out = [], {}
-    bounds = {"systolic": (60, 300), "diastolic": (30, 200), "heart_rate": (20, 250)}
-    for part, (low, high) in bounds.items():
-        name = f"{prefix}_{part}"
-        try:
-            number = _number(values.get(name), name, f"{label} {part.replace('_', ' ')}", low, high)
-            out[name] = int(number) if number is not None else None
-        except InfusionRefused as exc:
-            errors += exc.errors
-    s, d = out.get(f"{prefix}_systolic"), out.get(f"{prefix}_diastolic")
-    if not errors:
-        if (s is None) != (d is None):
-            errors.append(
-                (
-                    f"{prefix}_diastolic" if d is None else f"{prefix}_systolic",
-                    f"{label}: enter both numbers.",
-                )
-            )
-        elif s is not None and s <= d:
-            errors.append((f"{prefix}_systolic", f"{label}: the systolic must be above the diastolic."))
-        elif s is None and out[f"{prefix}_heart_rate"] is not None:
-            errors.append((f"{prefix}_systolic", f"{label}: enter the blood pressure with the heart rate."))
-    if errors:
-        raise InfusionRefused(errors)
-    return out
-
-
-def _collect(*steps) -> dict[str, Any]:
-    """Run each step, gathering every refusal (one message per field) before raising."""
-    values, errors = {}, []
-    for step in steps:
-        try:
-            values.update(step())
-        except InfusionRefused as exc:
-            errors += exc.errors
-    if errors:
-        raise InfusionRefused(errors)
-    return values
-
-
 @transaction.atomic
 def infusion_check(*, infusion: Infusion, user, values: dict[str, Any]) -> Infusion:
     """Record the checks before dosing: today's weight, one or two readings, the day-of checklist
@@ -153,10 +88,19 @@ def infusion_check(*, infusion: Infusion, user, values: dict[str, Any]) -> Infus
     _recorder(user)
     row = _locked(infusion, "check")
     items = _asked_items(row)
-    checked = _collect(
-        lambda: {"weight_kg": _number(values.get("weight_kg"), "weight_kg", "Weight today", 25, 350, 1)},
-        lambda: _reading(values, "pre", "Before dosing"),
-        lambda: _reading(values, "pre2", "Second reading"),
+    checked = collect(
+        lambda: {
+            "weight_kg": number(
+                values.get("weight_kg"),
+                "weight_kg",
+                "Weight today",
+                NUMBERS["weight_kg"].low,
+                NUMBERS["weight_kg"].high,
+                1,
+            )
+        },
+        lambda: reading(values, "pre", "Before dosing"),
+        lambda: reading(values, "pre2", "Second reading"),
         lambda: {"checklist": _answers(values, items)},
     )
     if checked["pre_systolic"] is None and checked["pre2_systolic"] is not None:
@@ -235,7 +179,7 @@ def infusion_authorize(*, infusion: Infusion, user, dose_mg: Any, reason: str = 
         errors.append(("reason", f"Keep the reason under {TEXT_MAX} characters."))
     dose_range = decision.dose
     try:
-        dose = _number(dose_mg, "dose_mg", "Dose", Decimal("0.1"), Decimal("9999"), 1)
+        dose = number(dose_mg, "dose_mg", "Dose", Decimal("0.1"), Decimal("9999"), 1)
     except InfusionRefused as exc:
         errors += exc.errors
         dose = None
@@ -262,25 +206,6 @@ def infusion_authorize(*, infusion: Infusion, user, dose_mg: Any, reason: str = 
 # ------------------------------------------------------------------------------------ during and discharge
 
 
-def _when(value: Any, field: str, label: str, day: date) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise InfusionRefused([(field, f"{label}: enter a date and time.")]) from None
-    if not isinstance(value, datetime):
-        raise InfusionRefused([(field, f"{label}: enter a date and time.")])
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if timezone.localdate(value) != day:
-        raise InfusionRefused([(field, f"{label}: enter a time on {day:%Y-%m-%d}.")])
-    if value > timezone.now() + timedelta(minutes=5):
-        raise InfusionRefused([(field, f"{label}: cannot be in the future.")])
-    return value
-
-
 @transaction.atomic
 def infusion_monitor(*, infusion: Infusion, user, values: dict[str, Any]) -> Infusion:
     """Record the dose given (at most the authorized dose), when it started, the reading at about 40
@@ -288,9 +213,9 @@ def infusion_monitor(*, infusion: Infusion, user, values: dict[str, Any]) -> Inf
     _recorder(user)
     row = _locked(infusion, "authorized", "given")
     scale = values.get("dissociation_scale") or Infusion.Scale.RATING
-    checked = _collect(
+    checked = collect(
         lambda: {
-            "dose_given_mg": _number(
+            "dose_given_mg": number(
                 values.get("dose_given_mg"),
                 "dose_given_mg",
                 "Dose given",
@@ -299,11 +224,11 @@ def infusion_monitor(*, infusion: Infusion, user, values: dict[str, Any]) -> Inf
                 1,
             )
         },
-        lambda: {"started_at": _when(values.get("started_at"), "started_at", "Started", row.infusion_on)},
-        lambda: _reading(values, "at40", "At about 40 minutes"),
-        lambda: {"rass": _int(values.get("rass"), "rass", "Sedation (RASS)", RASS_MIN, RASS_MAX)},
+        lambda: {"started_at": when(values.get("started_at"), "started_at", "Started", row.infusion_on)},
+        lambda: reading(values, "at40", "At about 40 minutes"),
+        lambda: {"rass": whole(values.get("rass"), "rass", "Sedation (RASS)", RASS_MIN, RASS_MAX)},
         lambda: _dissociation(values, scale),
-        lambda: {"adverse_events": _text(values.get("adverse_events"), "adverse_events", "Adverse events")},
+        lambda: {"adverse_events": text(values.get("adverse_events"), "adverse_events", "Adverse events")},
     )
     errors = []
     if checked["dose_given_mg"] is None:
@@ -317,23 +242,11 @@ def infusion_monitor(*, infusion: Infusion, user, values: dict[str, Any]) -> Inf
     return _save(row, user, list(checked))
 
 
-def _int(value, field, label, low, high) -> int | None:
-    number = _number(value, field, label, low, high)
-    return int(number) if number is not None else None
-
-
 def _dissociation(values, scale) -> dict[str, Any]:
     if scale not in DISSOCIATION_MAX:
         raise InfusionRefused([("dissociation_scale", "Choose the clinician rating (0-10) or CADSS.")])
-    rating = _int(values.get("dissociation"), "dissociation", "Dissociation", 0, DISSOCIATION_MAX[scale])
+    rating = whole(values.get("dissociation"), "dissociation", "Dissociation", 0, DISSOCIATION_MAX[scale])
     return {"dissociation_scale": scale if rating is not None else "", "dissociation": rating}
-
-
-def _text(value, field, label, limit: int = TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise InfusionRefused([(field, f"{label}: keep it under {limit} characters.")])
-    return text
 
 
 @transaction.atomic
@@ -342,14 +255,12 @@ def infusion_discharge(*, infusion: Infusion, user, values: dict[str, Any]) -> I
     (required: no discharge without one). The monitoring must be recorded first."""
     _recorder(user)
     row = _locked(infusion, "given", "discharged")
-    checked = _collect(
-        lambda: _reading(values, "discharge", "At discharge"),
+    checked = collect(
+        lambda: reading(values, "discharge", "At discharge"),
         lambda: {
-            "discharged_at": _when(
-                values.get("discharged_at"), "discharged_at", "Discharged", row.infusion_on
-            )
+            "discharged_at": when(values.get("discharged_at"), "discharged_at", "Discharged", row.infusion_on)
         },
-        lambda: {"escort_name": _text(values.get("escort_name"), "escort_name", "Escort's name", 200)},
+        lambda: {"escort_name": text(values.get("escort_name"), "escort_name", "Escort's name", 200)},
     )
     errors = []
     if checked["discharge_systolic"] is None:
@@ -376,7 +287,7 @@ def infusion_sign(*, infusion: Infusion, user, hold_reason: str = "") -> Infusio
     the one written, or else the decision's own reasons (a record held with no reason at all is refused)."""
     _recorder(user)
     row = _locked(infusion)
-    hold_reason = _text(hold_reason, "hold_reason", "Reason for the hold")
+    hold_reason = text(hold_reason, "hold_reason", "Reason for the hold")
     if row.dose_given_mg is not None:
         if row.discharged_at is None:
             raise InfusionRefused("Record the discharge before signing.")
