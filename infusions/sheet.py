@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,6 +26,7 @@ from core.audit import audit_record
 from rules.selectors import engine_ruleset
 from screening.currency import screening_currency
 from screening.engine.evaluate import dose_range
+from screening.engine.facts import age_in_years
 from screening.pdf import html_to_pdf
 from screening.presentation import verdict_display
 from screening.review import display_name
@@ -135,10 +136,6 @@ def _mg(value) -> str:
     return f"{float(value):g} mg" if value is not None else ""
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def _name(user) -> str:
     return display_name(user) if user is not None else ""
 
@@ -198,7 +195,7 @@ def day_sheet(infusion: Infusion) -> DaySheet:
         patient_name=patient.full_name,
         mrn=patient.mrn,
         date_of_birth=f"{patient.date_of_birth:%Y-%m-%d}",
-        age=_age(patient.date_of_birth, infusion.infusion_on),
+        age=age_in_years(patient.date_of_birth, infusion.infusion_on),
         sex_at_birth=patient.get_sex_at_birth_display(),
         screening_id=screening.pk,
         screening_on=f"{screening.assessed_on:%Y-%m-%d}",

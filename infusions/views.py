@@ -8,8 +8,6 @@ service to anyone else. Every page that shows the patient is a read in the audit
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +20,7 @@ from core.roles import EDIT_RECORDS, RoleRequiredMixin, is_physician
 from patients.measure_forms import MeasureForm
 from patients.models import Patient
 from rules.selectors import engine_ruleset
+from screening.engine.facts import age_in_years
 from screening.engine.measures import INSTRUMENTS, MeasureInvalid
 from screening.engine.measures import score as score_measure
 from screening.review import display_name
@@ -45,10 +44,6 @@ from .services import (
 DETAIL_TEMPLATE = "infusions/infusion_detail.html"
 STATUS_CSS = {GO: "sev-info", PHYSICIAN: "sev-review", HOLD: "sev-contraindicated", INCOMPLETE: "sev-missing"}
 ANSWER_WORDS = {YES: "Yes", NO: "No"}
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def when_text(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -182,7 +177,7 @@ class PageState:
         return {
             "infusion": infusion,
             "patient": infusion.patient,
-            "age": age_on(infusion.patient.date_of_birth, infusion.infusion_on),
+            "age": age_in_years(infusion.patient.date_of_birth, infusion.infusion_on),
             "screening": infusion.screening,
             "decision": self.decision,
             "series": patient_series(infusion.patient),
@@ -232,7 +227,7 @@ class InfusionStartView(InfusionView):
     def _render(self, request, patient, form, status=200):
         context = {
             "patient": patient,
-            "age": age_on(patient.date_of_birth, timezone.localdate()),
+            "age": age_in_years(patient.date_of_birth, timezone.localdate()),
             "form": form,
             "open_infusion": Infusion.objects.filter(patient=patient, signed_at__isnull=True).first(),
         }

@@ -133,5 +133,9 @@ class Facts:
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:
             return None
-        dob = self.date_of_birth
-        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        return age_in_years(self.date_of_birth, day)
+
+
+def age_in_years(born: date, on: date) -> int:
+    """Whole years from a date of birth to a day (the birthday itself counts)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
