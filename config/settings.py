@@ -178,7 +178,7 @@ API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
-USE_I18N = True
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

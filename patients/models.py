@@ -164,10 +164,14 @@ class Patient(models.Model):
 
     # optimistic concurrency: one counter per independently edited section
     row_versions = models.JSONField(default=dict, blank=True, editable=False)
+    # Raised by the database (triggers, migration 0013) on every change to this row or to a diagnosis,
+    # medication, reading or measure of the patient, whoever writes it: a screening that stored the same
+    # number read the record as it is now (screening.currency reads no record for it). Never set by code.
+    record_version = models.BigIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, validators=[record_date_validator])
     updated_at = models.DateTimeField(auto_now=True, validators=[record_date_validator])
-    history = HistoricalRecords(excluded_fields=["row_versions", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["row_versions", "record_version", "updated_at"])
 
     class Meta:
         ordering = ["family_name", "given_name", "mrn"]

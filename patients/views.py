@@ -28,6 +28,7 @@ from .forms import (
     section_form_class,
 )
 from .history import patient_changes
+from .html_rows import answer_rows_html
 from .measure_chart import risk_svg, trend_svg
 from .models import ANSWER_SECTIONS, Patient
 from .selectors import (
@@ -199,6 +200,7 @@ def section_card(patient, key: str, completeness, form=None, saved: bool = False
         "url": reverse("patients:section", args=[patient.pk, key]),
         "version": form.data.get("version", "") if form is not None else patient.section_version(key),
         "fields": fields,
+        "rows": answer_rows_html(fields),
         "form": form,
         "saved": saved,
         "none_of_these": key in NONE_OF_THESE,

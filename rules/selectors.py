@@ -60,6 +60,12 @@ _COMPILED: dict[tuple[str, str], EngineRuleSet] = {}
 _COMPILED_MAX = 16
 
 
+def compiled_ruleset(version: str, sha256: str) -> EngineRuleSet | None:
+    """The compiled published or retired set of this version and content hash, if this process holds it:
+    what a screening, which stores both, needs without reading the rule set's row."""
+    return _COMPILED.get((version, sha256))
+
+
 def engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
     key = (ruleset.version, ruleset.sha256)
     frozen = ruleset.status != RuleSet.Status.DRAFT  # published and retired sets never change

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.selectors import intake_document, patient_records
-from rules.selectors import engine_ruleset
 
+from .compiled import screening_ruleset
 from .intake import IntakeInvalid, describe_changes, intake_sha256, validate_intake
 from .models import Screening
 
@@ -70,19 +70,55 @@ class _RecordNow:
         return cls(now, intake_sha256(now), ())
 
 
-def _currency(screening: Screening, record: _RecordNow, latest_id: int, today: date) -> Currency:
-    protocol = engine_ruleset(screening.ruleset).protocol
+class _RecordsNow:
+    """The records as they would be screened today, for the patients whose record changed since their
+    screening was stored (its record_version differs): read and validated together the first time one of
+    them is needed, once however many screenings of the patient are checked. An unchanged record is never
+    read: the screening's own snapshot is that record."""
+
+    def __init__(self, records: dict[int, Patient], today: date):
+        self.records, self.today = records, today
+        self.wanted: set[int] = set()
+        self.now: dict[int, _RecordNow] = {}
+
+    def want(self, patient_id: int):
+        self.wanted.add(patient_id)
+        return lambda: self.get(patient_id)
+
+    def get(self, patient_id: int) -> _RecordNow:
+        if patient_id not in self.now:
+            if missing := self.wanted - self.records.keys():
+                self.records.update(patient_records(missing))
+            for pk in self.wanted - self.now.keys():
+                self.now[pk] = _RecordNow.of(self.records[pk], self.today)
+        return self.now[patient_id]
+
+
+def _currency(screening: Screening, record_now, latest_id: int, today: date) -> Currency:
+    """`record_now`: None when the record is unchanged since the screening, else a call that gives it."""
+    protocol = screening_ruleset(screening).protocol
     made_on = timezone.localdate(screening.created_at)
     bp = screening.report.get("blood_pressure")
     superseded = screening.pk != latest_id
-    unscreenable = record.intake is None
-    changed = not unscreenable and record.sha256 != screening.intake_sha256
     too_old = (today - made_on).days >= protocol.validity_days
     bp_old = bool(bp) and date.fromisoformat(bp["day"]) < today - timedelta(days=protocol.bp_window_days)
-    if not (superseded or unscreenable or changed or too_old or bp_old):
-        return Currency(True)
+
+    def record_state() -> tuple[bool, bool, _RecordNow | None]:
+        """(unscreenable, changed, the record now)"""
+        if record_now is None:
+            return False, False, None
+        record = record_now()
+        if record.intake is None:
+            return True, False, record
+        return False, record.sha256 != screening.intake_sha256, record
+
+    if not (superseded or too_old or bp_old):
+        unscreenable, changed, _ = record_state()
+        if not (unscreenable or changed):
+            return Currency(True)
 
     def reasons() -> list[str]:
+        unscreenable, changed, record = record_state()
         said: list[str] = []
         if superseded:
             said.append(f"a later screening (#{latest_id}) supersedes it")
@@ -99,14 +135,24 @@ def _currency(screening: Screening, record: _RecordNow, latest_id: int, today: d
     return Currency(False, explain=reasons)
 
 
-def latest_screening_ids(patient_ids) -> dict[int, int]:
-    """Each patient's latest screening id, by patient id (None: never screened), in one query."""
+def patients_now(patient_ids) -> tuple[dict[int, int | None], dict[int, int]]:
+    """Each patient's latest screening id (None: never screened) and record version, by patient id, in
+    one query."""
     latest = Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
-    return dict(
+    rows = (
         Patient.objects.filter(pk__in=list(patient_ids))
         .annotate(latest=Subquery(latest))
-        .values_list("pk", "latest")
+        .values_list("pk", "latest", "record_version")
     )
+    latest_ids, versions = {}, {}
+    for pk, latest_id, version in rows:
+        latest_ids[pk], versions[pk] = latest_id, version
+    return latest_ids, versions
+
+
+def latest_screening_ids(patient_ids) -> dict[int, int | None]:
+    """Each patient's latest screening id, by patient id (None: never screened), in one query."""
+    return patients_now(patient_ids)[0]
 
 
 def screening_currencies(
@@ -114,23 +160,34 @@ def screening_currencies(
     today: date | None = None,
     records: dict[int, Patient] | None = None,
     latest: dict[int, int] | None = None,
+    versions: dict[int, int] | None = None,
 ) -> dict[int, Currency]:
-    """Currency of each screening, by id, in a fixed number of queries whatever their number: the patients'
-    records and latest screening ids are read once for all of them. `records`: full records
-    (patients.selectors.patient_record) the caller already holds, by patient id, not read again; `latest`:
-    each patient's latest screening id (latest_screening_ids), when the caller has read it."""
+    """Currency of each screening, by id, in a fixed number of queries whatever their number: the
+    patients' record versions and latest screening ids are read once for all of them, and the records
+    only of the patients whose record changed since (together, and only when needed). `records`: full
+    records (patients.selectors.patient_record) the caller already holds, by patient id, not read again;
+    `latest`, `versions`: each patient's latest screening id and record version (patients_now), when the
+    caller has read them in this request."""
     screenings = list(screenings)
     if not screenings:
         return {}
     today = today or timezone.localdate()
     patient_ids = {s.patient_id for s in screenings}
     records = dict(records or {})
-    if missing := patient_ids - records.keys():
-        records.update(patient_records(missing))
+    versions = {**(versions or {}), **{pk: record.record_version for pk, record in records.items()}}
     if latest is None or not patient_ids <= latest.keys():
-        latest = latest_screening_ids(patient_ids)
-    now = {pk: _RecordNow.of(record, today) for pk, record in records.items()}
-    return {s.pk: _currency(s, now[s.patient_id], latest[s.patient_id], today) for s in screenings}
+        latest, versions = patients_now(patient_ids)
+    elif missing := patient_ids - versions.keys():
+        versions.update(Patient.objects.filter(pk__in=missing).values_list("pk", "record_version"))
+    now = _RecordsNow(records, today)
+    # every changed record is wanted before any is read: they are read together
+    record_now = {
+        s.pk: None
+        if s.record_version is not None and s.record_version == versions[s.patient_id]
+        else now.want(s.patient_id)
+        for s in screenings
+    }
+    return {s.pk: _currency(s, record_now[s.pk], latest[s.patient_id], today) for s in screenings}
 
 
 def screening_currency(screening: Screening, today: date | None = None) -> Currency:

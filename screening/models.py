@@ -58,6 +58,9 @@ class Screening(ImmutableRecord):
     # sha256 of the intake snapshot without its assessment date (screening.intake.intake_sha256): the
     # screening is current while the patient's record still gives the same one
     intake_sha256 = models.CharField(max_length=64, blank=True)
+    # the patient's record_version when the record was read (read before its lists, so never newer than
+    # what was screened): equal to the patient's now, the record is unchanged; null: before record versions
+    record_version = models.BigIntegerField(null=True, blank=True)
     # the formulary version (and its sha256) that resolved the medication names; null: before versions
     formulary_version = models.PositiveIntegerField(null=True, blank=True)
     formulary_sha256 = models.CharField(max_length=64, blank=True)

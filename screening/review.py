@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from core.roles import EDIT_RECORDS, has_any_role, is_physician
-from rules.selectors import engine_ruleset
 from screening.engine.ruleset import Rule as EngineRule
 
+from .compiled import screening_ruleset
 from .currency import screening_currency
 from .engine.severity import verdict_for
 from .intake import unstorable_text
@@ -67,7 +67,7 @@ def _text(value: str, what: str, limit: int, required: bool) -> str:
 
 def screening_rules(screening: Screening) -> dict[str, EngineRule]:
     """The rules of the rule set the screening was made under, by code (compiled once per process)."""
-    return {rule.code: rule for rule in engine_ruleset(screening.ruleset).rules}
+    return {rule.code: rule for rule in screening_ruleset(screening).rules}
 
 
 def set_aside(screening: Screening, overrides) -> set[str]:

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.selectors import engine_ruleset
-
+from .compiled import screening_ruleset, with_rulesets
 from .currency import Currency, screening_currencies
 from .engine.evaluate import dose_range
 from .engine.report_json import dose_to_dict
@@ -68,7 +67,7 @@ class ReviewState:
             return None
         if self.screening.report.get("dose"):
             return self.screening.report["dose"]
-        protocol = engine_ruleset(self.screening.ruleset).protocol
+        protocol = screening_ruleset(self.screening).protocol
         return dose_to_dict(dose_range(self.screening.intake["patient"].get("weight_kg"), protocol))
 
     def as_api(self) -> dict[str, Any]:
@@ -88,16 +87,25 @@ DECISION_TEXT = {
 }
 
 
+def _signoff(screening: Screening) -> SignOff | None:
+    try:
+        return screening.signoff
+    except SignOff.DoesNotExist:
+        return None
+
+
 def review_states(
-    screenings: Iterable[Screening], records=None, *, suggestions: bool = True, latest=None
+    screenings: Iterable[Screening], records=None, *, suggestions: bool = True, latest=None, versions=None
 ) -> dict[int, ReviewState]:
     """The review state of each screening, by id: overrides, sign-offs and currency read once for all
-    (`records`: the patients' full records, by id, when the caller holds them; `latest`: each patient's
-    latest screening id, when the caller has read it). `suggestions=False`: lists that never show the
+    (`records`: the patients' full records, by id, when the caller holds them; `latest`, `versions`: each
+    patient's latest screening id and record version, when the caller has read them). Sign-offs read with
+    the screenings (select_related) are not read again. `suggestions=False`: lists that never show the
     suggestions skip reading them."""
     screenings = list(screenings)
     if not screenings:
         return {}
+    with_rulesets(screenings)
     ids = [s.pk for s in screenings]
     overrides: dict[int, list[FindingOverride]] = {pk: [] for pk in ids}
     for o in (
@@ -106,12 +114,15 @@ def review_states(
         .order_by("created_at", "pk")
     ):
         overrides[o.screening_id].append(o)
-    signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
+    if all(Screening.signoff.is_cached(s) for s in screenings):  # read with the screenings
+        signoffs = {s.pk: s.signoff for s in screenings if _signoff(s) is not None}
+    else:
+        signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
     noted: dict[int, list[OverrideSuggestion] | None] = {pk: [] if suggestions else None for pk in ids}
     if suggestions:
         for note in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
             noted[note.screening_id].append(note)
-    currencies = screening_currencies(screenings, records=records, latest=latest)
+    currencies = screening_currencies(screenings, records=records, latest=latest, versions=versions)
     return {
         s.pk: ReviewState(s, overrides[s.pk], signoffs.get(s.pk), currencies[s.pk], noted[s.pk])
         for s in screenings
@@ -138,7 +149,7 @@ def screening_history(
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     screenings = list(
         Screening.objects.filter(patient=patient)
-        .prefetch_related("ruleset")
+        .select_related("signoff")
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
     shown = screenings[:limit]

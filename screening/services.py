@@ -83,6 +83,7 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
         ruleset_sha256=report.ruleset_sha256,
         engine_version=report.engine_version,
         intake_sha256=intake_sha256(intake),
+        record_version=record.record_version,  # read with the patient's row, before its lists
         formulary_version=formulary.version,
         formulary_sha256=formulary.sha256,
     )

@@ -17,7 +17,7 @@ from core.audit import audit_record
 from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
-from .currency import latest_screening_ids
+from .currency import patients_now
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
 from .selectors import review_states
@@ -61,8 +61,7 @@ def _recent_latest():
     return (
         Screening.objects.filter(created_at__gte=cutoff)
         .filter(~Exists(later), ~Exists(tied))
-        .select_related("patient")
-        .prefetch_related("ruleset")  # one read of each rule set, not one copy per screening
+        .select_related("patient")  # rule sets: review_states reads only those the process lacks
     )
 
 
@@ -131,7 +130,6 @@ def report_staff_worklists() -> list[Worklist]:
     signed = list(
         Screening.objects.filter(signoff__isnull=False, created_at__gte=cutoff)
         .select_related("patient", "pdf")
-        .prefetch_related("ruleset")
         .order_by("-created_at", "-pk")[:SCANNED]
     )
     states = review_states(signed)  # pdf_outdated's fingerprint names the suggestions
@@ -164,13 +162,13 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     """Each listed patient's latest screening with its effective verdict, decision and currency, in a
     fixed number of queries (the listed patients are not read again; their latest screening ids once)."""
     by_id = {p.pk: p for p in patients}
-    latest = latest_screening_ids(by_id)
+    latest, versions = patients_now(by_id)
     screenings = list(
-        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).prefetch_related(
-            "ruleset"
+        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).select_related(
+            "signoff"
         )
     )
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]
-    states = review_states(screenings, suggestions=False, latest=latest)
+    states = review_states(screenings, suggestions=False, latest=latest, versions=versions)
     return {s.patient_id: _row(states[s.pk]) for s in screenings}

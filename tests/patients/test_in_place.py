@@ -101,6 +101,22 @@ def test_a_refused_section_keeps_every_value_and_says_why_in_its_card(clinician_
     assert (patient.failed_antidepressant_trials, patient.psychotherapy_current) == (None, "unknown")
 
 
+def test_a_hostile_value_comes_back_escaped_in_its_card(clinician_client, patient):
+    """The answer rows are written in Python (patients/html_rows.py): what was typed is escaped."""
+    typed = '3"><script>alert(1)</script>'
+    response = post_section(
+        clinician_client, patient, "treatment_history", failed_antidepressant_trials=typed
+    )
+    html = card(response, "section-treatment_history")
+    assert "<script>" not in html
+    assert 'value="3&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert input_value(response, "failed_antidepressant_trials") == typed
+    assert (
+        'aria-describedby="id_failed_antidepressant_trials_help id_failed_antidepressant_trials_error"'
+        in html
+    )
+
+
 def test_an_answer_outside_its_choices_is_refused_in_place(clinician_client, patient):
     response = post_section(clinician_client, patient, "support", escort_available="maybe")
     html = card(response, "section-support")
@@ -244,3 +260,24 @@ def test_htmx_is_no_way_around_the_role(client, rules_admin, patient, name, args
         before.medications_reconciled,
     )
     assert not Diagnosis.objects.exists() and not BloodPressureReading.objects.exists()
+
+
+def test_stored_text_in_the_medication_rows_is_escaped(clinician_client, patient, defaults):
+    """The medication and reading rows are written in Python (patients/html_rows.py): a stored name with
+    markup is text in its cell, its aria-label and its confirmation."""
+    MedicationEntryFactory(patient=patient, name='Zz"><script>alert(1)</script>')
+    BloodPressureReadingFactory(patient=patient)
+    page = clinician_client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    medications = card_html(page, "medications")
+    assert "<script>alert" not in medications
+    assert "<td>Zz&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td>" in medications
+    assert 'aria-label="Remove Zz&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in medications
+    assert 'class="badge text-bg-danger">Not in formulary' in medications
+    readings = card_html(page, "blood-pressure")
+    assert readings.count('aria-label="Remove reading ') == 1
+
+
+def card_html(page: str, key: str) -> str:
+    match = re.search(rf'<section[^>]*id="{key}".*?</section>', page, re.S)
+    assert match, f"no card #{key}"
+    return match.group(0)

@@ -1,0 +1,91 @@
+"""Currency reads no record that has not changed since its screening (issue 16): the screening stores the
+record version it read, and while the patient's is the same the snapshot is the record. A changed version
+reads the record and compares the intake's sha256, so an edit undone is current again."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from patients.models import Patient
+from screening.currency import screening_currencies, screening_currency
+from screening.models import Screening
+from screening.services import screening_run
+
+pytestmark = pytest.mark.django_db
+
+RECORD_LISTS = ("patients_diagnosis", "patients_medicationentry", "patients_bloodpressurereading")
+
+
+@pytest.fixture
+def screenings(db, clinician):
+    call_command("load_defaults", stdout=StringIO())
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=StringIO())
+    return [screening_run(patient=p, requested_by=clinician) for p in Patient.objects.order_by("pk")]
+
+
+def reads_lists(queries) -> bool:
+    return any(table in q["sql"] for q in queries.captured_queries for table in RECORD_LISTS)
+
+
+def fresh(screening) -> Screening:
+    return Screening.objects.select_related("ruleset").get(pk=screening.pk)
+
+
+def test_a_screening_stores_the_version_it_read(screenings):
+    for screening in screenings:
+        assert screening.record_version == Patient.objects.get(pk=screening.patient_id).record_version
+
+
+def test_an_unchanged_record_is_not_read(screenings):
+    with CaptureQueriesContext(connection) as queries:
+        currencies = screening_currencies([fresh(s) for s in screenings])
+        assert all(c.current for c in currencies.values())
+    assert not reads_lists(queries)
+
+
+def test_a_change_outside_django_makes_it_not_current(screenings):
+    screening = next(s for s in screenings if Patient.objects.get(pk=s.patient_id).medications.exists())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE patients_medicationentry SET times_per_day = times_per_day + 1 WHERE patient_id = %s",
+            [screening.patient_id],
+        )
+    currency = screening_currency(fresh(screening))
+    assert not currency.current
+    assert any("medication" in reason for reason in currency.reasons)
+
+
+def test_a_changed_version_with_the_same_record_is_current(screenings):
+    """A save that changes nothing raises the version; the record is read and gives the same sha256."""
+    screening = screenings[0]
+    Patient.objects.get(pk=screening.patient_id).save()
+    with CaptureQueriesContext(connection) as queries:
+        assert screening_currency(fresh(screening)).current
+    assert reads_lists(queries)
+
+
+def test_a_screening_stored_before_versions_reads_the_record(screenings):
+    screening = fresh(screenings[0])
+    screening.record_version = None  # as every screening stored before migration screening 0021
+    assert screening_currency(screening).current
+
+
+def test_changed_records_are_read_together(screenings):
+    """However many records changed, they are read in one batch: the queries do not grow with them."""
+    for screening in screenings:
+        Patient.objects.filter(pk=screening.patient_id).update(glaucoma="unknown")
+
+    with CaptureQueriesContext(connection) as two:
+        for c in screening_currencies([fresh(s) for s in screenings[:2]]).values():
+            c.reasons  # noqa: B018
+    with CaptureQueriesContext(connection) as all_of_them:
+        currencies = screening_currencies([fresh(s) for s in screenings])
+        for c in currencies.values():
+            c.reasons  # noqa: B018
+    fetched = len(screenings) - 2  # fresh() reads each screening
+    assert len(all_of_them.captured_queries) - fetched == len(two.captured_queries)
