@@ -36,7 +36,7 @@ class Formulary:
         # the formulary version and its sha256, when built from the database (screenings record them)
         self.version: int | None = None
         self.sha256 = ""
-        self.abbreviations = frozenset(abbreviation_key(a) for a in (*ERROR_PRONE, *abbreviations))
+        self.abbreviations = self.abbreviation_keys(abbreviations)
         for entry in entries:
             self.entries.append(entry)
             factor = entry.get("diazepam_10mg_equivalent_mg")
@@ -60,6 +60,11 @@ class Formulary:
                 parts = [parse(c).words for c in entry["components"]]
                 self._add(combination_key(parts), FormularyHit(drug, entry["generic"]))
         self._numbered_bases = frozenset(self._numbered)
+
+    @staticmethod
+    def abbreviation_keys(abbreviations: Iterable[str]) -> frozenset[str]:
+        """The keys of the names that never resolve: the criteria's own and these."""
+        return frozenset(abbreviation_key(a) for a in (*ERROR_PRONE, *abbreviations))
 
     def _add(self, key: str, hit: FormularyHit) -> None:
         if not key:

@@ -9,10 +9,12 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
+from .history import bulk_create_with_history
 from .lookup import Formulary
 from .models import ErrorProneAbbreviation, FormularyEntry, FormularyStamp, FormularyVersion
+from .selectors import formulary_read
 
 FORMULARY_FORMAT = "ketamine-formulary/1"
 
@@ -124,13 +126,31 @@ def formulary_load(*, data: dict[str, Any]) -> tuple[int, int]:
     bulk_create_with_history(created, FormularyEntry)
     if updated:
         bulk_update_with_history(updated, FormularyEntry, list(ENTRY_FIELDS))
-    for a in data.get("error_prone_abbreviations", []):
-        ErrorProneAbbreviation.objects.update_or_create(
-            abbreviation=a["abbreviation"].strip(),
-            defaults={"means": a.get("means", []), "source": a.get("source", "A16")},
-        )
+    _load_abbreviations(data.get("error_prone_abbreviations", []))
     formulary_changed()  # bulk writes send no signals
     return len(created), len(updated)
+
+
+def _load_abbreviations(abbreviations: list[dict[str, Any]]) -> None:
+    """Insert or update each abbreviation, as update_or_create one after the other would (a new one at its
+    first mention, with the values of its last), in three queries at most."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for a in abbreviations:
+        wanted[a["abbreviation"].strip()] = {"means": a.get("means", []), "source": a.get("source", "A16")}
+    stored = ErrorProneAbbreviation.objects.filter(abbreviation__in=list(wanted)).in_bulk(
+        field_name="abbreviation"
+    )
+    changed = []
+    for abbreviation, row in stored.items():
+        values = wanted[abbreviation]
+        if (row.means, row.source) != (values["means"], values["source"]):
+            row.means, row.source = values["means"], values["source"]
+            changed.append(row)
+    ErrorProneAbbreviation.objects.bulk_create(
+        [ErrorProneAbbreviation(abbreviation=k, **v) for k, v in wanted.items() if k not in stored]
+    )
+    if changed:
+        ErrorProneAbbreviation.objects.bulk_update(changed, ["means", "source"])
 
 
 def _rename_superseded(existing: dict[str, FormularyEntry], entries: list[dict[str, Any]]) -> None:
@@ -186,6 +206,9 @@ def formulary_changed() -> FormularyVersion:
     stamp = uuid.uuid4().hex
     if not FormularyStamp.objects.update(stamp=stamp):
         FormularyStamp.objects.create(stamp=stamp)
+    # the content just read is the formulary at this stamp: this process's next lookup need not read it again
+    abbreviations = [a["abbreviation"] for a in document["error_prone_abbreviations"]]
+    formulary_read(stamp, document["entries"], abbreviations, (latest.number, latest.sha256))
     return latest
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from formulary.history import bulk_create_with_history
 from screening.engine import RuleSetInvalid, content_sha256
 from screening.engine.problems import Problem
 from screening.engine.ruleset import ruleset_problems, validate_rule
