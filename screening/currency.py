@@ -71,37 +71,67 @@ class _RecordNow:
 
 
 class _RecordsNow:
-    """The records as they would be screened today, for the patients whose record changed since their
-    screening was stored (its record_version differs): read and validated together the first time one of
-    them is needed, once however many screenings of the patient are checked. An unchanged record is never
-    read: the screening's own snapshot is that record."""
+    """The records as they would be screened today, of the patients whose record changed since their
+    screening was stored (its record_version differs). An unchanged record is never read: the screening's
+    own snapshot is that record. Those needed to decide currency (`needed`) are read and validated together
+    the first time one is needed; those needed only to say why a screening is not current are read in
+    chunks of CHUNK in the screenings' order (a list shows the reasons of its first rows only)."""
 
-    def __init__(self, records: dict[int, Patient], today: date):
+    CHUNK = 25
+
+    def __init__(self, records: dict[int, Patient], today: date, needed: set[int], wanted: list[int]):
         self.records, self.today = records, today
-        self.wanted: set[int] = set()
+        self.needed, self.wanted = needed, list(dict.fromkeys(wanted))
         self.now: dict[int, _RecordNow] = {}
-
-    def want(self, patient_id: int):
-        self.wanted.add(patient_id)
-        return lambda: self.get(patient_id)
 
     def get(self, patient_id: int) -> _RecordNow:
         if patient_id not in self.now:
-            if missing := self.wanted - self.records.keys():
+            if patient_id in self.needed:
+                batch = self.needed - self.now.keys()
+            else:
+                at = self.wanted.index(patient_id)
+                batch = set([pk for pk in self.wanted[at:] if pk not in self.now][: self.CHUNK])
+            if missing := batch - self.records.keys():
                 self.records.update(patient_records(missing))
-            for pk in self.wanted - self.now.keys():
+            for pk in batch:
                 self.now[pk] = _RecordNow.of(self.records[pk], self.today)
         return self.now[patient_id]
 
 
-def _currency(screening: Screening, record_now, latest_id: int, today: date) -> Currency:
+@dataclass(frozen=True)
+class _Age:
+    """What makes a screening not current without reading the record."""
+
+    protocol: object
+    made_on: date
+    bp: dict | None
+    superseded: bool
+    too_old: bool
+    bp_old: bool
+
+    @classmethod
+    def of(cls, screening: Screening, latest_id: int, today: date) -> _Age:
+        protocol = screening_ruleset(screening).protocol
+        made_on = timezone.localdate(screening.created_at)
+        bp = screening.report.get("blood_pressure")
+        window_start = today - timedelta(days=protocol.bp_window_days)
+        return cls(
+            protocol,
+            made_on,
+            bp,
+            superseded=screening.pk != latest_id,
+            too_old=(today - made_on).days >= protocol.validity_days,
+            bp_old=bool(bp) and date.fromisoformat(bp["day"]) < window_start,
+        )
+
+    @property
+    def stale(self) -> bool:
+        return self.superseded or self.too_old or self.bp_old
+
+
+def _currency(screening: Screening, age: _Age, record_now, latest_id: int) -> Currency:
     """`record_now`: None when the record is unchanged since the screening, else a call that gives it."""
-    protocol = screening_ruleset(screening).protocol
-    made_on = timezone.localdate(screening.created_at)
-    bp = screening.report.get("blood_pressure")
-    superseded = screening.pk != latest_id
-    too_old = (today - made_on).days >= protocol.validity_days
-    bp_old = bool(bp) and date.fromisoformat(bp["day"]) < today - timedelta(days=protocol.bp_window_days)
+    protocol, made_on, bp = age.protocol, age.made_on, age.bp
 
     def record_state() -> tuple[bool, bool, _RecordNow | None]:
         """(unscreenable, changed, the record now)"""
@@ -112,7 +142,7 @@ def _currency(screening: Screening, record_now, latest_id: int, today: date) -> 
             return True, False, record
         return False, record.sha256 != screening.intake_sha256, record
 
-    if not (superseded or too_old or bp_old):
+    if not age.stale:
         unscreenable, changed, _ = record_state()
         if not (unscreenable or changed):
             return Currency(True)
@@ -120,15 +150,15 @@ def _currency(screening: Screening, record_now, latest_id: int, today: date) -> 
     def reasons() -> list[str]:
         unscreenable, changed, record = record_state()
         said: list[str] = []
-        if superseded:
+        if age.superseded:
             said.append(f"a later screening (#{latest_id}) supersedes it")
         if unscreenable:
             said.append("the record can no longer be screened (" + "; ".join(record.problems) + ")")
         elif changed:
             said.extend(describe_changes(screening.intake, record.intake) or ["the record changed"])
-        if too_old:
+        if age.too_old:
             said.append(f"older than {protocol.validity_days} days (screened {made_on.isoformat()})")
-        if bp_old:
+        if age.bp_old:
             said.append(f"blood pressure of {bp['day']} is more than {protocol.bp_window_days} days old")
         return said
 
@@ -179,15 +209,22 @@ def screening_currencies(
         latest, versions = patients_now(patient_ids)
     elif missing := patient_ids - versions.keys():
         versions.update(Patient.objects.filter(pk__in=missing).values_list("pk", "record_version"))
-    now = _RecordsNow(records, today)
-    # every changed record is wanted before any is read: they are read together
-    record_now = {
-        s.pk: None
-        if s.record_version is not None and s.record_version == versions[s.patient_id]
-        else now.want(s.patient_id)
+    ages = {s.pk: _Age.of(s, latest[s.patient_id], today) for s in screenings}
+    changed = [
+        s for s in screenings if s.record_version is None or s.record_version != versions[s.patient_id]
+    ]
+    needed = {s.patient_id for s in changed if not ages[s.pk].stale}
+    now = _RecordsNow(records, today, needed, [s.patient_id for s in changed])
+    changed_ids = {s.pk for s in changed}
+    return {
+        s.pk: _currency(
+            s,
+            ages[s.pk],
+            (lambda pk=s.patient_id: now.get(pk)) if s.pk in changed_ids else None,
+            latest[s.patient_id],
+        )
         for s in screenings
     }
-    return {s.pk: _currency(s, record_now[s.pk], latest[s.patient_id], today) for s in screenings}
 
 
 def screening_currency(screening: Screening, today: date | None = None) -> Currency:

@@ -69,7 +69,10 @@ class Screening(ImmutableRecord):
         ordering = ["-created_at", "-pk"]
         # the patient's history; the clinic's recent screenings, newest first (the home page's worklists)
         indexes = [
-            models.Index(fields=["patient", "-created_at"]),
+            # the patient's screenings newest first, ties by id, as every read orders them: with the id in
+            # the index a patient's latest ten are a short walk, never a sort of all their screenings nor a
+            # walk of the clinic's recent ones filtered by patient (migration 0022)
+            models.Index(fields=["patient", "-created_at", "-id"], name="screening_patient_newest"),
             models.Index(fields=["-created_at", "-id"], name="screening_recent"),
         ]
 

@@ -14,10 +14,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from patients.models import ANSWER_SECTIONS
 from patients.selectors import SECTION_LABELS
-from rules.selectors import engine_ruleset
 from rules.sources import cited
 
 from .bp_chart import bp_chart_svg, bp_reference_lines
+from .compiled import screening_ruleset
 from .engine.measures import INSTRUMENTS as MEASURE_INSTRUMENTS
 from .engine.measures import score as score_measure
 from .engine.severity import SEVERITIES, VERDICT_FOR_SEVERITY
@@ -134,9 +134,7 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         # without a review: a report screened from a file)
         "bp_chart": bp_chart_svg(
             readings,
-            bp_reference_lines(engine_ruleset(review.screening.ruleset).rules)
-            if review is not None
-            else None,
+            bp_reference_lines(screening_ruleset(review.screening).rules) if review is not None else None,
         ),
         "references": cited(source_ids),
         "overrides": list(overrides),

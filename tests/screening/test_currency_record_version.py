@@ -89,3 +89,29 @@ def test_changed_records_are_read_together(screenings):
             c.reasons  # noqa: B018
     fetched = len(screenings) - 2  # fresh() reads each screening
     assert len(all_of_them.captured_queries) - fetched == len(two.captured_queries)
+
+
+def test_records_needed_only_for_reasons_are_read_in_chunks(screenings, clinician, monkeypatch):
+    """A superseded screening is not current whatever the record says: its record is read only to say what
+    changed, in chunks of the screenings' order (a list shows its first rows' reasons)."""
+    monkeypatch.setattr("screening.currency._RecordsNow.CHUNK", 5)
+    for screening in screenings:
+        patient = Patient.objects.get(pk=screening.patient_id)
+        screening_run(patient=patient, requested_by=clinician)  # supersedes it
+        Patient.objects.filter(pk=patient.pk).update(glaucoma="unknown")
+    old = [fresh(s) for s in screenings]
+
+    with CaptureQueriesContext(connection) as deciding:
+        currencies = screening_currencies(old)
+    assert not any(c.current for c in currencies.values())
+    assert not reads_lists(deciding)  # superseded: nothing to read to know it
+
+    with CaptureQueriesContext(connection) as first_rows:
+        for screening in old[:5]:
+            assert any("supersedes" in r for r in currencies[screening.pk].reasons)
+    with CaptureQueriesContext(connection) as every_row:
+        for screening in old:
+            currencies[screening.pk].reasons  # noqa: B018
+    diagnosis_reads = [q for q in every_row.captured_queries if "patients_diagnosis" in q["sql"]]
+    assert len([q for q in first_rows.captured_queries if "patients_diagnosis" in q["sql"]]) == 1
+    assert len(diagnosis_reads) == -(-(len(old) - 5) // 5)  # the rest, five at a time

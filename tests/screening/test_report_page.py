@@ -363,3 +363,23 @@ def test_sex_and_daily_doses_read_as_words_and_whole_numbers(client, clinician, 
     medications = words.split("Medications As entered")[1].split("Blood pressure")[0]
     assert not re.search(r"\b\d+\.0 mg\b", medications)  # "60 mg" a day, not "60.0 mg"
     assert " mg" in medications
+
+
+def test_medication_and_reading_rows_escape_the_snapshot(patient, clinician, clinician_client):
+    """The report's rows are written in Python (screening/templatetags/report_rows.py): a typed name with
+    markup is text, on the page and in the PDF's HTML alike; unknown numbers read as the template read."""
+    from patients.models import MedicationEntry
+
+    MedicationEntry.objects.create(patient=patient, name='Zz"><script>x()</script>', times_per_day=1)
+    screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
+    html = clinician_client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+    meds = html[html.index('id="meds-title"') : html.index('id="bp-title"')]
+    assert "<script>x()" not in meds
+    assert (
+        "<td>Zz&quot;&gt;&lt;script&gt;x()&lt;/script&gt;</td><td><strong>not in formulary</strong></td>"
+        in meds
+    )
+    assert '<td class="text-nowrap">unknown</td>' in meds  # no dose: no daily dose
+    assert "clonazepam" in meds and " mg</td>" in meds
+    readings = html[html.index('class="table table-sm bp-table"') :]
+    assert readings.index("<tbody><tr><td>") < readings.index("</tbody>")

@@ -15,7 +15,7 @@ from patients.services import intake_import
 from screening.models import Screening
 from screening.selectors import HISTORY_ON_PATIENT_PAGE, screening_history
 from screening.services import screening_run
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, service_unavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +166,23 @@ def test_a_pdf_fingerprint_refuses_a_state_read_without_its_suggestions(clinicia
     fingerprint_of(review_states([screening])[screening.pk])
     with pytest.raises(ValueError, match="suggestions"):
         fingerprint_of(review_states([screening], suggestions=False)[screening.pk])
+
+
+def test_a_patients_latest_screenings_are_a_walk_of_its_own_index(clinician, patient, history):
+    """Behind many newer screenings of other patients, the patient's latest ten are read from the
+    (patient, created_at, id) index, never by walking the clinic's recent screenings filtered by patient
+    (what the planner chose when the index ended at created_at and the id tie needed a sort)."""
+    if connection.vendor != "postgresql":
+        service_unavailable("DATABASE_URL is not PostgreSQL: the plan is PostgreSQL's")
+    history(patient, clinician, 400)
+    other, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
+    history(other, clinician, 800)  # all newer than the patient's
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE screening_screening")
+    with CaptureQueriesContext(connection) as sent:
+        screening_history(patient)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sent.captured_queries[0]['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "screening_patient_newest" in plan, plan
+    assert "Sort" not in plan and "screening_recent" not in plan, plan
