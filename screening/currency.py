@@ -18,6 +18,7 @@ from patients.selectors import intake_document, patient_records
 from .compiled import screening_ruleset
 from .intake import IntakeInvalid, describe_changes, intake_sha256, validate_intake
 from .models import Screening
+from .record_reader import record_reader
 
 
 class Currency:
@@ -165,6 +166,16 @@ def _currency(screening: Screening, age: _Age, record_now, latest_id: int) -> Cu
     return Currency(False, explain=reasons)
 
 
+def _unchanged(screening: Screening, version_now: int, reader: str) -> bool:
+    """The record is the one screened: the same version, read the same way (screening.record_reader)."""
+    return (
+        screening.record_version is not None
+        and screening.record_version == version_now
+        and bool(reader)
+        and screening.record_reader == reader
+    )
+
+
 def patients_now(patient_ids) -> tuple[dict[int, int | None], dict[int, int]]:
     """Each patient's latest screening id (None: never screened) and record version, by patient id, in
     one query."""
@@ -197,22 +208,23 @@ def screening_currencies(
     only of the patients whose record changed since (together, and only when needed). `records`: full
     records (patients.selectors.patient_record) the caller already holds, by patient id, not read again;
     `latest`, `versions`: each patient's latest screening id and record version (patients_now), when the
-    caller has read them in this request."""
+    caller has read them after the records it holds."""
     screenings = list(screenings)
     if not screenings:
         return {}
     today = today or timezone.localdate()
     patient_ids = {s.patient_id for s in screenings}
     records = dict(records or {})
-    versions = {**(versions or {}), **{pk: record.record_version for pk, record in records.items()}}
+    # the versions now: read after any record the caller holds (a record's own version was read with its
+    # row, before its lists, so it may be older than the lists it shows), never taken from the records
+    versions = dict(versions or {})
     if latest is None or not patient_ids <= latest.keys():
         latest, versions = patients_now(patient_ids)
     elif missing := patient_ids - versions.keys():
         versions.update(Patient.objects.filter(pk__in=missing).values_list("pk", "record_version"))
     ages = {s.pk: _Age.of(s, latest[s.patient_id], today) for s in screenings}
-    changed = [
-        s for s in screenings if s.record_version is None or s.record_version != versions[s.patient_id]
-    ]
+    reader = record_reader()
+    changed = [s for s in screenings if not _unchanged(s, versions[s.patient_id], reader)]
     needed = {s.patient_id for s in changed if not ages[s.pk].stale}
     now = _RecordsNow(records, today, needed, [s.patient_id for s in changed])
     changed_ids = {s.pk for s in changed}

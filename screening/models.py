@@ -61,6 +61,9 @@ class Screening(ImmutableRecord):
     # the patient's record_version when the record was read (read before its lists, so never newer than
     # what was screened): equal to the patient's now, the record is unchanged; null: before record versions
     record_version = models.BigIntegerField(null=True, blank=True)
+    # how the record was read, validated and hashed (screening.record_reader): with another, an equal
+    # record version does not vouch for the record; blank: before record versions
+    record_reader = models.CharField(max_length=16, blank=True)
     # the formulary version (and its sha256) that resolved the medication names; null: before versions
     formulary_version = models.PositiveIntegerField(null=True, blank=True)
     formulary_sha256 = models.CharField(max_length=64, blank=True)

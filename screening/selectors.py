@@ -157,8 +157,7 @@ def screening_history(
         shown,
         records={patient.pk: patient} if full_record else None,
         suggestions=False,  # the rows never show them
-        latest={patient.pk: shown[0].pk} if offset == 0 and shown else None,  # the newest is the latest
-    )
+    )  # the latest id and the record version now: one query, after the record the page holds
     rows = []
     for i, screening in enumerate(shown):
         codes = set(screening.rule_codes)

@@ -23,6 +23,7 @@ from .engine import Report, evaluate, report_to_dict
 from .engine import RuleSet as EngineRuleSet
 from .intake import IntakeInvalid, facts_from_intake, intake_sha256, validate_intake
 from .models import ReportPdf, Screening
+from .record_reader import record_reader
 from .review import ScreeningRefused
 from .selectors import review_state
 from .tasks import render_report_pdf_task
@@ -84,6 +85,7 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
         engine_version=report.engine_version,
         intake_sha256=intake_sha256(intake),
         record_version=record.record_version,  # read with the patient's row, before its lists
+        record_reader=record_reader(),
         formulary_version=formulary.version,
         formulary_sha256=formulary.sha256,
     )

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from patients.models import BloodPressureReading, Diagnosis, Measure, MedicationEntry, Patient
+from tests.conftest import service_unavailable
 
 from .factories import (
     BloodPressureReadingFactory,
@@ -43,7 +44,9 @@ def installed_triggers() -> set[str]:
 def test_every_trigger_is_installed():
     """A later migration that rebuilds one of these tables on SQLite drops its triggers: this fails then."""
     if connection.vendor == "postgresql":
-        expected = {"patients_patient_record_version"} | {f"{t}_record_version" for t in CHILDREN}
+        expected = {"patients_patient_record_version"} | {
+            f"{t}_record_version{end}" for t in CHILDREN for end in ("", "_truncate")
+        }
     else:
         expected = {"patients_patient_record_version"} | {
             f"{t}_record_version_{event}" for t in CHILDREN for event in ("insert", "update", "delete")
@@ -137,3 +140,24 @@ def test_another_patients_write_leaves_it_alone(full_record):
 
 def test_the_history_does_not_record_it(full_record):
     assert "record_version" not in {f.name for f in Patient.history.model._meta.fields}
+
+
+def test_every_list_the_record_reads_has_a_trigger():
+    """A new list read into the record (patients.selectors._records) without a trigger would let a change
+    pass unseen: the tables come from the record's own prefetches, not from a second list."""
+    from patients.selectors import _records
+
+    lookups = _records()._prefetch_related_lookups
+    names = [getattr(lookup, "prefetch_through", lookup) for lookup in lookups]
+    tables = {Patient._meta.get_field(name).related_model._meta.db_table for name in names}
+    assert tables == set(CHILDREN)
+
+
+def test_emptying_a_list_table_raises_every_version(full_record):
+    if connection.vendor != "postgresql":
+        service_unavailable("DATABASE_URL is not PostgreSQL: SQLite has no TRUNCATE")
+    before = version(full_record)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction holds deferred checks
+        cursor.execute("TRUNCATE patients_bloodpressurereading")
+    assert version(full_record) > before

@@ -10,9 +10,10 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from patients.models import Patient
+from patients.models import MedicationEntry, Patient
 from screening.currency import screening_currencies, screening_currency
 from screening.models import Screening
+from screening.record_reader import record_reader
 from screening.services import screening_run
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,43 @@ def test_records_needed_only_for_reasons_are_read_in_chunks(screenings, clinicia
     diagnosis_reads = [q for q in every_row.captured_queries if "patients_diagnosis" in q["sql"]]
     assert len([q for q in first_rows.captured_queries if "patients_diagnosis" in q["sql"]]) == 1
     assert len(diagnosis_reads) == -(-(len(old) - 5) // 5)  # the rest, five at a time
+
+
+def test_a_screening_read_another_way_reads_the_record(screenings):
+    """After a deploy that changes how a record is read, validated or hashed (another record_reader), an
+    equal version no longer vouches for the record: it is read and compared."""
+    screening = fresh(screenings[0])
+    assert screening.record_reader == record_reader() != ""
+    screening.record_reader = "0" * 16  # as stored by an earlier release
+    with CaptureQueriesContext(connection) as queries:
+        assert screening_currency(screening).current
+    assert reads_lists(queries)
+
+
+def test_the_reader_changes_with_the_time_zone(settings):
+    before = record_reader()
+    record_reader.cache_clear()
+    settings.TIME_ZONE = "Asia/Kolkata" if settings.TIME_ZONE != "Asia/Kolkata" else "UTC"
+    try:
+        assert record_reader() != before
+    finally:
+        record_reader.cache_clear()
+
+
+def test_a_record_held_by_the_page_does_not_give_the_version_now(screenings, clinician):
+    """The page's record was read with its version before its lists: a medication added in between is in
+    the lists it shows, so that version cannot say the record is the one screened. The version is read
+    again after the record."""
+    from patients.selectors import patient_record
+
+    screening = screenings[0]
+    held = patient_record(screening.patient_id)
+    assert held.record_version == screening.record_version
+    MedicationEntry.objects.create(
+        patient_id=screening.patient_id, name="sertraline", dose_mg=50, times_per_day=1
+    )
+    held = patient_record(screening.patient_id)
+    held.record_version = screening.record_version  # as if read before the medication came in
+    currency = screening_currencies([fresh(screening)], records={held.pk: held})[screening.pk]
+    assert not currency.current
+    assert any("sertraline" in reason for reason in currency.reasons)
