@@ -129,7 +129,6 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
 
 
-@transaction.atomic
 def audit_record(
     *,
     action: str,
@@ -155,11 +154,7 @@ def audit_record(
             patient_id = _patient_of(obj)
     user_id, name = _actor(request, user)
     ip, agent = _client(request)
-    _lock()
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     event = AuditEvent(
-        seq=seq,
         at=timezone.now(),
         user_id=user_id,
         user_name=name or user_name[:150],
@@ -171,11 +166,50 @@ def audit_record(
         user_agent=agent,
         fields=sorted(fields),
         detail=detail[:200],
-        prev_hash=prev_hash,
     )
-    event.hash = event_hash(prev_hash, event)
-    event.save()
+    if connection.vendor == "postgresql":
+        _append_in_postgresql(event)
+    else:
+        _append(event)
     return event
+
+
+@transaction.atomic
+def _append(event: AuditEvent) -> None:
+    _lock()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event.hash = event_hash(event.prev_hash, event)
+    event.save()
+
+
+def _append_in_postgresql(event: AuditEvent) -> None:
+    """One round trip (core/migrations/0009): the database takes the lock, numbers the row and computes its
+    hash from the content Python wrote, every element but the first (the number, known only under the lock)."""
+    event.seq = 0
+    tail = _content(event)[len("[0,") :]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM preinfusion_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
+            [
+                ADVISORY_LOCK,
+                event.at,
+                event.user_id,
+                event.user_name,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.patient_id,
+                event.ip,
+                event.user_agent,
+                json.dumps(event.fields),
+                event.detail,
+                tail,
+            ],
+        )
+        event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def _patient_of(obj) -> int | None:

@@ -146,3 +146,53 @@ def test_the_chain_stays_linear_under_concurrent_writers():
 
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 41))
     assert audit_verify().ok
+
+
+HOSTILE = 'O\'Brien "x" \\ back\nline — é 名前 \U0001f600 \u2028 </td>'
+
+
+def test_an_entry_with_hostile_text_reads_back_and_its_hash_holds(rf):
+    """The row's hash is computed where it is stored (in PostgreSQL, by the append function, from the JSON
+    Python wrote): whatever the text, the stored row verifies against the hash Python computes."""
+    from core.audit import event_hash
+
+    request = rf.get("/", REMOTE_ADDR="2001:db8::1", HTTP_USER_AGENT=HOSTILE)
+    events(2)
+    made = audit_record(
+        action="update",
+        request=request,
+        object_type="patient",
+        object_id=HOSTILE,
+        patient_id=7,
+        fields=["z_field", "a_field"],
+        detail=HOSTILE,
+        user_name=HOSTILE,
+    )
+    stored = AuditEvent.objects.get(pk=made.pk)
+    assert (
+        (stored.seq, stored.prev_hash, stored.hash)
+        == (made.seq, made.prev_hash, made.hash)
+        == (
+            3,
+            AuditEvent.objects.get(seq=2).hash,
+            event_hash(stored.prev_hash, stored),
+        )
+    )
+    assert (
+        stored.user_agent == HOSTILE and stored.detail == HOSTILE and stored.fields == ["a_field", "z_field"]
+    )
+    assert stored.ip == "2001:db8::1" and stored.patient_id == 7
+    assert audit_verify().ok
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append function is PostgreSQL's; CI runs it"
+)
+def test_an_entry_is_one_round_trip_on_postgresql():
+    from django.test.utils import CaptureQueriesContext
+
+    events(1)
+    with CaptureQueriesContext(connection) as queries:
+        made = audit_record(action="view", object_type="patient", object_id=1, patient_id=1)
+    assert len(queries) == 1 and "preinfusion_audit_append" in queries[0]["sql"]
+    assert made.seq == 2 and audit_verify().ok
