@@ -154,6 +154,31 @@ def test_the_patient_list_shows_the_latest_screening(demo, clinician, physician,
     assert page.count("not screened") == 13
 
 
+def test_the_patient_list_row_shows_an_overridden_verdict_a_stale_screening_and_escapes_names(
+    demo, clinician, physician, physician2, clinician_client
+):
+    """The list's rows are written in Python (issue 16): each part of the cell, and every value escaped."""
+    overridden = screen("DEMO-010", clinician)
+    override = finding_override(screening=overridden, rule="CV-AVM", reason="x", user=physician)
+    override_cosign(override=override, user=physician2)
+    stale = screen("DEMO-001", clinician)
+    patient = Patient.objects.get(mrn="DEMO-001")
+    patient.family_name = '<script>alert("x")</script>'
+    patient.save()
+
+    page = clinician_client.get(reverse("patients:list")).content.decode()
+
+    row = next(r for r in page.split("<tr>") if f'href="/screening/{overridden.pk}/"' in r)
+    assert (
+        "(engine: contraindicated)</span>" in row
+        and "· awaiting a physician&#x27;s decision · current<" in row
+    )
+    row = next(r for r in page.split("<tr>") if f'href="/screening/{stale.pk}/"' in r)
+    assert "· awaiting a physician&#x27;s decision · <strong>not current</strong>" in row
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, " in row and "<script>alert" not in page
+    assert f'<a href="/patients/{patient.pk}/">DEMO-001</a>' in row
+
+
 # ------------------------------------------------------------------------------------------- the buttons
 
 
