@@ -29,7 +29,7 @@ SECTION_LABELS = {
 }
 
 
-LIST_COLUMNS = ("id", "mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth")
+LIST_COLUMNS = ("id", "mrn", "given_name", "family_name", "date_of_birth", "sex_at_birth", "record_version")
 _MRN = re.compile(MRN_PATTERN)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -160,14 +160,24 @@ def worklists_for(user) -> list[Worklist]:
 
 def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     """Each listed patient's latest screening with its effective verdict, decision and currency, in a
-    fixed number of queries (the listed patients are not read again; their latest screening ids once)."""
+    fixed number of queries (the listed patients are not read again).
+
+    When the listed rows carry their record version (patients.selectors.LIST_COLUMNS), the latest
+    screenings are read in one query with their sign-offs, and each row's version is the one read with the
+    row the list shows: a version equal to its screening's says the record is the one screened as the list
+    shows it; any other is checked against the record read afterwards (screening.currency)."""
     by_id = {p.pk: p for p in patients}
-    latest, versions = patients_now(by_id)
-    screenings = list(
-        Screening.objects.filter(pk__in=[pk for pk in latest.values() if pk is not None]).select_related(
-            "signoff"
+    if any("record_version" in p.get_deferred_fields() for p in patients):
+        latest, versions = patients_now(by_id)
+        wanted = [pk for pk in latest.values() if pk is not None]
+    else:
+        versions = {p.pk: p.record_version for p in patients}
+        newest = (
+            Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
         )
-    )
+        wanted = Patient.objects.filter(pk__in=list(by_id)).annotate(latest=Subquery(newest)).values("latest")
+    screenings = list(Screening.objects.filter(pk__in=wanted).select_related("signoff"))
+    latest = dict.fromkeys(by_id) | {s.patient_id: s.pk for s in screenings}
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]
     states = review_states(screenings, suggestions=False, latest=latest, versions=versions)
