@@ -8,6 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
+from patients.models import Patient
+
 from .compiled import screening_ruleset, with_rulesets
 from .currency import Currency, screening_currencies
 from .engine.evaluate import dose_range
@@ -147,17 +151,30 @@ def screening_history(
     removed since the one before it, its effective verdict, decision and whether it is current. One row
     more than shown is read, for the last row's changes: the cost does not grow with the history.
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
+    # with each row, the patient's latest screening id and record version now: read in the same query,
+    # after the record the page holds (screening.currency.patients_now reads the same two)
+    newest = (
+        Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk").values("pk")
+    )
+    version = Patient.objects.filter(pk=OuterRef("patient_id")).values("record_version")
     screenings = list(
         Screening.objects.filter(patient=patient)
         .select_related("signoff")
+        .annotate(latest_now=Subquery(newest[:1]), version_now=Subquery(version))
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
     shown = screenings[:limit]
+    now = (
+        {"latest": {patient.pk: shown[0].latest_now}, "versions": {patient.pk: shown[0].version_now}}
+        if shown
+        else {}
+    )
     states = review_states(
         shown,
         records={patient.pk: patient} if full_record else None,
         suggestions=False,  # the rows never show them
-    )  # the latest id and the record version now: one query, after the record the page holds
+        **now,
+    )
     rows = []
     for i, screening in enumerate(shown):
         codes = set(screening.rule_codes)

@@ -156,3 +156,29 @@ def test_a_record_held_by_the_page_does_not_give_the_version_now(screenings, cli
     currency = screening_currencies([fresh(screening)], records={held.pk: held})[screening.pk]
     assert not currency.current
     assert any("sertraline" in reason for reason in currency.reasons)
+
+
+def test_the_history_reads_the_version_now_with_its_rows(screenings, clinician):
+    """The patient page's history reads each patient's latest screening and record version in its own
+    query, after the record the page holds: two queries (screenings, overrides), no record re-read."""
+    from patients.selectors import patient_record
+    from screening.selectors import screening_history
+
+    screening = screenings[0]
+    held = patient_record(screening.patient_id)
+    with CaptureQueriesContext(connection) as queries:
+        (row,) = screening_history(held, full_record=True)
+    assert len(queries) == 2 and row["state"].currency.current
+
+    MedicationEntry.objects.create(
+        patient_id=screening.patient_id, name="sertraline", dose_mg=50, times_per_day=1
+    )
+    newer = screening_run(patient=Patient.objects.get(pk=screening.patient_id), requested_by=clinician)
+    held = patient_record(screening.patient_id)
+    latest, earlier = screening_history(held, full_record=True)
+    assert latest["screening"].pk == newer.pk and latest["state"].currency.current
+    assert not earlier["state"].currency.current
+    assert earlier["state"].currency.reasons == (
+        f"a later screening (#{newer.pk}) supersedes it",
+        "medication sertraline added",
+    )
