@@ -3,6 +3,7 @@ everything shown was decided by the engine when the screening was stored."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -71,6 +72,27 @@ def _local(text: str) -> datetime:
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
+# The BP chart of a stored screening never changes: it is a function of the readings, the rule set's
+# reference lines and the time zone the times are shown in. Kept per process for the report page and PDF.
+_CHARTS: dict[tuple, SafeString] = {}
+_CHARTS_MAX = 256
+
+
+def _bp_chart(readings: list[dict[str, Any]], lines) -> SafeString:
+    key = (
+        json.dumps(readings, sort_keys=True, default=str),
+        None if lines is None else tuple(lines),
+        timezone.get_current_timezone_name(),
+    )
+    chart = _CHARTS.get(key)
+    if chart is None:
+        chart = bp_chart_svg(readings, lines)
+        if len(_CHARTS) >= _CHARTS_MAX:
+            _CHARTS.clear()
+        _CHARTS[key] = chart
+    return chart
+
+
 def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=None) -> dict[str, Any]:
     """What the report page and the PDF show. `review` (a selectors.ReviewState) puts the effective verdict
     and the decision first; without it (a file screened from the command line) the verdict is the
@@ -132,7 +154,7 @@ def report_context(*, report: dict[str, Any], intake: dict[str, Any], review=Non
         "readings": readings,
         # reference lines at the thresholds of the rule set the screening was made under (none known
         # without a review: a report screened from a file)
-        "bp_chart": bp_chart_svg(
+        "bp_chart": _bp_chart(
             readings,
             bp_reference_lines(screening_ruleset(review.screening).rules) if review is not None else None,
         ),

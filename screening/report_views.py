@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -28,7 +29,7 @@ from .review import (
     screening_rules,
     screening_sign,
 )
-from .selectors import review_state, review_states, screening_count, screening_history
+from .selectors import review_states, screening_count, screening_history
 from .services import (
     pdf_for_download,
     pdf_outdated,
@@ -141,10 +142,23 @@ class ScreeningDetailView(ReportReaders):
     template_name = "screening/screening_detail.html"
 
     def get(self, request, pk):
-        screening = _screening(pk)
+        # with the screening, its sign-off and PDF, and the patient's latest screening and record version,
+        # read with the patient row it shows (the page holds no list of the record)
+        newest = Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk")
+        screening = get_object_or_404(
+            Screening.objects.select_related("patient", "requested_by", "ruleset", "signoff", "pdf").annotate(
+                latest_now=Subquery(newest.values("pk")[:1])
+            ),
+            pk=pk,
+        )
         audit_record(action="view", request=request, obj=screening, detail="report page")
-        state = review_state(screening)
-        pdf, pdf_status = pdf_state(screening.pk)
+        patient_id = screening.patient_id
+        state = review_states(
+            [screening],
+            latest={patient_id: screening.latest_now},
+            versions={patient_id: screening.patient.record_version},
+        )[screening.pk]
+        pdf, pdf_status = pdf_state(screening.pk, screening=screening, state=state)
         context = report_context(report=screening.report, intake=screening.intake, review=state)
         context.update(
             {

@@ -140,14 +140,21 @@ def pdf_is_outdated(pdf: ReportPdf) -> bool:
     return pdf.status == ReportPdf.Status.READY and pdf.review_state != review_fingerprint(pdf.screening_id)
 
 
-def pdf_state(screening_id: int) -> tuple[ReportPdf | None, str]:
+def pdf_state(
+    screening_id: int, *, screening: Screening | None = None, state=None
+) -> tuple[ReportPdf | None, str]:
     """The screening's PDF row (if any) and its status as users see it: none, queued, rendering, ready,
     failed or outdated (made before a review step). A stuck render stays queued or rendering: pdf_sweep
-    re-queues it, so it is not offered for a retry."""
-    pdf = ReportPdf.objects.select_related("screening").filter(screening_id=screening_id).first()
+    re-queues it, so it is not offered for a retry. `screening`: read with its PDF (select_related), so
+    the row is not read again; `state`: its review state (selectors.review_states, with suggestions), so
+    the fingerprint is not read again."""
+    if screening is not None and Screening.pdf.is_cached(screening):
+        pdf = getattr(screening, "pdf", None)
+    else:
+        pdf = ReportPdf.objects.select_related("screening").filter(screening_id=screening_id).first()
     if pdf is None:
         return None, "none"
-    if pdf_is_outdated(pdf):
+    if pdf_outdated(pdf, state) if state is not None else pdf_is_outdated(pdf):
         return pdf, "outdated"
     return pdf, pdf.status
 

@@ -361,3 +361,22 @@ def test_the_report_draws_the_thresholds_of_the_rule_set_the_screening_was_made_
 def test_a_report_without_a_review_draws_no_reference_line(screening):
     context = report_context(report=screening.report, intake=screening.intake)
     assert reference_ys(parse(context["bp_chart"])) == {}
+
+
+def test_the_report_keeps_a_chart_per_readings_lines_and_time_zone(utc):
+    """The report page and the PDF reuse a chart drawn for the same readings, reference lines and time
+    zone (screening.presentation): another time zone, reading or line draws another."""
+    from django.utils import timezone
+
+    from screening.presentation import _bp_chart
+
+    shown = readings(3)
+    line = ReferenceLine(160, 100, True, "defer", "BP-STAGE2")
+    first = _bp_chart(shown, [line])
+    assert _bp_chart([dict(r) for r in shown], [line]) is first
+    assert _bp_chart(shown, [line]) == bp_chart_svg(shown, [line])
+    with timezone.override("Asia/Tokyo"):
+        assert _bp_chart(shown, [line]) == bp_chart_svg(shown, [line]) != first
+    assert _bp_chart(shown, None) == bp_chart_svg(shown, None) != first
+    changed = [dict(shown[0], systolic=shown[0]["systolic"] + 1), *shown[1:]]
+    assert _bp_chart(changed, [line]) == bp_chart_svg(changed, [line]) != first

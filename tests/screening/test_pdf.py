@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -286,3 +287,29 @@ def test_the_pdf_shows_the_effective_verdict_the_decision_and_the_signature_bloc
     assert "Signed by doc1" in text and "First infusion Monday" in text
     assert "Effective verdict at signing Eligible" in text
     assert "mg ketamine IV over" in text  # the dose range of the effective verdict
+
+
+def test_the_report_page_reads_its_pdf_and_currency_with_the_screening(
+    screening, clinician, physician, client, monkeypatch, tmp_path
+):
+    """The report page reads the screening with its sign-off, its PDF and the patient's latest screening
+    and record version in one query: none, ready and outdated read the same, in as many queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(render_report_pdf_task, "delay", lambda *a, **k: None)
+    client.force_login(clinician)
+    page = reverse("screening:detail", args=[screening.pk])
+
+    def status() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(page).content.decode()
+        return re.search(r'id="pdf-status" aria-live="polite" data-status="(\w+)"', html)[1], len(queries)
+
+    none = status()
+    pdf_render(pdf_id=pdf_request(screening=screening, user=clinician).pk)
+    ready = status()
+    screening_sign(screening=screening, user=physician, decision="not_cleared")
+    outdated = status()
+    assert (none[0], ready[0], outdated[0]) == ("none", "ready", "outdated")
+    assert none[1] == ready[1] == outdated[1]
