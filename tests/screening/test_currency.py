@@ -2,6 +2,7 @@
 validity, its blood pressure is inside the window and no later screening supersedes it; otherwise it says
 why, in words, and a signed one shows as superseded (criteria.md, "Overrides, sign-off and validity")."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -188,7 +189,12 @@ def test_a_signed_screening_shows_as_superseded_on_its_page(eligible, physician,
         reverse("patients:detail", args=[eligible.patient_id])
     ).content.decode()
     assert "superseded, do not use for clearance" in patient_page
-    assert "Screen again" in patient_page
+    row = patient_page[patient_page.index(f'data-testid="current-{eligible.pk}"') :].split("</td>")[0]
+    assert "blood pressure added" in row
+    form = re.search(r'<form method="post" action="([^"]+)" class="mt-1">(.*?)</form>', row)
+    assert form[1] == reverse("screening:screen_now", args=[eligible.patient_id])
+    assert re.search(r'<input type="hidden" name="csrfmiddlewaretoken" value="\w+">', form[2])
+    assert "Screen again</button>" in form[2]
 
 
 def test_currency_of_many_screenings_reads_a_fixed_number_of_queries(demo, clinician):

@@ -177,6 +177,13 @@ def test_the_patient_list_row_shows_an_overridden_verdict_a_stale_screening_and_
     assert "· awaiting a physician&#x27;s decision · <strong>not current</strong>" in row
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, " in row and "<script>alert" not in page
     assert f'<a href="/patients/{patient.pk}/">DEMO-001</a>' in row
+    history = clinician_client.get(reverse("patients:detail", args=[overridden.patient_id])).content.decode()
+    row = history[history.index(f'<a href="/screening/{overridden.pk}/">{overridden.pk}</a>') :].split(
+        "</tr>"
+    )[0]
+    assert (
+        '✓ Eligible</span><br><span class="small text-body-secondary">engine: Contraindicated: do not' in row
+    )
 
 
 # ------------------------------------------------------------------------------------------- the buttons
