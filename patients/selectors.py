@@ -80,7 +80,15 @@ def patient_search(query: str = "") -> QuerySet[Patient]:
 def _records() -> QuerySet[Patient]:
     return Patient.objects.select_related("medications_reconciled_by").prefetch_related(
         "diagnoses",
-        Prefetch("medications", queryset=MedicationEntry.objects.select_related("formulary_entry")),
+        # of a medication's formulary entry, the record shows its generic name and ATC codes only
+        Prefetch(
+            "medications",
+            queryset=MedicationEntry.objects.select_related("formulary_entry").only(
+                *(f.name for f in MedicationEntry._meta.concrete_fields),
+                "formulary_entry__generic",
+                "formulary_entry__atc",
+            ),
+        ),
         Prefetch("bp_readings", queryset=BloodPressureReading.objects.order_by("-taken_at", "-pk")),
         "measures",
     )
