@@ -54,25 +54,27 @@ ACTIONS = (
 )
 
 
+def _values(event: AuditEvent) -> list:
+    """The row's content after its number, in the order of its hash (and of the append function's
+    parameters, core/migrations/0009)."""
+    return [
+        event.at,
+        event.user_id,
+        event.user_name,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.patient_id,
+        event.ip,
+        event.user_agent,
+        list(event.fields),
+        event.detail,
+    ]
+
+
 def _content(event: AuditEvent) -> str:
-    return json.dumps(
-        [
-            event.seq,
-            event.at.isoformat(),
-            event.user_id,
-            event.user_name,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.patient_id,
-            event.ip,
-            event.user_agent,
-            list(event.fields),
-            event.detail,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    at, *rest = _values(event)
+    return json.dumps([event.seq, at.isoformat(), *rest], separators=(",", ":"), ensure_ascii=False)
 
 
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -188,24 +190,11 @@ def _append_in_postgresql(event: AuditEvent) -> None:
     hash from the content Python wrote, every element but the first (the number, known only under the lock)."""
     event.seq = 0
     tail = _content(event)[len("[0,") :]
+    values = _values(event)  # the fields' list goes as JSON (jsonb)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT * FROM preinfusion_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
-            [
-                ADVISORY_LOCK,
-                event.at,
-                event.user_id,
-                event.user_name,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.patient_id,
-                event.ip,
-                event.user_agent,
-                json.dumps(event.fields),
-                event.detail,
-                tail,
-            ],
+            [ADVISORY_LOCK, *values[:-2], json.dumps(values[-2]), values[-1], tail],
         )
         event.pk, event.seq, event.prev_hash, event.hash = cursor.fetchone()
     event._state.adding = False
