@@ -156,7 +156,7 @@ def screening_history(
     newest = (
         Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk").values("pk")
     )
-    version = Patient.objects.filter(pk=OuterRef("patient_id")).values("record_version")
+    version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
     screenings = list(
         Screening.objects.filter(patient=patient)
         .select_related("signoff")
