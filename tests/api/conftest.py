@@ -2,10 +2,8 @@
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from core.roles import CLINICIAN
@@ -14,6 +12,7 @@ from patients.services import intake_import
 from screening.review import finding_override
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 API = "/api/v1"
 AS_OF = date(2026, 11, 20)  # the examples' assessment date
@@ -62,7 +61,7 @@ class ApiClient:
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 @pytest.fixture

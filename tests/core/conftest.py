@@ -2,12 +2,10 @@
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 
 from core.roles import ALL_ROLES, role_group
 from formulary.models import FormularyEntry
@@ -16,6 +14,7 @@ from rules.models import RuleSet
 from rules.services import ruleset_clone
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def superuser_with_every_role(django_user_model):
 @pytest.fixture
 def ids(superuser_with_every_role):
     """An object of every kind a URL names, by the name the URL gives its id."""
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     patient, _ = intake_import(doc=json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text()))
     screening = screening_run(
         patient=patient, requested_by=superuser_with_every_role, as_of=date(2026, 11, 20)

@@ -7,7 +7,6 @@ import json
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.urls import api
@@ -18,6 +17,7 @@ from patients.services import intake_import
 from screening.services import pdf_render, pdf_request, screening_run
 from tests.api.conftest import ApiClient, bearer
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 DOC = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
@@ -25,7 +25,7 @@ DOC = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
 
 @pytest.fixture
 def record(clinician):
-    call_command("load_defaults", stdout=io.StringIO())
+    load_defaults_for_test()
     patient, _ = intake_import(doc=DOC)
     Diagnosis.objects.create(patient=patient, icd10="F33.1", status="active", severity="moderate")
     screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))

@@ -17,6 +17,7 @@ from infusions.models import Infusion
 from patients.models import Measure, Patient
 from rules.selectors import active_ruleset
 from screening.models import Screening
+from tests.defaults_snapshot import load_defaults_for_test
 from tests.patients.factories import (
     BloodPressureReadingFactory,
     DiagnosisFactory,
@@ -81,7 +82,7 @@ def histories():
 def every_table(clinician):
     """A row in every history table: the default formulary and rule set, a record with one of each item,
     an infusion record."""
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     patient = PatientFactory()
     DiagnosisFactory(patient=patient)
     MedicationEntryFactory(patient=patient)

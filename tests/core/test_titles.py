@@ -4,10 +4,8 @@ MRN or name in it (ids are fine)."""
 import json
 import re
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.template.loader import render_to_string
 
 from patients.selectors import SECTION_LABELS
@@ -15,6 +13,7 @@ from patients.services import intake_import
 from screening.presentation import report_context
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def titles(html: str) -> list[str]:
 
 @pytest.fixture
 def screening(clinician):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     doc["patient"].update(mrn=MRN, given_name=GIVEN, family_name=FAMILY)
     patient, _ = intake_import(doc=doc)

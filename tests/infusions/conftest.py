@@ -3,15 +3,14 @@ physician; today is that day (on_assessment_day), so the screening stays current
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from patients.services import intake_import
 from screening.review import screening_sign
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 DAY = date(2026, 11, 20)
 PHQ9 = [2, 2, 2, 2, 2, 2, 2, 2, 0]  # total 16, item 9 = 0
@@ -31,7 +30,7 @@ CSSRS_INTENT = {
 
 
 def cleared_patient(clinician, physician, example="eligible.json", measures=None):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / example).read_text())
     if measures is not None:
         doc["measures"] = measures

@@ -1,7 +1,6 @@
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
+
+from tests.defaults_snapshot import load_defaults_for_test
 
 from .factories import PatientFactory
 
@@ -15,7 +14,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def defaults(db):
     """The default formulary and rule set, as `manage.py load_defaults` puts them in the database."""
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 @pytest.fixture

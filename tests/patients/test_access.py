@@ -1,10 +1,8 @@
 """Every patients page: anonymous users go to the login page, users without the Clinician role get 403."""
 
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from infusions.urls import urlpatterns as infusion_patterns
 from patients.models import BloodPressureReading, Diagnosis, Measure, MedicationEntry
 from patients.urls import urlpatterns
 from screening.services import screening_run
+from tests.defaults_snapshot import load_defaults_for_test
 
 from .factories import BloodPressureReadingFactory, DiagnosisFactory, MedicationEntryFactory
 
@@ -172,7 +171,7 @@ INFUSION_IDS = [f"{method.upper()} infusions:{name}" for name, method, _ in INFU
 
 @pytest.fixture
 def infusion_url(patient, clinician):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     screening = screening_run(patient=patient, requested_by=clinician)
     infusion = Infusion.objects.create(
         patient=patient, screening=screening, infusion_on=timezone.localdate(), created_by=clinician

@@ -1,16 +1,14 @@
 """What the rule-set tests share: the shipped default set made active, and a draft cloned from it."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from rules.models import Rule, RuleSet
+from tests.defaults_snapshot import load_defaults_for_test
 
 
 @pytest.fixture
 def active(db):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     return RuleSet.objects.get(is_active=True)
 
 

@@ -1,10 +1,7 @@
 """The test bench of a rule set runs once per content and formulary; the results are stored with the
 rule-set version and read back until the draft's content or the formulary changes."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError
 
 from formulary.models import FormularyEntry
@@ -14,6 +11,7 @@ from rules.models import RuleSet, TestBenchRun
 from rules.selectors import active_ruleset, ruleset_document
 from rules.services import rule_update, ruleset_clone
 from screening.engine import content_sha256
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +28,7 @@ def runs(monkeypatch):
 
 @pytest.fixture
 def document():
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     return ruleset_document(active_ruleset())
 
 

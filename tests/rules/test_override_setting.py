@@ -2,10 +2,8 @@
 the field), edited by rules admins on the rule page, versioned, and part of the hash only when set."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from rules.models import Rule, RuleSet
@@ -14,6 +12,7 @@ from rules.services import rule_update, ruleset_clone
 from screening.engine import RuleSetInvalid, ruleset_from_data
 from screening.engine.ruleset import validate_rule
 from tests.conftest import ROOT
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +93,7 @@ def test_a_rule_set_document_with_a_bad_setting_is_refused_whole():
 
 @pytest.fixture
 def draft(rules_admin):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     return ruleset_clone(
         source=RuleSet.objects.get(is_active=True), version="2026.1-draft", created_by=rules_admin
     )

@@ -11,6 +11,7 @@ from rules.models import RuleSet
 from rules.selectors import VERSION_MAX, free_version
 from rules.services import ruleset_import
 from tests.conftest import ROOT
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def rules(*args: str) -> tuple[str, str]:
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     return RuleSet.objects.get(version=DEFAULT["version"])
 
 

@@ -6,11 +6,9 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
-from io import StringIO
 from itertools import combinations
 
 import pytest
-from django.core.management import call_command
 from django.utils.safestring import SafeString
 
 from patients.services import intake_import
@@ -21,6 +19,7 @@ from screening.presentation import report_context
 from screening.selectors import review_state
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, ROOT
+from tests.defaults_snapshot import load_defaults_for_test
 
 SVG = "{http://www.w3.org/2000/svg}"
 DEFAULT_RULES = ruleset_from_data(json.loads((ROOT / "fixtures" / "ruleset-default.json").read_text())).rules
@@ -347,7 +346,7 @@ def test_no_readings_draw_nothing():
 
 @pytest.fixture
 def screening(db, clinician):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))

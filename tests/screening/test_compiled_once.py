@@ -5,10 +5,8 @@ now" therefore reads neither the rules nor the formulary entries on a warm proce
 import json
 import statistics
 import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -25,13 +23,14 @@ from screening.models import Screening
 from screening.selectors import review_states
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def defaults():
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 @pytest.fixture

@@ -24,13 +24,14 @@ from screening.models import Screening
 from screening.review import screening_sign
 from screening.selectors import review_state, review_states
 from screening.services import screening_run
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     with override_settings(DEBUG=True):
         call_command("load_demo", stdout=StringIO())
 

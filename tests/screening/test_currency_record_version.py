@@ -15,6 +15,7 @@ from screening.currency import screening_currencies, screening_currency
 from screening.models import Screening
 from screening.record_reader import record_reader
 from screening.services import screening_run
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ RECORD_LISTS = ("patients_diagnosis", "patients_medicationentry", "patients_bloo
 
 @pytest.fixture
 def screenings(db, clinician):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     with override_settings(DEBUG=True):
         call_command("load_demo", stdout=StringIO())
     return [screening_run(patient=p, requested_by=clinician) for p in Patient.objects.order_by("pk")]

@@ -4,11 +4,9 @@ or a delete on every database; on PostgreSQL a trigger refuses the statement wha
 with the retention purge's setting. A co-signature is a row of its own beside the override it co-signs."""
 
 import json
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -26,6 +24,7 @@ from screening.review import (
 from screening.selectors import review_state, review_states
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_assessment_day")]
 POSTGRESQL_ONLY = pytest.mark.skipif(
@@ -45,7 +44,7 @@ TABLES = [model._meta.db_table for model in RECORDS]
 
 @pytest.fixture
 def avm_patient():
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     return intake_import(doc=json.loads((EXAMPLES / "contraindicated-avm.json").read_text()))[0]
 
 

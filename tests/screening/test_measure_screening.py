@@ -5,14 +5,13 @@ same patient without measures screens as before."""
 import copy
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from patients.services import intake_import
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +32,7 @@ INTENT_SCREENER = {
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
 
 
 def eligible() -> dict:

@@ -25,6 +25,7 @@ from screening.services import (
 )
 from screening.tasks import render_report_pdf_task
 from tests.conftest import EXAMPLES, service_unavailable
+from tests.defaults_snapshot import load_defaults_for_test
 
 
 def pdf_text(content: bytes, tmp_path: Path) -> str:
@@ -39,7 +40,7 @@ def pdf_text(content: bytes, tmp_path: Path) -> str:
 
 @pytest.fixture
 def screening(db, clinician):
-    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))

@@ -16,6 +16,7 @@ from patients.services import intake_import
 from screening.review import screening_sign
 from screening.services import screening_pdf_bytes, screening_run
 from tests.conftest import EXAMPLES, service_unavailable
+from tests.defaults_snapshot import load_defaults_for_test
 
 # Enough to fill three pages and more: findings in four severities, a long medication table, a week of readings.
 MEDICATIONS = [
@@ -56,7 +57,7 @@ def long_intake(*, medications: int = len(MEDICATIONS), readings: int = 8) -> di
 
 @pytest.fixture
 def rules(db):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from screening.models import ReportPdf
 from screening.services import pdf_render, pdf_request, pdf_sweep, screening_run
 from screening.tasks import pdf_sweep_task, render_report_pdf_task
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def sent(monkeypatch):
 
 @pytest.fixture
 def pdf(db, clinician, sent, django_capture_on_commit_callbacks):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     screening = screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))

@@ -8,12 +8,10 @@ import shutil
 import subprocess
 import sys
 from datetime import date
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from celery.signals import worker_init, worker_process_init
-from django.core.management import call_command
 from django.template.loader import render_to_string
 
 from patients.services import intake_import
@@ -23,6 +21,7 @@ from screening.selectors import review_state
 from screening.services import screening_pdf_bytes, screening_run
 from screening.tasks import preload_pdf_renderer, warm_pdf_renderer
 from tests.conftest import EXAMPLES, service_unavailable
+from tests.defaults_snapshot import load_defaults_for_test
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def fetched(monkeypatch):
 
 @pytest.fixture
 def screening(db, clinician):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))

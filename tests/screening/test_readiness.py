@@ -4,10 +4,8 @@ record with every answer given but no diagnosis, no reading and an unattested me
 
 import json
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from patients.services import intake_import
 from rules.models import RuleSet
 from screening.readiness import screening_readiness
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 from tests.patients.factories import BloodPressureReadingFactory, DiagnosisFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def defaults():
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 def answered(patient: Patient) -> Patient:

@@ -3,10 +3,8 @@ missing one links to the report's PDF panel, where it is made again."""
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from patients.services import intake_import
@@ -15,13 +13,14 @@ from screening.review import screening_sign
 from screening.services import pdf_render, pdf_request, screening_run
 from screening.tasks import render_report_pdf_task
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def screening(clinician):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     patient, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
 

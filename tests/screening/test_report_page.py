@@ -9,7 +9,6 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -27,6 +26,7 @@ from screening.review import screening_rules, screening_sign
 from screening.selectors import review_state
 from screening.services import screening_pdf_bytes, screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 from tests.screening.test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def patient(db):
     """Luis Romero (deferred-bp-and-benzodiazepine) with a mean BP of 148/93.5 (elevated: physician review),
     valvular disease and a support person unknown (needs information), on clonazepam and lamotrigine (a mood
     stabilizer)."""
-    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     doc["blood_pressure"] = [
         {"taken_at": "2026-11-20T09:10:00-07:00", "systolic": 148, "diastolic": 93},

@@ -4,10 +4,8 @@ and its count are those of the patient list (core.pagination)."""
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,6 +15,7 @@ from patients.services import intake_import
 from screening.models import Screening
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, service_unavailable
+from tests.defaults_snapshot import load_defaults_for_test
 from tests.patients.test_search_scale import bulk_clinic
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ REPORTS = reverse("screening:report_list")
 
 @pytest.fixture
 def defaults():
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 def screened(user, mrn: str, given_name: str, family_name: str) -> Screening:

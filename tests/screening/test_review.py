@@ -29,6 +29,7 @@ from screening.review import (
 )
 from screening.services import screening_run
 from tests.conftest import ROOT
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(db):
     """The default rules and the 14 synthetic demo patients (readings taken half an hour ago)."""
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     with override_settings(DEBUG=True):
         call_command("load_demo", stdout=StringIO())
 

@@ -14,6 +14,7 @@ from django.db import connection
 from formulary.models import FormularyEntry
 from rules.models import Rule, RuleSet
 from tests.conftest import EXAMPLES, ROOT, child_env, database_url_for_test_db
+from tests.defaults_snapshot import load_defaults_for_test
 
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 SCREENED = sorted(name for name, expected in EXPECTED.items() if "verdict" in expected)
@@ -22,7 +23,7 @@ REJECTED = sorted(name for name, expected in EXPECTED.items() if "reject" in exp
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
 
 
 def screen(path, *args: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def defaults(db):
-    call_command("load_defaults", stdout=StringIO(), stderr=StringIO())
+    load_defaults_for_test()
 
 
 @pytest.fixture

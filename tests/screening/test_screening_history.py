@@ -5,7 +5,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,13 +15,14 @@ from screening.models import Screening
 from screening.selectors import HISTORY_ON_PATIENT_PAGE, screening_history
 from screening.services import screening_run
 from tests.conftest import EXAMPLES, service_unavailable
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def patient(clinician):
-    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_defaults_for_test()
     doc = json.loads((EXAMPLES / "deferred-bp-and-benzodiazepine.json").read_text())
     patient, _ = intake_import(doc=doc)
     return patient

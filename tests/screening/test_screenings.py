@@ -2,7 +2,6 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 
 from core.roles import CLINICIAN
@@ -21,6 +20,7 @@ from screening.review import (
 )
 from screening.services import screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def example(name):
 
 @pytest.fixture
 def defaults():
-    call_command("load_defaults", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_defaults_for_test()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ on the report and in the PDF (issue 17). The API's refusals are in tests/api/tes
 
 import json
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -15,6 +13,7 @@ from screening.models import SignOff
 from screening.review import ScreeningRefused, screening_sign
 from screening.services import screening_pdf_bytes, screening_run
 from tests.conftest import EXAMPLES
+from tests.defaults_snapshot import load_defaults_for_test
 from tests.screening.test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def screening(clinician):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     patient, _ = intake_import(doc=json.loads((EXAMPLES / "eligible.json").read_text()))
     return screening_run(patient=patient, requested_by=clinician, as_of=date(2026, 11, 20))
 

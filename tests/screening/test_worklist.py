@@ -14,13 +14,14 @@ from screening.models import SignOff
 from screening.review import finding_override, override_cosign, screening_sign
 from screening.services import screening_run
 from screening.worklist import clinician_worklists, physician_worklists, report_staff_worklists
+from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_defaults", stdout=StringIO())
+    load_defaults_for_test()
     with override_settings(DEBUG=True):
         call_command("load_demo", stdout=StringIO())
 
