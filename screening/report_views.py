@@ -29,7 +29,7 @@ from .review import (
     screening_rules,
     screening_sign,
 )
-from .selectors import review_states, screening_count, screening_history
+from .selectors import review_states, screening_count, screening_history, with_review_flags
 from .services import (
     pdf_for_download,
     pdf_outdated,
@@ -146,9 +146,9 @@ class ScreeningDetailView(ReportReaders):
         # read with the patient row it shows (the page holds no list of the record)
         newest = Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk")
         screening = get_object_or_404(
-            Screening.objects.select_related("patient", "requested_by", "ruleset", "signoff", "pdf").annotate(
-                latest_now=Subquery(newest.values("pk")[:1])
-            ),
+            with_review_flags(Screening.objects, suggestions=True)
+            .select_related("patient", "requested_by", "ruleset", "signoff", "pdf")
+            .annotate(latest_now=Subquery(newest.values("pk")[:1])),
             pk=pk,
         )
         audit_record(action="view", request=request, obj=screening, detail="report page")

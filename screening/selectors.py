@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from patients.models import Patient
 
@@ -98,6 +98,20 @@ def _signoff(screening: Screening) -> SignOff | None:
         return None
 
 
+def with_review_flags(screenings: QuerySet[Screening], *, suggestions: bool = False) -> QuerySet[Screening]:
+    """The screenings, each read with whether it has overrides (and suggestions): review_states then reads
+    none of a list in which none has any, the common case, one query fewer."""
+    flags = {"has_overrides": Exists(FindingOverride.objects.filter(screening=OuterRef("pk")))}
+    if suggestions:
+        flags["has_suggestions"] = Exists(OverrideSuggestion.objects.filter(screening=OuterRef("pk")))
+    return screenings.annotate(**flags)
+
+
+def _known_none(screenings: list[Screening], flag: str) -> bool:
+    """Every screening was read with `flag` (with_review_flags) and none has any."""
+    return all(hasattr(s, flag) for s in screenings) and not any(getattr(s, flag) for s in screenings)
+
+
 def review_states(
     screenings: Iterable[Screening], records=None, *, suggestions: bool = True, latest=None, versions=None
 ) -> dict[int, ReviewState]:
@@ -112,18 +126,19 @@ def review_states(
     with_rulesets(screenings)
     ids = [s.pk for s in screenings]
     overrides: dict[int, list[FindingOverride]] = {pk: [] for pk in ids}
-    for o in (
-        FindingOverride.objects.filter(screening_id__in=ids)
-        .select_related("cosignature")
-        .order_by("created_at", "pk")
-    ):
-        overrides[o.screening_id].append(o)
+    if not _known_none(screenings, "has_overrides"):
+        for o in (
+            FindingOverride.objects.filter(screening_id__in=ids)
+            .select_related("cosignature")
+            .order_by("created_at", "pk")
+        ):
+            overrides[o.screening_id].append(o)
     if all(Screening.signoff.is_cached(s) for s in screenings):  # read with the screenings
         signoffs = {s.pk: s.signoff for s in screenings if _signoff(s) is not None}
     else:
         signoffs = {s.screening_id: s for s in SignOff.objects.filter(screening_id__in=ids)}
     noted: dict[int, list[OverrideSuggestion] | None] = {pk: [] if suggestions else None for pk in ids}
-    if suggestions:
+    if suggestions and not _known_none(screenings, "has_suggestions"):
         for note in OverrideSuggestion.objects.filter(screening_id__in=ids).order_by("created_at", "pk"):
             noted[note.screening_id].append(note)
     currencies = screening_currencies(screenings, records=records, latest=latest, versions=versions)
@@ -158,7 +173,7 @@ def screening_history(
     )
     version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
     screenings = list(
-        Screening.objects.filter(patient=patient)
+        with_review_flags(Screening.objects.filter(patient=patient))
         .select_related("signoff")
         .annotate(latest_now=Subquery(newest[:1]), version_now=Subquery(version))
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]

@@ -20,7 +20,7 @@ from patients.models import Patient
 from .currency import patients_now
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
-from .selectors import review_states
+from .selectors import review_states, with_review_flags
 from .services import pdf_outdated
 
 # The worklist looks at screenings made in this many days: older ones are out of date anyway (the default
@@ -176,7 +176,7 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
             Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
         )
         wanted = Patient.objects.filter(pk__in=list(by_id)).annotate(latest=Subquery(newest)).values("latest")
-    screenings = list(Screening.objects.filter(pk__in=wanted).select_related("signoff"))
+    screenings = list(with_review_flags(Screening.objects.filter(pk__in=wanted)).select_related("signoff"))
     latest = dict.fromkeys(by_id) | {s.patient_id: s.pk for s in screenings}
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]

@@ -186,3 +186,35 @@ def test_a_patients_latest_screenings_are_a_walk_of_its_own_index(clinician, pat
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "screening_patient_newest" in plan, plan
     assert "Sort" not in plan and "screening_recent" not in plan, plan
+
+
+def test_screenings_read_with_their_review_flags_skip_the_overrides_and_suggestions_none_has(
+    clinician, physician, patient, history
+):
+    """with_review_flags: a list in which no screening has an override (or a suggestion) reads neither; once
+    one has, both are read and shown as before."""
+    from screening.review import finding_override, override_suggest
+    from screening.selectors import review_states, with_review_flags
+
+    made = history(patient, clinician, 3)
+    flagged = with_review_flags(Screening.objects.filter(patient=patient), suggestions=True)
+
+    def states():
+        screenings = list(flagged.all())  # read again each time
+        with CaptureQueriesContext(connection) as queries:
+            result = review_states(screenings)
+        tables = " ".join(q["sql"] for q in queries.captured_queries)
+        return result, "screening_findingoverride" in tables, "screening_overridesuggestion" in tables
+
+    result, read_overrides, read_suggestions = states()
+    assert not read_overrides and not read_suggestions
+    assert all(s.overrides == [] and s.suggestions == [] for s in result.values())
+
+    override = finding_override(
+        screening=made[-1], rule="BP-STAGE2", reason="Repeat BP after rest", user=physician
+    )
+    suggestion = override_suggest(screening=made[0], rule="BP-STAGE2", note="Repeat it?", user=clinician)
+    result, read_overrides, read_suggestions = states()
+    assert read_overrides and read_suggestions
+    assert result[made[-1].pk].overrides == [override] and result[made[0].pk].suggestions == [suggestion]
+    assert review_states(list(Screening.objects.filter(patient=patient)))[made[-1].pk].overrides == [override]
