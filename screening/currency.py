@@ -176,13 +176,19 @@ def _unchanged(screening: Screening, version_now: int, reader: str) -> bool:
     )
 
 
+def newest_screening_id(patient: str) -> Subquery:
+    """The id of the latest screening of the patient named by the outer query's field `patient` ("pk" on a
+    patient, "patient_id" on a screening), in the order every read uses (the screening_patient_newest index)."""
+    newest = Screening.objects.filter(patient=OuterRef(patient)).order_by("-created_at", "-pk")
+    return Subquery(newest.values("pk")[:1])
+
+
 def patients_now(patient_ids) -> tuple[dict[int, int | None], dict[int, int]]:
     """Each patient's latest screening id (None: never screened) and record version, by patient id, in
     one query."""
-    latest = Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
     rows = (
         Patient.objects.filter(pk__in=list(patient_ids))
-        .annotate(latest=Subquery(latest))
+        .annotate(latest=newest_screening_id("pk"))
         .values_list("pk", "latest", "record_version")
     )
     latest_ids, versions = {}, {}

@@ -2,8 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import ListView
@@ -29,7 +28,13 @@ from .review import (
     screening_rules,
     screening_sign,
 )
-from .selectors import review_states, screening_count, screening_history, with_review_flags
+from .selectors import (
+    report_review_state,
+    report_screening,
+    review_states,
+    screening_count,
+    screening_history,
+)
 from .services import (
     pdf_for_download,
     pdf_outdated,
@@ -142,22 +147,12 @@ class ScreeningDetailView(ReportReaders):
     template_name = "screening/screening_detail.html"
 
     def get(self, request, pk):
-        # with the screening, its sign-off and PDF, and the patient's latest screening and record version,
-        # read with the patient row it shows (the page holds no list of the record)
-        newest = Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk")
-        screening = get_object_or_404(
-            with_review_flags(Screening.objects, suggestions=True)
-            .select_related("patient", "requested_by", "ruleset", "signoff", "pdf")
-            .annotate(latest_now=Subquery(newest.values("pk")[:1])),
-            pk=pk,
-        )
+        try:
+            screening = report_screening(pk)
+        except Screening.DoesNotExist as exc:
+            raise Http404("No such screening") from exc
         audit_record(action="view", request=request, obj=screening, detail="report page")
-        patient_id = screening.patient_id
-        state = review_states(
-            [screening],
-            latest={patient_id: screening.latest_now},
-            versions={patient_id: screening.patient.record_version},
-        )[screening.pk]
+        state = report_review_state(screening)
         pdf, pdf_status = pdf_state(screening.pk, screening=screening, state=state)
         context = report_context(report=screening.report, intake=screening.intake, review=state)
         context.update(

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from patients.models import Patient
 
 from .compiled import screening_ruleset, with_rulesets
-from .currency import Currency, screening_currencies
+from .currency import Currency, newest_screening_id, screening_currencies
 from .engine.evaluate import dose_range
 from .engine.report_json import dose_to_dict
 from .engine.severity import NO_DOSE_VERDICTS
@@ -148,6 +148,29 @@ def review_states(
     }
 
 
+def report_screening(pk: int) -> Screening:
+    """The screening the report page shows, read with its patient, rule set, sign-off and PDF, whether it has
+    overrides and suggestions, and its patient's latest screening (`latest_now`): review_states and
+    services.pdf_state then read none of them again. Raises Screening.DoesNotExist."""
+    return (
+        with_review_flags(Screening.objects, suggestions=True)
+        .select_related("patient", "requested_by", "ruleset", "signoff", "pdf")
+        .annotate(latest_now=newest_screening_id("patient_id"))
+        .get(pk=pk)
+    )
+
+
+def report_review_state(screening: Screening) -> ReviewState:
+    """The review state of a screening read by report_screening: its patient's record version is the one read
+    with the patient row the report shows (the page holds no list of the record)."""
+    patient_id = screening.patient_id
+    return review_states(
+        [screening],
+        latest={patient_id: screening.latest_now},
+        versions={patient_id: screening.patient.record_version},
+    )[screening.pk]
+
+
 def review_state(screening: Screening) -> ReviewState:
     return review_states([screening])[screening.pk]
 
@@ -168,14 +191,11 @@ def screening_history(
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     # with each row, the patient's latest screening id and record version now: read in the same query,
     # after the record the page holds (screening.currency.patients_now reads the same two)
-    newest = (
-        Screening.objects.filter(patient=OuterRef("patient_id")).order_by("-created_at", "-pk").values("pk")
-    )
     version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
     screenings = list(
         with_review_flags(Screening.objects.filter(patient=patient))
         .select_related("signoff")
-        .annotate(latest_now=Subquery(newest[:1]), version_now=Subquery(version))
+        .annotate(latest_now=newest_screening_id("patient_id"), version_now=Subquery(version))
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]
     )
     shown = screenings[:limit]

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
-from .currency import patients_now
+from .currency import newest_screening_id, patients_now
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
 from .selectors import review_states, with_review_flags
@@ -172,10 +172,11 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
         wanted = [pk for pk in latest.values() if pk is not None]
     else:
         versions = {p.pk: p.record_version for p in patients}
-        newest = (
-            Screening.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+        wanted = (
+            Patient.objects.filter(pk__in=list(by_id))
+            .annotate(latest=newest_screening_id("pk"))
+            .values("latest")
         )
-        wanted = Patient.objects.filter(pk__in=list(by_id)).annotate(latest=Subquery(newest)).values("latest")
     screenings = list(with_review_flags(Screening.objects.filter(pk__in=wanted)).select_related("signoff"))
     latest = dict.fromkeys(by_id) | {s.patient_id: s.pk for s in screenings}
     for screening in screenings:
