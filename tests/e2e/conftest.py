@@ -12,6 +12,10 @@ from tests.conftest import authenticator, next_code, service_unavailable
 
 PASSWORD = "a-long-test-password-1"
 
+# An assertion waits as long as an action (the tests' page timeout): on CI's two busy cores a swap or an
+# htmx hint can take more than Playwright's 5 s default, which failed the intake test on a correct page.
+expect.set_options(timeout=20_000)
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

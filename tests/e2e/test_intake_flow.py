@@ -67,6 +67,7 @@ def test_a_new_patient_goes_from_empty_to_screened_in_the_browser(
     page.locator("#id_severity").select_option("severe")
     page.get_by_role("button", name="Add diagnosis").click()
     expect(page.locator("#diagnoses")).to_contain_text("Major depressive disorder, recurrent severe")
+    expect(page.locator("#diagnoses tr.table-success")).to_be_focused()  # the new row; typing waits for it
 
     page.locator("#id_name").press_sequentially("Lexap", delay=30)
     expect(page.locator("#formulary-hint")).to_contain_text("Lexapro")
