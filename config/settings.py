@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rules",
     "screening",
     "infusions",
+    "interop",
     "api",
 ]
 
