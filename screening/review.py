@@ -209,7 +209,7 @@ def screening_sign(*, screening: Screening, user, decision: str, note: str = "",
     if SignOff.objects.filter(screening=screening).exists():
         raise ScreeningRefused("This screening is already signed.")
     if decision not in (SignOff.Decision.CLEARED, SignOff.Decision.NOT_CLEARED):
-        raise ScreeningRefused("The decision must be cleared or not_cleared.")
+        raise ScreeningRefused("Choose a decision: cleared or not_cleared.")
     text = _text(note, "The note", NOTE_MAX, required=False)
     ticks = _checklist_ticks(screening, checklist)
     overrides = list(screening.overrides.select_related("cosignature"))

@@ -73,3 +73,21 @@ def test_a_direct_post_with_a_tick_that_names_no_item_signs_nothing(screening, p
     )
     assert "is not on this report" in response.content.decode()
     assert not SignOff.objects.exists()
+
+
+def test_no_decision_is_chosen_for_the_physician_and_none_is_refused(
+    screening, physician, client, on_assessment_day
+):
+    client.force_login(physician)
+    url = reverse("screening:detail", args=[screening.pk])
+    page = client.get(url).content.decode()
+    assert 'id="decision-cleared" value="cleared" required>' in page
+    assert 'id="decision-not-cleared" value="not_cleared" required>' in page
+    assert "checked" not in page.split('name="decision"', 1)[1].split("</fieldset>", 1)[0]
+    assert (
+        "novalidate" not in page.split(reverse("screening:sign", args=[screening.pk]), 1)[1].split(">", 1)[0]
+    )
+
+    response = client.post(reverse("screening:sign", args=[screening.pk]), {"note": "n"}, follow=True)
+    assert "Choose a decision: cleared or not_cleared." in response.content.decode()
+    assert not SignOff.objects.exists()

@@ -212,13 +212,13 @@ def test_a_physician_is_told_why_a_screening_cannot_be_cleared(
 
     page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
 
-    assert 'id="decision-cleared" value="cleared" disabled' in page
+    assert 'id="decision-cleared" value="cleared" required disabled' in page
     assert "waiting for a second physician&#x27;s co-signature on CV-AVM" in page
     assert "You recorded this override: a second, different physician must co-sign." in page
     assert "MEDS-COMPATIBLE</code> is for information only" in page  # not offered, and why
     override_cosign(override=override, user=physician2)
     page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
-    assert 'id="decision-cleared" value="cleared" checked' in page
+    assert 'id="decision-cleared" value="cleared" required>' in page  # offered, never chosen for them
 
 
 @pytest.mark.parametrize(
