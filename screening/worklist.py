@@ -62,7 +62,25 @@ def _recent_latest():
         Screening.objects.filter(created_at__gte=cutoff)
         .filter(~Exists(later), ~Exists(tied))
         .select_related("patient")  # rule sets: review_states reads only those the process lacks
+        .defer("intake")  # up to SCANNED documents; read for the rows shown only (_with_intakes)
     )
+
+
+def _with_intakes(lists: list[Worklist]) -> None:
+    """The intake documents of the screenings shown and not current, read in one query: what changed in
+    the record is told from them (screening.currency), and no other row needs its document."""
+    wanted = {
+        row["screening"].pk: row["screening"]
+        for worklist in lists
+        for row in worklist.rows
+        if "state" in row
+        and not row["state"].currency.current
+        and "intake" in row["screening"].get_deferred_fields()
+    }
+    for pk, intake in (
+        Screening.objects.filter(pk__in=list(wanted)).values_list("pk", "intake") if wanted else ()
+    ):
+        wanted[pk].intake = intake
 
 
 def _row(state, **extra) -> dict[str, Any]:
@@ -130,6 +148,7 @@ def report_staff_worklists() -> list[Worklist]:
     signed = list(
         Screening.objects.filter(signoff__isnull=False, created_at__gte=cutoff)
         .select_related("patient", "pdf")
+        .defer("intake")
         .order_by("-created_at", "-pk")[:SCANNED]
     )
     states = review_states(signed)  # pdf_outdated's fingerprint names the suggestions
@@ -152,6 +171,7 @@ def worklists_for(user) -> list[Worklist]:
         lists += clinician_worklists()
     if has_any_role(user, READ_REPORTS) and not has_any_role(user, EDIT_RECORDS):
         lists += report_staff_worklists()
+    _with_intakes(lists)
     shown = sum(len(w.rows) for w in lists)
     if shown:  # the rows name patients: a read of PHI, in the audit trail like any list
         audit_record(action="view", user=user, object_type="worklist", detail=f"home, {shown} rows")

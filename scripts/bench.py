@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASET = "bench-3"  # bump when the synthetic data changes: an older bench database is then rebuilt
+DATASET = "bench-4"  # bump when the synthetic data changes: an older bench database is then rebuilt
 DB_PREFIX = "preinfusion_bench"
 FULL_SIZE = 100_000
 PASSWORD = "bench-password-not-for-production"  # noqa: S105 (throwaway accounts of a throwaway database)
@@ -274,6 +274,7 @@ def build(patients: int, say) -> dict:
     from screening.engine import evaluate, report_to_dict
     from screening.intake import facts_from_intake, intake_sha256, validate_intake
     from screening.models import Screening
+    from screening.record_reader import record_reader
     from screening.services import screening_run
 
     user = ensure_users(1)[0]
@@ -326,6 +327,12 @@ def build(patients: int, say) -> dict:
 
     ruleset_row, formulary = active_ruleset(), current_formulary()
     ruleset = verified_engine_ruleset(ruleset_row)
+    # as screening_run stores them: the record's version when screened, and how the record was read (a
+    # screening without them makes every page that weighs its currency read the patient's whole record)
+    reader = record_reader()
+    versions = dict(
+        Patient.objects.filter(pk__in=[p.pk for p in impact_patients]).values_list("pk", "record_version")
+    )
     rows, day = [], [datetime(2025, 6, 2, 8, m, tzinfo=UTC) for m in (0, 10)]
     for i, p in enumerate(impact_patients):
         who = {"mrn": p.mrn, "given_name": p.given_name, "family_name": p.family_name}
@@ -346,6 +353,7 @@ def build(patients: int, say) -> dict:
                 ruleset_version=report.ruleset_version, ruleset_sha256=report.ruleset_sha256,
                 engine_version=report.engine_version, intake_sha256=intake_sha256(valid),
                 formulary_version=formulary.version, formulary_sha256=formulary.sha256,
+                record_version=versions[p.pk], record_reader=reader,
             )
         )  # fmt: skip
     Screening.objects.bulk_create(rows, batch_size=500)

@@ -5,7 +5,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -308,3 +310,28 @@ def test_the_latest_of_two_screenings_made_at_the_same_instant_is_the_higher_id(
     assert twin.pk > first.pk and Screening.objects.get(pk=twin.pk).created_at == first.created_at
     latest = {s.pk for s in _recent_latest() if s.patient_id == first.patient_id}
     assert latest == {twin.pk}
+
+
+def test_the_worklists_read_as_many_queries_for_many_stale_rows_as_for_one(
+    demo, clinician, client, django_assert_max_num_queries
+):
+    """Each list reads a fixed number of queries: the intake documents (what changed in each record) are
+    read for the rows shown, in one query, and for no other row."""
+    client.force_login(clinician)
+    worklists_page(client)  # the process's caches (rule sets, formulary)
+
+    def stale(mrns):
+        for mrn in mrns:
+            screening = screen(mrn, clinician)
+            BloodPressureReading.objects.create(
+                patient_id=screening.patient_id, taken_at=timezone.now(), systolic=150, diastolic=95
+            )
+
+    stale(["DEMO-001"])
+    with CaptureQueriesContext(connection) as one:
+        page = worklists_page(client)
+    assert page.count("Not current: ") == 1 and "blood pressure" in page.lower()
+    stale(["DEMO-002", "DEMO-003", "DEMO-004", "DEMO-005"])
+    with django_assert_max_num_queries(len(one)):
+        page = worklists_page(client)
+    assert page.count("Not current: ") == 5
