@@ -98,6 +98,7 @@ def html_to_pdf(html: str, *, report_stylesheet: bool = False) -> bytes:
         ).write_pdf(
             font_config=renderer.font_config,
             stylesheets=[renderer.report_stylesheet] if report_stylesheet else None,
+            pdf_tags=True,  # a tagged PDF: headings, tables and reading order for a screen reader
         )
 
 

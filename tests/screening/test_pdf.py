@@ -314,3 +314,17 @@ def test_the_report_page_reads_its_pdf_and_currency_with_the_screening(
     outdated = status()
     assert (none[0], ready[0], outdated[0]) == ("none", "ready", "outdated")
     assert none[1] == ready[1] == outdated[1]
+
+
+def test_the_report_pdf_is_tagged_for_screen_readers_in_english(screening, tmp_path):
+    if shutil.which("pdfinfo") is None:
+        service_unavailable("pdfinfo (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(screening_pdf_bytes(screening))
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE)
+    assert f"Pre-infusion screening report #{screening.pk}" in info  # the title, not the file name
+    structure = subprocess.run(
+        ["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "H1" in structure and "Table" in structure
