@@ -9,9 +9,11 @@ none (the test run uses none, so it never depends on a developer's .env).
 """
 
 import ipaddress
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -204,6 +206,34 @@ RULES_IMPACT_MIN_SCREENINGS = int(os.environ.get("RULES_IMPACT_MIN_SCREENINGS", 
 # single rules admin may allow self-approval; it is shown on every page of a self-approved set and in its
 # governance trail.
 RULES_ALLOW_SELF_APPROVAL = env_bool("RULES_ALLOW_SELF_APPROVAL")
+
+
+def cds_hooks_issuers(value: str) -> dict[str, dict]:
+    """CDS_HOOKS_ISSUERS: the CDS clients (EHRs) trusted to call the CDS Hooks service, as JSON, each issuer
+    (the JWT's `iss`) with its public keys: {"<iss>": {"jwks": {"keys": [...]}}} or {"<iss>": {"jwks_url":
+    "https://..."}}. Empty: nobody may call it (discovery stays open). docs/cds-hooks.md."""
+    try:
+        issuers = json.loads(value) if value.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS is not JSON: {exc}") from None
+    if not isinstance(issuers, dict):
+        raise ImproperlyConfigured("CDS_HOOKS_ISSUERS must be a JSON object of issuers")
+    for iss, config in issuers.items():
+        keys = set(config) if isinstance(config, dict) else set()
+        if keys not in ({"jwks"}, {"jwks_url"}):
+            raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS[{iss!r}]: give exactly one of jwks, jwks_url")
+        jwks = config.get("jwks")
+        if "jwks" in keys and not (isinstance(jwks, dict) and isinstance(jwks.get("keys"), list)):
+            raise ImproperlyConfigured(f'CDS_HOOKS_ISSUERS[{iss!r}].jwks: a JWK Set, {{"keys": [...]}}')
+        if "jwks_url" in keys and urlsplit(str(config["jwks_url"])).scheme != "https":
+            raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS[{iss!r}].jwks_url: an https URL")
+    return issuers
+
+
+CDS_HOOKS_ISSUERS = cds_hooks_issuers(os.environ.get("CDS_HOOKS_ISSUERS", ""))
+# The scheme and host EHRs call (e.g. https://ketamine.clinic.example), when the proxy in front rewrites
+# them: a token's `aud` must be this plus the path called. Empty: the request's own scheme and host.
+CDS_HOOKS_AUDIENCE = os.environ.get("CDS_HOOKS_AUDIENCE", "").rstrip("/")
 
 # Messages can name a patient's MRN: keep them server-side, not in a (signed but readable) cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

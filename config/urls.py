@@ -7,6 +7,7 @@ from api.urls import api_urls
 from core.account_views import BackupCodesView, KeepAliveView, TwoFactorEnrolView, TwoFactorVerifyView
 from core.audit_views import AuditListView
 from core.views import HealthView, HomeView
+from interop.cds_hooks import views as cds_hooks
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -23,6 +24,11 @@ urlpatterns = [
     path("formulary/", include("formulary.urls")),
     path("screening/", include("rules.urls")),  # the rules admin pages keep their /screening/rulesets/ paths
     path("screening/", include("screening.urls")),
+    path("screening/", include("interop.fhir.export_urls")),  # the report page's FHIR download
     path("", include("infusions.urls")),  # /patients/<pk>/infusions/new/ and /infusions/<id>/...
     path("api/v1/", api_urls),
+    # CDS Hooks at the paths its specification fixes (the same services as /api/v1/cds-services...)
+    path("cds-services", cds_hooks.discovery_view, name="cds_discovery"),
+    path("cds-services/<str:service_id>", cds_hooks.service_view, name="cds_service"),
+    path("cds-services/<str:service_id>/feedback", cds_hooks.feedback_view, name="cds_feedback"),
 ]

@@ -51,6 +51,7 @@ ACTIONS = (
     "otp_failed",
     "purge",
     "checkpoint",
+    "feedback",  # a CDS client's feedback on a card it was given (accepted, overridden)
 )
 
 

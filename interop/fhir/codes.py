@@ -61,3 +61,12 @@ DETECTED_ISSUE_SEVERITY = {
     "precaution": "low",
     "info": "low",
 }
+
+# The export's own identifiers (docs/fhir.md, "Export notes")
+SCREENING_ID = f"{CANONICAL}/NamingSystem/screening"  # Bundle.identifier: the screening's id
+SOURCES = f"{CANONICAL}/CodeSystem/source"  # DetectedIssue.evidence.code: a finding's source ids (S1, A1...)
+RULESET_SHA256 = f"{CANONICAL}/NamingSystem/rule-set"  # Provenance.entity: a rule set by its sha256
+FORMULARY_SHA256 = f"{CANONICAL}/NamingSystem/formulary"  # Provenance.entity: a formulary by its sha256
+ENGINE_VERSION = f"{CANONICAL}/NamingSystem/engine"  # Provenance.agent: the engine by its version
+EXT_VERSION = f"{CANONICAL}/StructureDefinition/version"  # Provenance.entity: the version label
+MITIGATION_OVERRIDE = ("1", "Therapy Appropriate")  # v3-ActCode: a physician set the finding aside

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 # Every operation, with ids that need not exist: authentication is checked before anything is looked up.
 EVERY_OPERATION = [
     ("post", "/intakes"),
+    ("post", "/fhir/Bundle"),
     ("get", "/patients/1/intake"),
     ("get", "/patients/1/measures"),
     ("post", "/patients/1/measures"),
@@ -42,6 +43,12 @@ EVERY_OPERATION = [
     ("post", "/screenings/1/pdf"),
     ("get", "/screenings/1/pdf"),
     ("get", "/screenings/1/pdf/download"),
+    ("get", "/screenings/1/fhir"),
+    ("get", "/fhir/CodeSystem/verdict"),
+    ("get", "/fhir/Questionnaire/ketamine-intake-1"),
+    # a CDS client's signed JWT, not a user's token (tests/interop/test_cds_hooks_auth.py)
+    ("post", "/cds-services/ketamine-screening"),
+    ("post", "/cds-services/ketamine-screening/feedback"),
 ]
 
 

@@ -15,6 +15,7 @@ from patients.services import intake_import, measure_record
 from screening.models import FindingOverride, OverrideSuggestion, ReportPdf, Screening, SignOff
 from screening.review import screening_sign
 from screening.services import screening_run
+from tests.interop.fhir_builders import ehr_bundle
 
 from .conftest import AS_OF, example
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     "store an intake": ("post", "/intakes", lambda: example("eligible"), 201),
+    "import a FHIR Bundle": ("post", "/fhir/Bundle", ehr_bundle, 201),
     "read a patient's intake": ("get", "/patients/{patient}/intake", None, 200),
     "read a patient's measures": ("get", "/patients/{patient}/measures", None, 200),
     "record a measure": (
@@ -51,6 +53,9 @@ OPERATIONS = {
     "request the PDF": ("post", "/screenings/{screening}/pdf", None, 202),
     "poll the PDF": ("get", "/screenings/{screening}/pdf", None, 200),
     "download the PDF": ("get", "/screenings/{screening}/pdf/download", None, 409),  # not requested yet
+    "export the screening as FHIR": ("get", "/screenings/{screening}/fhir", None, 200),
+    "read a FHIR CodeSystem": ("get", "/fhir/CodeSystem/rule-code", None, 200),
+    "read a FHIR Questionnaire": ("get", "/fhir/Questionnaire/ketamine-intake-1", None, 200),
     "read a patient's infusions": ("get", "/patients/{infused}/infusions", None, 200),
     "start an infusion": ("post", "/patients/{infused}/infusions", None, 409),  # one is open already
     "read an infusion": ("get", "/infusions/{infusion}", None, 200),
@@ -75,6 +80,7 @@ INFUSION_OPERATIONS = list(OPERATIONS)[list(OPERATIONS).index("read a patient's 
 PHYSICIAN_ONLY = ["override a finding", "co-sign an override", "sign a screening", "authorize a dose"]
 CLINICAL_STAFF_ONLY = [
     "store an intake",
+    "import a FHIR Bundle",
     "read a patient's intake",
     "read a patient's measures",
     "record a measure",
@@ -85,7 +91,15 @@ CLINICAL_STAFF_ONLY = [
     *[o for o in INFUSION_OPERATIONS if o not in PHYSICIAN_ONLY],
     *PHYSICIAN_ONLY,
 ]
-REPORT_READERS = ["read a screening", "request the PDF", "poll the PDF", "download the PDF"]
+REPORT_READERS = [
+    "read a screening",
+    "request the PDF",
+    "poll the PDF",
+    "download the PDF",
+    "export the screening as FHIR",
+    "read a FHIR CodeSystem",
+    "read a FHIR Questionnaire",
+]
 
 
 def infused_patient(clinician, physician):
@@ -216,6 +230,7 @@ def test_a_user_without_a_role_may_do_nothing(api_as, make_user, ids, operation)
         "remove a measure",
         "read a screening",
         "poll the PDF",
+        "export the screening as FHIR",
         "read a patient's infusions",
         "read an infusion",
         "sign an infusion",

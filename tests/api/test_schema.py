@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     "/api/v1/intakes": {"post"},
+    "/api/v1/fhir/Bundle": {"post"},
     "/api/v1/patients/{patient_id}/intake": {"get"},
     "/api/v1/screen": {"post"},
     "/api/v1/patients/{patient_id}/screenings": {"post"},
@@ -33,6 +34,15 @@ OPERATIONS = {
     "/api/v1/screenings/{screening_id}/signoff": {"post"},
     "/api/v1/screenings/{screening_id}/pdf": {"get", "post"},
     "/api/v1/screenings/{screening_id}/pdf/download": {"get"},
+    "/api/v1/screenings/{screening_id}/fhir": {"get"},
+    "/api/v1/fhir/CodeSystem/{name}": {"get"},
+    "/api/v1/fhir/Questionnaire/{name}": {"get"},
+}
+# CDS Hooks (docs/cds-hooks.md): discovery is public; a call and its feedback take a CDS client's signed JWT
+CDS_HOOKS_OPERATIONS = {
+    "/api/v1/cds-services": {"get"},
+    "/api/v1/cds-services/{service_id}": {"post"},
+    "/api/v1/cds-services/{service_id}/feedback": {"post"},
 }
 SCHEMA = API + "/openapi.json"
 DOCS = API + "/docs"
@@ -60,14 +70,22 @@ def test_the_schema_is_openapi_3(schema):
 
 
 def test_the_schema_lists_every_operation(schema):
-    assert {path: set(operations) for path, operations in schema["paths"].items()} == OPERATIONS
+    listed = {path: set(operations) for path, operations in schema["paths"].items()}
+    assert listed == {**OPERATIONS, **CDS_HOOKS_OPERATIONS}
 
 
 def test_the_schema_describes_both_ways_to_authenticate(schema):
     assert schema["components"]["securitySchemes"] == {
         "BearerToken": {"type": "http", "scheme": "bearer"},
         "ActiveSession": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+        "CdsHooksJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     }
+
+
+def test_cds_hooks_discovery_is_public_and_its_calls_take_a_cds_clients_jwt(schema):
+    assert "security" not in schema["paths"]["/api/v1/cds-services"]["get"]
+    for path in list(CDS_HOOKS_OPERATIONS)[1:]:
+        assert schema["paths"][path]["post"]["security"] == [{"CdsHooksJwt": []}]
 
 
 @pytest.mark.parametrize("path", list(OPERATIONS))

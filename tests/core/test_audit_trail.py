@@ -58,6 +58,7 @@ PAGE_READS = {
     "screening:report_list": ("view", "report_list"),
     "screening:detail": ("view", "screening"),
     "screening:pdf_download": ("download", "screening"),
+    "interop:screening_fhir": ("export", "screening"),  # the report page's FHIR download
     "screening:impact": ("view", "impactpreview"),
     "screening:patient_screenings": ("view", "patient"),
     "screening:worklists": ("view", "worklist"),  # the home page's worklists name patients
@@ -98,6 +99,7 @@ API_READS = {
     "api-v1:infusion_list": "/patients/{p}/infusions",
     "api-v1:infusion_read": "/infusions/{i}",
     "api-v1:pdf_download": "/screenings/{s}/pdf/download",
+    "api-v1:screening_export": "/screenings/{s}/fhir",
     "api-v1:impact_read": "/rulesets/{r}/impact",
     "api-v1:audit_list": "/audit-events",
 }
@@ -106,6 +108,9 @@ API_NOT_PHI = {
     "api-v1:openapi-view",
     "api-v1:api-root",
     "api-v1:pdf_read",  # the PDF's status, no content
+    "api-v1:cds_discovery",  # CDS Hooks discovery: the services, no patient data
+    "api-v1:codesystem_read",  # the product's FHIR CodeSystems: rule codes, verdicts, answers
+    "api-v1:questionnaire_read",  # the product's FHIR Questionnaires
 }
 
 
@@ -123,7 +128,7 @@ def test_every_api_read_is_classified():
 
 
 def test_every_patient_and_screening_route_is_classified():
-    named = routes("patients") | routes("screening") | routes("infusions")
+    named = routes("patients") | routes("screening") | routes("infusions") | routes("interop")
     post_only = {
         n
         for n in named
@@ -171,6 +176,7 @@ def args_for(name, patient, screening):
         "screening:report_list": [],
         "screening:detail": [screening.pk],
         "screening:pdf_download": [screening.pk],
+        "interop:screening_fhir": [screening.pk],
         "screening:impact": [screening.ruleset_id],
         "screening:patient_screenings": [patient.pk],
         "screening:worklists": [],
@@ -203,6 +209,7 @@ API_EXPECTED = {
     "api-v1:infusion_list": ("view", "physician", True),
     "api-v1:infusion_read": ("view", "physician", True),
     "api-v1:pdf_download": ("download", "physician", True),
+    "api-v1:screening_export": ("export", "physician", True),
     "api-v1:impact_read": ("view", "rules_admin", False),
     "api-v1:audit_list": ("view", "auditor", False),
 }

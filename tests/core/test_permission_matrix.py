@@ -25,6 +25,7 @@ PUBLIC = "public"  # anyone, signed in or not
 ANY_OUTCOME = "any"  # not an access decision (signing out)
 SESSION_ONLY = "session"  # every signed-in role, through the browser session only
 NOBODY = "nobody"  # no role: the Django admin is for staff accounts only
+CDS_CLIENT = NOBODY  # no user's session or token: a trusted EHR's signed JWT only (tests/interop)
 
 EXPECTED = {
     "": EVERYONE,
@@ -87,6 +88,7 @@ EXPECTED = {
     "screening/<int:pk>/pdf/": REPORTS,
     "screening/<int:pk>/pdf/status/": REPORTS,
     "screening/<int:pk>/pdf/download/": REPORTS,
+    "screening/<int:pk>/fhir/": REPORTS,  # the report page's FHIR download (interop)
     # the day-of infusion (issue 18): its pages record, so clinicians and physicians only; the authorization is
     # a physician's act, refused by its service to a clinician (tests/infusions/test_pages.py)
     "patients/<int:pk>/infusions/new/": RECORDS,
@@ -106,6 +108,7 @@ EXPECTED = {
     "api/v1/docs": {"GET": SESSION_ONLY, "POST": ANY_OUTCOME},  # the docs page: a signed-in browser
     "api/v1/audit-events": {"GET": AUDIT},
     "api/v1/intakes": {"POST": RECORDS},
+    "api/v1/fhir/Bundle": {"POST": RECORDS},
     "api/v1/patients/<patient_id>/intake": {"GET": RECORDS},
     "api/v1/patients/<patient_id>/measures": {"GET": RECORDS, "POST": RECORDS},
     "api/v1/patients/<patient_id>/measures/<measure_id>": {},  # DELETE only (RECORDS: tests/api/test_roles.py)
@@ -118,6 +121,9 @@ EXPECTED = {
     "api/v1/screenings/<screening_id>/signoff": {"POST": DECIDE},
     "api/v1/screenings/<screening_id>/pdf": {"GET": REPORTS, "POST": REPORTS},
     "api/v1/screenings/<screening_id>/pdf/download": {"GET": REPORTS},
+    "api/v1/screenings/<screening_id>/fhir": {"GET": REPORTS},
+    "api/v1/fhir/CodeSystem/<name>": {"GET": REPORTS},  # no patient data, behind the API's sign-in
+    "api/v1/fhir/Questionnaire/<name>": {"GET": REPORTS},
     "api/v1/rulesets/<ruleset_id>/impact": {"GET": RULES, "POST": RULES},
     "api/v1/patients/<patient_id>/infusions": {"GET": RECORDS, "POST": RECORDS},
     "api/v1/infusions/<infusion_id>": {"GET": RECORDS},
@@ -127,6 +133,13 @@ EXPECTED = {
     "api/v1/infusions/<infusion_id>/monitor": {"POST": RECORDS},
     "api/v1/infusions/<infusion_id>/discharge": {"POST": RECORDS},
     "api/v1/infusions/<infusion_id>/sign": {"POST": RECORDS},
+    "api/v1/cds-services": {"GET": PUBLIC},  # CDS Hooks discovery: no patient data
+    "api/v1/cds-services/<service_id>": {"POST": CDS_CLIENT},
+    "api/v1/cds-services/<service_id>/feedback": {"POST": CDS_CLIENT},
+    # the same at the paths CDS Hooks fixes (a page's 405 counts as reached: anyone gets it)
+    "cds-services": {"GET": PUBLIC, "POST": PUBLIC},
+    "cds-services/<str:service_id>": {"GET": PUBLIC, "POST": CDS_CLIENT},
+    "cds-services/<str:service_id>/feedback": {"GET": PUBLIC, "POST": CDS_CLIENT},
     "api/v1/": {"GET": PUBLIC, "POST": PUBLIC},  # the root: a 404 naming the schema, to anyone
     "api/v1/^(?P<rest>.*)$": {"GET": PUBLIC, "POST": PUBLIC},  # unknown operations: the same 404
 }

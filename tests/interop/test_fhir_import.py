@@ -1,0 +1,284 @@
+"""Importing FHIR: interop.services.fhir_import, POST /api/v1/fhir/Bundle and `manage.py import_fhir`. A
+Bundle goes in whole or not at all; what it holds beyond the intake is listed; refusals name FHIR paths."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from core.models import AuditEvent
+from interop.fhir import codes
+from interop.fhir.read import FhirInvalid
+from interop.services import fhir_import
+from patients.models import Patient
+from tests.api.conftest import ApiClient, bearer
+from tests.defaults_snapshot import load_defaults_for_test
+
+from .fhir_builders import bundle, condition, ehr_bundle, ehr_resources, measured, patient
+
+pytestmark = pytest.mark.django_db
+
+EHR_UNMAPPED = [
+    {
+        "path": "entry[0].resource.gender",
+        "message": "Patient.gender: not read (administrative gender is not sex at birth)",
+    },
+    {"path": "entry[2].resource", "message": "Condition: no ICD-10-CM code (SNOMED CT 38341003); not mapped"},
+    {
+        "path": "entry[8].resource",
+        "message": "AllergyIntolerance: not mapped (the intake has no place for it)",
+    },
+]
+
+
+@pytest.fixture
+def defaults(db):
+    load_defaults_for_test()
+
+
+def refused(value, **kwargs) -> list[tuple[str, str]]:
+    with pytest.raises(FhirInvalid) as exc:
+        fhir_import(bundle=value, **kwargs)
+    return [(p["path"], p["message"]) for p in exc.value.problems]
+
+
+def with_resource(index: int, resource: dict) -> dict:
+    resources = ehr_resources()
+    resources[index] = resource
+    return bundle(resources)
+
+
+# ------------------------------------------------------------------------------------------------ service
+
+
+def test_an_ehr_bundle_creates_the_patient_with_every_answer_unknown_and_the_list_not_reconciled(
+    defaults, clinician
+):
+    stored, created, unmapped = fhir_import(bundle=ehr_bundle(), user=clinician)
+    patient = Patient.objects.get()
+    assert (stored, created, unmapped) == (patient, True, EHR_UNMAPPED)
+    assert (patient.mrn, patient.given_name, patient.family_name, patient.sex_at_birth) == (
+        "EHR-1001",
+        "Beatriz",
+        "Costa",
+        "female",
+    )
+    assert (float(patient.weight_kg), float(patient.height_cm), patient.pregnancy) == (68.5, 165.0, "unknown")
+    assert [(d.icd10, d.status, d.severity) for d in patient.diagnoses.all()] == [
+        ("F33.1", "active", "moderate")
+    ]
+    assert sorted(m.name for m in patient.medications.all()) == ["Lorazepam", "Sertraline"]
+    assert [(r.systolic, r.diastolic, r.heart_rate) for r in patient.bp_readings.all()] == [(128, 82, 72)]
+    assert patient.medications_reconciled is False
+    assert (patient.psychotic_symptoms_current, patient.escort_available, patient.hepatic_impairment) == (
+        "unknown",
+        "unknown",
+        "unknown",
+    )
+    assert patient.failed_antidepressant_trials is None
+
+
+def test_the_same_mrn_again_updates_the_patient(defaults):
+    first, _, _ = fhir_import(bundle=ehr_bundle())
+    again, created, _ = fhir_import(bundle=with_resource(6, measured(codes.BODY_WEIGHT, 70, "kg")))
+    assert (again.pk, created, float(Patient.objects.get().weight_kg)) == (first.pk, False, 70.0)
+
+
+def test_the_import_is_recorded_in_the_audit_trail_as_an_intake_import_is(defaults, clinician):
+    patient, _, _ = fhir_import(bundle=ehr_bundle(), user=clinician)
+    assert AuditEvent.objects.filter(action="create", patient_id=patient.pk, user_id=clinician.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (bundle([condition()]), [("entry", "no Patient: the input must describe exactly one patient")]),
+        (
+            bundle([patient(), patient(id="p2")]),
+            [("entry[1].resource", "a second Patient: the input must describe exactly one patient")],
+        ),
+        ({"resourceType": "Patient"}, [("resourceType", "'Patient' is not Bundle")]),
+        ([1, 2], [("document", "must be a FHIR Bundle (a JSON object)")]),
+        (
+            with_resource(0, patient(birthDate="14 May 1979")),
+            [("entry[0].resource.birthDate", "Date value string does not match spec regex.")],
+        ),
+    ],
+)
+def test_a_refused_bundle_stores_nothing(defaults, value, expected):
+    assert refused(value) == expected
+    assert not Patient.objects.exists()
+
+
+def test_a_patient_without_an_mrn_is_refused_at_its_identifiers(defaults):
+    [(path, message)] = refused(
+        bundle([patient(identifier=[{"system": "https://ehr.example/x", "value": "9"}])])
+    )
+    assert path == "entry[0].resource.identifier" and message.startswith("no MRN")
+    assert not Patient.objects.exists()
+
+
+def test_what_the_record_refuses_is_named_on_the_fhir_path_it_came_from(defaults):
+    resources = ehr_resources()
+    resources[0]["identifier"][1]["value"] = "EHR 1001"
+    resources[5]["effectiveDateTime"] = "2099-01-01T09:00:00-07:00"
+    resources[6]["valueQuantity"]["value"] = 500
+    assert refused(bundle(resources)) == [
+        (
+            "entry[0].resource.identifier[1].value",
+            "'EHR 1001' may hold only letters, digits and '-' (1-32 characters)",
+        ),
+        ("entry[6].resource.valueQuantity", "500 is above 350"),
+        (
+            "entry[5].resource.effectiveDateTime",
+            f"2099-01-01T09:00:00-07:00 is after assessed_on {timezone.localdate().isoformat()}",
+        ),
+    ]
+    assert not Patient.objects.exists()
+
+
+def test_a_code_missing_from_the_icd10cm_list_is_named_on_its_coding(defaults):
+    resources = ehr_resources()
+    resources[1]["code"]["coding"][0]["code"] = "F99.99"
+    assert refused(bundle(resources)) == [
+        ("entry[1].resource.code.coding[0].code", "F99.99 is not in the ICD-10-CM code list")
+    ]
+
+
+def test_a_problem_without_a_fhir_value_of_its_own_is_named_on_the_nearest_one_with_its_intake_path(defaults):
+    phq9 = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "questionnaire": codes.MEASURE_QUESTIONNAIRE + "phq9",
+        "authored": "2026-11-13",
+        "item": [{"linkId": str(n), "answer": [{"valueInteger": 1}]} for n in range(1, 9)],
+    }
+    assert refused(bundle([*ehr_resources(), phq9])) == [
+        ("entry[9].resource", "measures[0].answers[8]: expected a whole number 0 to 3, got null")
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ the API
+
+URL = "/api/v1/fhir/Bundle"
+
+
+@pytest.fixture
+def api(client):
+    return lambda user: ApiClient(client, bearer(user))
+
+
+def post(api_client, value=None, *, body=None, content_type="application/json"):
+    body = json.dumps(value) if body is None else body
+    return api_client.client.post(URL, data=body, content_type=content_type, headers=api_client.headers)
+
+
+def test_the_api_stores_a_bundle_and_lists_what_it_did_not_map(defaults, api, clinician):
+    response = post(api(clinician), ehr_bundle())
+    assert response.status_code == 201
+    patient = Patient.objects.get()
+    assert response.json() == {
+        "patient_id": patient.pk,
+        "mrn": "EHR-1001",
+        "created": True,
+        "unmapped": EHR_UNMAPPED,
+    }
+
+
+def test_the_api_reads_fhir_json_as_json(defaults, api, physician):
+    response = post(api(physician), ehr_bundle(), content_type="application/fhir+json")
+    assert response.status_code == 201
+
+
+def test_the_api_refuses_a_bundle_by_fhir_path_and_stores_nothing(defaults, api, clinician):
+    response = post(api(clinician), bundle([patient(identifier=[])]))
+    assert response.status_code == 400
+    [problem] = response.json()["errors"]
+    assert problem["path"] == "entry[0].resource.identifier"
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
+        (
+            '{"resourceType": "Bundle", "resourceType": "Bundle"}',
+            "this key appears more than once in its object",
+        ),
+    ],
+)
+def test_the_api_refuses_what_is_not_json(defaults, api, clinician, body, message):
+    response = post(api(clinician), body=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == message
+    assert not Patient.objects.exists()
+
+
+def test_the_api_needs_authentication(defaults, client):
+    response = client.post(URL, data=json.dumps(ehr_bundle()), content_type="application/json")
+    assert response.status_code == 401
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["report_staff", "rules_admin"])
+def test_the_api_needs_a_role_that_edits_records(defaults, api, request, role):
+    response = post(api(request.getfixturevalue(role)), ehr_bundle())
+    assert response.status_code == 403
+    assert not Patient.objects.exists()
+
+
+def test_the_operation_is_in_the_schema_with_an_example_bundle(api, clinician):
+    schema = api(clinician).get("/openapi.json").json()
+    operation = schema["paths"][URL]["post"]
+    body = operation["requestBody"]["content"]["application/json"]
+    assert body["example"]["resourceType"] == "Bundle"
+    assert {"201", "400", "401", "403"} <= set(operation["responses"])
+
+
+# ------------------------------------------------------------------------------------------- the command
+
+
+def import_fhir(*paths) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_fhir", *map(str, paths), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def write(tmp_path, value, name="bundle.json"):
+    path = tmp_path / name
+    path.write_text(value if isinstance(value, str) else json.dumps(value), encoding="utf-8")
+    return path
+
+
+def test_the_command_imports_a_bundle_and_prints_what_it_did_not_map(defaults, tmp_path):
+    path = write(tmp_path, ehr_bundle())
+    out, err = import_fhir(path)
+    patient = Patient.objects.get()
+    assert out.splitlines() == [
+        f"{path}: patient id {patient.pk} created",
+        f"{path}: 3 not mapped:",
+        *(f"  {item['path']}: {item['message']}" for item in EHR_UNMAPPED),
+    ]
+    assert err == ""
+
+
+def test_the_command_exits_2_with_each_problem_by_path_and_still_imports_the_valid_files(defaults, tmp_path):
+    good = write(tmp_path, ehr_bundle(), "good.json")
+    bad = write(tmp_path, bundle([condition()]), "bad.json")
+    broken = write(tmp_path, "{not json", "broken.json")
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("import_fhir", str(bad), str(good), str(broken), stdout=out, stderr=err)
+    assert exc.value.returncode == 2
+    assert str(exc.value) == "2 of 3 file(s) rejected"
+    assert err.getvalue().splitlines() == [
+        f"{bad}: rejected, nothing stored; 1 problem(s):",
+        "  entry: no Patient: the input must describe exactly one patient",
+        f"{broken}: document: not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)",
+    ]
+    assert Patient.objects.get().mrn == "EHR-1001"
