@@ -30,10 +30,15 @@ def test_django_alone_does_not_load_it():
 
 
 def test_the_web_process_freezes_what_it_loaded_so_collections_skip_it():
-    """A full garbage collection of a web worker walked the code list's objects too: about 120 ms each."""
-    frozen, pause_ms = run(
-        "import gc, time; import config.wsgi; t = time.perf_counter(); gc.collect(); "
-        "print(gc.get_freeze_count(), round((time.perf_counter() - t) * 1000))"
+    """A full garbage collection of a web worker walked the code list's objects too: about 120 ms each. Timed
+    against the same collection with the objects unfrozen, in the same process (a ratio holds on a busy
+    machine)."""
+    frozen, frozen_ms, unfrozen_ms = run(
+        "import gc, time; import config.wsgi\n"
+        "def pause():\n"
+        "    t = time.perf_counter(); gc.collect(); return (time.perf_counter() - t) * 1000\n"
+        "frozen = gc.get_freeze_count(); a = min(pause() for _ in range(3)); gc.unfreeze()\n"
+        "b = min(pause() for _ in range(3)); print(frozen, a, b)"
     ).split()
     assert int(frozen) > 300_000  # Django and the code list
-    assert int(pause_ms) < 40
+    assert float(frozen_ms) * 5 < float(unfrozen_ms)
