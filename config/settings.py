@@ -235,6 +235,11 @@ CDS_HOOKS_ISSUERS = cds_hooks_issuers(os.environ.get("CDS_HOOKS_ISSUERS", ""))
 # them: a token's `aud` must be this plus the path called. Empty: the request's own scheme and host.
 CDS_HOOKS_AUDIENCE = os.environ.get("CDS_HOOKS_AUDIENCE", "").rstrip("/")
 
+# FHIR import and CDS Hooks: the identifier systems (URIs, comma-separated) whose values are this clinic's
+# MRNs, e.g. its EHR's MRN system, besides the product's own. An identifier typed MR in any other system is
+# another hospital's record number, never read as the MRN (docs/fhir.md). Empty: the product's system only.
+FHIR_MRN_SYSTEMS = env_list("FHIR_MRN_SYSTEMS")
+
 # Messages can name a patient's MRN: keep them server-side, not in a (signed but readable) cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from interop.cds_hooks.auth import REFUSED, CdsUnauthorized, cds_client
+from interop.cds_hooks.prefetch import PrefetchMissing
 from interop.cds_hooks.schemas import Cards, Discovery, Feedback, FeedbackRecorded, HookCall
 from interop.cds_hooks.service import (
     NO_SUCH_SERVICE,
@@ -41,6 +42,7 @@ class CdsHooksJwt(HttpBearer):
 
 CDS_CLIENT = CdsHooksJwt()
 REFUSALS = {400: InvalidOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut}
+PRECONDITION = {412: ErrorOut}  # a required prefetch not sent (CDS Hooks: SHALL answer 412)
 TAGS = ["CDS Hooks"]
 
 
@@ -64,7 +66,7 @@ def cds_discovery(request: HttpRequest):
 @router.post(
     "/cds-services/{service_id}",
     auth=CDS_CLIENT,
-    response={200: Cards, **REFUSALS},
+    response={200: Cards, **REFUSALS, **PRECONDITION},
     exclude_none=True,
     summary="CDS Hooks call (patient-view): screen the prefetched record and answer with cards; nothing is stored",
     tags=TAGS,
@@ -75,6 +77,8 @@ def cds_call(request: HttpRequest, service_id: str, payload: HookCall):
         return cds_service_call(request=request, service_id=service_id, call=payload, client=request.auth)
     except CallInvalid as exc:
         raise Invalid(exc.problems) from exc
+    except PrefetchMissing as exc:
+        raise HttpError(412, str(exc)) from exc
 
 
 @router.post(

@@ -25,6 +25,11 @@ class FhirImportedOut(Schema):
     unmapped: list[ProblemOut] = Field(
         description="what the Bundle holds that the intake has no place for, by FHIR path, with the reason"
     )
+    notes: list[ProblemOut] = Field(
+        description="on a patient already recorded: what the import replaced by unknown because the Bundle "
+        "does not carry it (a section's answers, a patient value, the reconciliation), by intake path; "
+        "empty for a new patient"
+    )
 
 
 EXAMPLE_BUNDLE = {
@@ -86,7 +91,7 @@ def fhir_bundle_import(request: HttpRequest):
     user = require_role(request, EDIT_RECORDS)
     bundle = read_document(request)
     try:
-        patient, created, unmapped = fhir_import(bundle=bundle, user=user)
+        imported = fhir_import(bundle=bundle, user=user)
     except FhirInvalid as exc:
         raise Invalid(exc.problems) from exc
     except IntegrityError as exc:  # e.g. the same new MRN sent twice at once: nothing was stored
@@ -94,5 +99,12 @@ def fhir_bundle_import(request: HttpRequest):
             "The database refused the record (another request changed it); nothing stored."
         ) from exc
     return Status(
-        201, {"patient_id": patient.pk, "mrn": patient.mrn, "created": created, "unmapped": unmapped}
+        201,
+        {
+            "patient_id": imported.patient.pk,
+            "mrn": imported.patient.mrn,
+            "created": imported.created,
+            "unmapped": imported.unmapped,
+            "notes": imported.notes,
+        },
     )

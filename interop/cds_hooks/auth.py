@@ -4,30 +4,34 @@ The token comes as `Authorization: Bearer <JWT>` on every service call and feedb
 "Trusting CDS Clients"). It is accepted only when all of these hold, and refused otherwise with one
 message that says nothing of which check failed (the reason goes to the log, never the token):
 
-- the header names an asymmetric algorithm of ALGORITHMS (never `none`, never an HMAC) and a `kid`;
+- the header names an asymmetric algorithm of ALGORITHMS (never `none`, never an HMAC), a `kid` and
+  `typ` JWT;
 - `iss` is one of settings.CDS_HOOKS_ISSUERS, whose configured keys (a JWK Set inline, or fetched from
   the configured `jwks_url`, never from the token's `jku`) hold the `kid`, of a type that fits the
-  algorithm; the signature verifies with it;
+  algorithm; the signature verifies with it (a fetched JWK Set is kept JWKS_LIFESPAN seconds; one that
+  cannot be fetched or read refuses the call);
 - `aud` is the URL called (settings.CDS_HOOKS_AUDIENCE + the path when set, else the request's own URL);
 - `exp`, `iat` and `jti` are present; the token lives at most MAX_LIFETIME seconds, is not issued in the
   future and has not expired (LEEWAY seconds of clock skew either way);
-- the `jti` has not been seen from that issuer while the token is valid (a replay is refused; the cache
-  is Django's, so shared between processes only when CACHES names a shared one).
+- the `jti` has not been seen from that issuer while the token is valid: a replay is refused by every
+  server process (interop.models.UsedToken: the insert of the issuer and jti is the check).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from interop.models import UsedToken
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ LEEWAY = 30  # seconds of clock skew allowed on iat and exp
 JWKS_TIMEOUT = 3.0  # seconds to fetch an issuer's JWK Set; the EHR waits for our answer meanwhile
 JWKS_LIFESPAN = 300  # seconds a fetched JWK Set is kept
 TOKEN_MAX_LENGTH = 8192
+FORGET_BATCH = 500  # expired used-token rows deleted per accepted call, at most
 REFUSED = "A JWT signed by a trusted CDS client is required: Authorization: Bearer <JWT>."
 
 
@@ -110,12 +115,15 @@ def _verify(token: str, audience: str) -> CdsClient:
         raise CdsUnauthorized("algorithm not accepted")
     if not isinstance(kid, str) or not kid:
         raise CdsUnauthorized("no kid in the header")
-    if str(header.get("typ", "JWT")).upper() != "JWT":
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.upper() != "JWT":
         raise CdsUnauthorized("typ is not JWT")
     issuer = unverified.get("iss")
     issuers = getattr(settings, "CDS_HOOKS_ISSUERS", {})
     if not isinstance(issuer, str) or issuer not in issuers:
         raise CdsUnauthorized("issuer not trusted")
+    if len(issuer) > UsedToken.ISSUER_MAX:
+        raise CdsUnauthorized("issuer too long to record its used tokens")
     key = _key(issuers[issuer], kid, alg)
     try:
         claims = jwt.decode(
@@ -131,7 +139,7 @@ def _verify(token: str, audience: str) -> CdsClient:
         raise CdsUnauthorized(f"token rejected ({type(exc).__name__})") from exc
     _check_lifetime(claims)
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > 256:
+    if not isinstance(jti, str) or not jti or len(jti) > UsedToken.JTI_MAX:
         raise CdsUnauthorized("jti is not a string")
     _not_replayed(issuer, jti, int(claims["exp"]))
     sub, tenant = claims.get("sub"), claims.get("tenant")
@@ -154,10 +162,28 @@ def _check_lifetime(claims: dict[str, Any]) -> None:
 
 
 def _not_replayed(issuer: str, jti: str, expires: int) -> None:
-    key = "cds-hooks-jti:" + hashlib.sha256(f"{issuer}\n{jti}".encode()).hexdigest()
-    remaining = max(1, expires - int(time.time()) + LEEWAY)
-    if not cache.add(key, 1, timeout=remaining):
-        raise CdsUnauthorized("jti already used")
+    """Record the token as used; a second use of the same (issuer, jti) fails the unique constraint. The
+    insert is the check (no read first), so two processes racing with one token cannot both pass."""
+    now = timezone.now()
+    expires_at = datetime.fromtimestamp(expires + LEEWAY, tz=UTC)
+    try:
+        with transaction.atomic():
+            UsedToken.objects.create(issuer=issuer, jti=jti, expires_at=expires_at)
+    except IntegrityError:
+        raise CdsUnauthorized("jti already used") from None
+    _forget_expired(now)
+
+
+def _forget_expired(now: datetime) -> None:
+    """Delete a bounded batch of rows whose tokens have expired (their tokens are refused by `exp` anyway),
+    so the table holds about five minutes of calls."""
+    expired = list(
+        UsedToken.objects.filter(expires_at__lt=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:FORGET_BATCH]
+    )
+    if expired:
+        UsedToken.objects.filter(pk__in=expired).delete()
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -201,12 +227,16 @@ def _jwk(config: Any, kid: str) -> jwt.PyJWK:
         raise CdsUnauthorized("the issuer's JWK Set could not be fetched") from exc
     except jwt.PyJWTError as exc:
         raise CdsUnauthorized("kid not in the issuer's keys") from exc
+    except Exception as exc:  # noqa: BLE001 (not JSON, a connection reset mid-read...: the caller is refused)
+        raise CdsUnauthorized(f"JWK Set unreadable ({type(exc).__name__})") from exc
 
 
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    """One client per URL, its JWK Set kept JWKS_LIFESPAN seconds. No per-key cache (`cache_keys`): it
+    never expires, so a key the EHR withdrew would stay trusted until the process restarts."""
     with _CLIENTS_LOCK:
         if url not in _CLIENTS:
             _CLIENTS[url] = jwt.PyJWKClient(
-                url, cache_keys=True, lifespan=JWKS_LIFESPAN, timeout=JWKS_TIMEOUT
+                url, cache_keys=False, lifespan=JWKS_LIFESPAN, timeout=JWKS_TIMEOUT
             )
         return _CLIENTS[url]

@@ -20,7 +20,9 @@ from screening.engine import RuleSet as EngineRuleSet
 from screening.engine.ruleset import Rule
 from screening.presentation import SEVERITY_WORDS, VERDICT_LABELS
 
-SUMMARY_MAX = 140
+from .schemas import SUMMARY_MAX
+
+CODE_MAX = 200  # a path shown as inline code (its keys may be the client's text)
 UNREAD_SHOWN = 50  # what was not read, listed on the summary card: the first ones, then a count
 CARD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{codes.CANONICAL}/cds-hooks/card")
 # A rule's coded override reasons (rule set data: `override_reasons`), offered on its finding's card.
@@ -63,8 +65,10 @@ def md(text: Any) -> str:
 
 
 def code(text: Any) -> str:
-    """Text shown as inline code (a path): no backtick can end it early."""
-    return "`" + str(text).replace("`", "'") + "`"
+    """Text shown as inline code (a path): no backtick can end it early and, on one line, no blank line
+    can end its paragraph; cut short past CODE_MAX characters."""
+    shown = " ".join(str(text).replace("`", "'").split())
+    return "`" + (shown if len(shown) <= CODE_MAX else shown[:CODE_MAX] + "...") + "`"
 
 
 def short(text: str) -> str:
@@ -117,10 +121,12 @@ def report_cards(
     *,
     unread: list[dict[str, str]],
     assumed: list[str],
+    dates: list[str] = (),
 ) -> list[dict]:
+    """`dates`: Markdown lines, when each part of the EHR's data was recorded (shown on the summary)."""
     rules = {rule.code: rule for rule in ruleset.rules}
     return [
-        _summary_card(frame, report, unread, assumed),
+        _summary_card(frame, report, unread, assumed, list(dates)),
         *(
             _finding_card(frame, f, rules.get(f.rule))
             for f in report.findings
@@ -129,7 +135,9 @@ def report_cards(
     ]
 
 
-def _summary_card(frame: Frame, report: Report, unread: list[dict[str, str]], assumed: list[str]) -> dict:
+def _summary_card(
+    frame: Frame, report: Report, unread: list[dict[str, str]], assumed: list[str], dates: list[str]
+) -> dict:
     label = VERDICT_LABELS.get(report.verdict, (report.verdict, ""))[0]
     findings = [
         f"- **{md(f.rule)}** ({SEVERITY_WORDS.get(f.severity, f.severity)}): {md(f.title)}"
@@ -139,6 +147,7 @@ def _summary_card(frame: Frame, report: Report, unread: list[dict[str, str]], as
         [
             f"**{md(label)}** (rule set {md(report.ruleset_version)}, assessed "
             f"{report.assessed_on.isoformat()}, engine {md(report.engine_version)})",
+            *_section("Dates of the EHR's data", [f"- {line}" for line in dates]),
             *_section("Findings", findings or ["none"]),
             *_section(
                 f"Not read from the EHR record ({len(unread)})",

@@ -4,17 +4,34 @@ validate with the same models, so both answer a bad request with the same proble
 
 CDS Hooks allows an `extension` object (and clients add fields of their own): requests keep unknown keys
 rather than refusing them. Optional fields of a response are left out when empty (the specification
-forbids null and empty values).
+forbids null and empty values). Text a request carries may hold no NUL character and no lone UTF-16
+surrogate (no database stores them, and some of it reaches the audit trail): refused by path, on both
+mounts alike (the top-level views' JSON reader refuses them too, with the same message).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from screening.intake import unstorable_text
 
 ID_MAX = 200  # hookInstance, ids, codes: generous for any client, small enough for the audit trail
+SUMMARY_MAX = 139  # a card's summary: fewer than 140 characters (CDS Hooks 2.0)
+
+
+def _storable(value: Any) -> Any:
+    """Checked before pydantic reads the string, so a lone surrogate gets the same message as NUL (and as
+    the top-level views' JSON reader gives)."""
+    problem = unstorable_text(value) if isinstance(value, str) else None
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_storable)]  # a request's text: no NUL, no lone surrogate
 
 
 class Open(BaseModel):
@@ -24,17 +41,17 @@ class Open(BaseModel):
 
 
 class PatientViewContext(Open):
-    userId: str = Field(min_length=1, max_length=ID_MAX, description="e.g. Practitioner/123")
-    patientId: str = Field(min_length=1, max_length=64, description="the FHIR Patient.id in context")
-    encounterId: str | None = Field(default=None, max_length=64)
+    userId: Text = Field(min_length=1, max_length=ID_MAX, description="e.g. Practitioner/123")
+    patientId: Text = Field(min_length=1, max_length=64, description="the FHIR Patient.id in context")
+    encounterId: Text | None = Field(default=None, max_length=64)
 
 
 class HookCall(Open):
     """POST {baseUrl}/cds-services/{id}: one hook invocation."""
 
-    hook: str = Field(min_length=1, max_length=ID_MAX)
-    hookInstance: str = Field(min_length=1, max_length=ID_MAX)
-    fhirServer: str | None = Field(default=None, max_length=2000, description="never called by this service")
+    hook: Text = Field(min_length=1, max_length=ID_MAX)
+    hookInstance: Text = Field(min_length=1, max_length=ID_MAX)
+    fhirServer: Text | None = Field(default=None, max_length=2000, description="never called by this service")
     fhirAuthorization: dict[str, Any] | None = Field(
         default=None, description="never used: this service reads the prefetch only"
     )
@@ -51,9 +68,18 @@ class Coding(BaseModel):
     display: str | None = Field(default=None, max_length=500)
 
 
+class CodingIn(Open):
+    """An override reason as the client sends it back: one of the card's `overrideReasons` (its system is
+    required: a code means something only in its system)."""
+
+    system: Text = Field(min_length=1, max_length=2000)
+    code: Text = Field(min_length=1, max_length=ID_MAX)
+    display: Text | None = Field(default=None, max_length=500)
+
+
 class OverrideReasonIn(Open):
-    reason: Coding | None = None
-    userComment: str | None = Field(default=None, max_length=4000, description="free text: never recorded")
+    reason: CodingIn | None = None
+    userComment: Text | None = Field(default=None, max_length=4000, description="free text: never recorded")
 
 
 class FeedbackItem(Open):
@@ -87,7 +113,7 @@ class Link(BaseModel):
 
 class Card(BaseModel):
     uuid: UUID
-    summary: str = Field(max_length=140)
+    summary: str = Field(max_length=SUMMARY_MAX)
     detail: str | None = Field(default=None, description="GitHub Flavored Markdown")
     indicator: Literal["info", "warning", "critical"]
     source: Source

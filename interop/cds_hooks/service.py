@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -29,8 +30,9 @@ from screening.intake import IntakeInvalid, validate_intake
 from screening.services import intake_evaluate
 
 from .auth import CdsClient, public_base
-from .cards import Frame, code, md, not_run_card, report_cards
-from .prefetch import PREFETCH, WHAT, Prefetched, prefetched
+from .cards import OVERRIDE_REASONS, Frame, code, md, not_run_card, report_cards
+from .prefetch import PREFETCH, WHAT, Prefetched, PrefetchMissing, prefetched
+from .recency import data_dates, drop_stale_questionnaires
 from .schemas import Feedback, HookCall
 
 SERVICE_ID = "ketamine-screening"
@@ -57,7 +59,10 @@ SERVICES: dict[str, dict[str, Any]] = {
 # Identity the screening itself does not read: when the EHR sends none that the intake accepts, the
 # screening runs under these (said on the card); never stored, never matched to a record.
 PLACEHOLDERS = {"mrn": "CDS-HOOKS-NO-MRN", "given_name": "Unknown", "family_name": "Unknown"}
-USER_TYPES = ("Practitioner/", "PractitionerRole/")  # an EHR user named in the audit (never a patient)
+# The EHR user the audit trail names: a Practitioner or PractitionerRole reference, nothing else (never a
+# patient, never free text); anything else is recorded as UNRECOGNISED.
+EHR_USER = re.compile(r"(Practitioner|PractitionerRole)/[A-Za-z0-9\-.]{1,64}")
+UNRECOGNISED = "unrecognised"
 
 
 class CallInvalid(Exception):
@@ -88,10 +93,10 @@ def cds_service_call(*, request, service_id: str, call: HookCall, client: CdsCli
     hook = SERVICES[service_id]["hook"]
     if call.hook != hook:
         raise CallInvalid([{"path": "hook", "message": f"this service answers {hook}, not {call.hook}"}])
-    answer = patient_view(call, base_url=public_base(request))
-    user = call.context.userId
-    detail = f"CDS Hooks {service_id}, nothing stored" + (
-        f"; EHR user {user}" if user.startswith(USER_TYPES) else ""
+    answer = patient_view(call, base_url=public_base(request))  # PrefetchMissing: 412, nothing read
+    user = call.context.userId if EHR_USER.fullmatch(call.context.userId) else UNRECOGNISED
+    detail = (
+        f"CDS Hooks {service_id}, nothing stored; EHR user {user}; summary card {answer.cards[0]['uuid']}"
     )
     audit_record(
         action="screen",
@@ -115,13 +120,16 @@ def _audited_id(hook_instance: str) -> str:
 
 
 def cds_feedback_record(*, request, service_id: str, feedback: Feedback, client: CdsClient) -> int:
-    """One audit entry per feedback item: the card, the outcome and the override reason's code (never the
+    """One audit entry per feedback item: the card, the outcome and the override reason's code when it is
+    one of the rule set's coded reasons (else UNRECOGNISED: the client's text is never recorded, nor the
     user's comment)."""
+    known = _override_reason_codes()
     for item in feedback.feedback:
         reason = item.overrideReason.reason if item.overrideReason else None
         detail = f"CDS Hooks {service_id}: {item.outcome}"
         if reason is not None:
-            detail += f", reason {reason.code[:60]}"
+            recognised = reason.system == OVERRIDE_REASONS and reason.code in known
+            detail += f", reason {reason.code if recognised else UNRECOGNISED}"
         audit_record(
             action="feedback",
             request=request,
@@ -133,10 +141,25 @@ def cds_feedback_record(*, request, service_id: str, feedback: Feedback, client:
     return len(feedback.feedback)
 
 
+def _override_reason_codes() -> set[str]:
+    """The coded override reasons the active rule set's cards offer: those of the rules a physician may set
+    aside (none without an active rule set)."""
+    try:
+        ruleset = verified_engine_ruleset(active_ruleset())
+    except NoActiveRuleSet:
+        return set()
+    return {
+        reason.code for rule in ruleset.rules if rule.policy != "none" for reason in rule.override_reasons
+    }
+
+
 def patient_view(call: HookCall, *, base_url: str, today: date | None = None) -> Answer:
-    """The cards for the patient in context, from the prefetch alone."""
+    """The cards for the patient in context, from the prefetch alone. Raises PrefetchMissing (412) when a
+    required prefetch key was not sent."""
     today = today or timezone.localdate()
-    got = prefetched(call.prefetch, call.context.patientId)
+    got = prefetched(call.prefetch, call.context.patientId, call.fhirServer)
+    if got.missing:
+        raise PrefetchMissing(got.missing)
     frame = _frame(call, base_url, "", None)
     if got.stops:
         return Answer([not_run_card(frame, got.stops, [])], None)
@@ -149,6 +172,7 @@ def patient_view(call: HookCall, *, base_url: str, today: date | None = None) ->
         "screening cannot conclude on them (fail closed)."
         for key in got.absent
     ]
+    assumed += drop_stale_questionnaires(got, today, ruleset.protocol.validity_days)
     try:
         mapped = _mapped(got, today, assumed)
     except FhirInvalid as exc:
@@ -162,7 +186,10 @@ def patient_view(call: HookCall, *, base_url: str, today: date | None = None) ->
     report = intake_evaluate(intake=intake, ruleset=ruleset)
     frame = _frame(call, base_url, ruleset.version, patient_id)
     unread = [*got.unread, *mapped.unmapped]
-    return Answer(report_cards(frame, report, ruleset, unread=unread, assumed=assumed), patient_id)
+    dates = data_dates(got, intake, mapped.origins)
+    return Answer(
+        report_cards(frame, report, ruleset, unread=unread, assumed=assumed, dates=dates), patient_id
+    )
 
 
 def _frame(call: HookCall, base_url: str, version: str, patient_id: int | None) -> Frame:

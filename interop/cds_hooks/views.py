@@ -2,7 +2,7 @@
 /cds-services/{id} and /cds-services/{id}/feedback (config/urls.py). Thin: the JSON API serves the same
 three under /api/v1/ (api/views/cds_hooks.py, in the OpenAPI schema) with the same services and the same
 answers, checked in the same order (the body's size: 413; the caller's JWT: 401; the body: 400; the service
-id: 404). No session, no CSRF token, no sign-in page: a call proves who sent it with its JWT."""
+id: 404; a required prefetch not sent: 412). No session, no CSRF token, no sign-in page: a call proves who sent it with its JWT."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from core.documents import DocumentUnreadable, parse_json
 
 from .auth import REFUSED, CdsUnauthorized, cds_client
+from .prefetch import PrefetchMissing
 from .schemas import Feedback, HookCall, problems_of
 from .service import (
     NO_SUCH_SERVICE,
@@ -95,6 +96,8 @@ def service_view(request: HttpRequest, service_id: str) -> JsonResponse:
         return refusal.response
     except CallInvalid as exc:
         return _errors(exc.problems)
+    except PrefetchMissing as exc:
+        return JsonResponse({"error": str(exc)}, status=412)
 
 
 @csrf_exempt

@@ -17,6 +17,8 @@ INTAKE_QUESTIONNAIRE = f"{CANONICAL}/Questionnaire/ketamine-intake-1"  # every a
 MEASURE_QUESTIONNAIRE = f"{CANONICAL}/Questionnaire/measure-"  # + phq9 | gad7 | cssrs_screener
 MRN_SYSTEM = f"{CANONICAL}/NamingSystem/mrn"  # Patient.identifier.system of the clinic's record number
 EXT_SEX_AT_BIRTH = f"{CANONICAL}/StructureDefinition/sex-at-birth"  # Patient: the product's exact value
+# RiskAssessment.prediction: the engine's own verdict, when overrides in force changed it (valueCoding)
+EXT_ENGINE_VERDICT = f"{CANONICAL}/StructureDefinition/engine-verdict"
 
 # External code systems
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"

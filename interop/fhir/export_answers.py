@@ -2,7 +2,8 @@
 
 The intake questionnaire has one item per answer FHIR has no standard place for, in one fixed order
 (INTAKE_ITEMS, also the order of the `ketamine-intake-1` Questionnaire); every answer is written, `unknown`
-included, so that an import never has to guess.
+included, so that an import never has to guess; only the number of failed trials, when not known, is an
+item without an answer (its type, integer, has no "unknown").
 """
 
 from __future__ import annotations
@@ -54,13 +55,23 @@ def _intake_items() -> tuple[IntakeItem, ...]:
 INTAKE_ITEMS = _intake_items()
 
 
-def _answer(item: IntakeItem, intake: dict[str, Any]) -> dict[str, Any]:
+def _answers(item: IntakeItem, intake: dict[str, Any]) -> list[dict[str, Any]]:
+    """The item's answer, of the type the Questionnaire declares; a number not known has none (an integer
+    item cannot say "unknown"; the import reads no answer as unknown)."""
     value = (intake.get(item.section) or {}).get(item.name)
     if item.type == "boolean":
-        return {"valueBoolean": bool(value)}  # absent: not reconciled (the intake's own default)
+        return [{"valueBoolean": bool(value)}]  # absent: not reconciled (the intake's own default)
     if item.type == "integer":
-        return {"valueInteger": value} if value is not None else {"valueCoding": answer_coding(UNKNOWN)}
-    return {"valueCoding": answer_coding(value or UNKNOWN)}
+        return [{"valueInteger": value}] if value is not None else []
+    return [{"valueCoding": answer_coding(value or UNKNOWN)}]
+
+
+def _item(item: IntakeItem, intake: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {"linkId": item.link_id, "text": item.text}
+    answers = _answers(item, intake)
+    if answers:
+        found["answer"] = answers
+    return found
 
 
 def intake_response(intake: dict[str, Any], subject: dict) -> Resource:
@@ -70,10 +81,7 @@ def intake_response(intake: dict[str, Any], subject: dict) -> Resource:
         "status": "completed",
         "subject": subject,
         "authored": intake["assessed_on"],
-        "item": [
-            {"linkId": item.link_id, "text": item.text, "answer": [_answer(item, intake)]}
-            for item in INTAKE_ITEMS
-        ],
+        "item": [_item(item, intake) for item in INTAKE_ITEMS],
     }
 
 

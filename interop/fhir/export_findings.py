@@ -24,8 +24,9 @@ def _verdict_label(verdict: str) -> str:
 
 
 def risk_assessment(state: ReviewState, *, subject: dict, basis: list[dict]) -> Resource:
-    """The verdict in force after the overrides in force (coding[0]); the engine's own verdict (coding[1])
-    only when the two differ, with the findings set aside as the rationale."""
+    """The outcome: the verdict in force after the overrides in force (its one coding: two codings would
+    read as two meanings of one outcome). The engine's own verdict, only when the two differ, in the
+    engine-verdict extension, with the findings set aside as the rationale."""
     screening = state.screening
     in_force = state.effective
     outcome: dict[str, Any] = {
@@ -34,13 +35,12 @@ def risk_assessment(state: ReviewState, *, subject: dict, basis: list[dict]) -> 
     }
     prediction: dict[str, Any] = {"outcome": outcome}
     if in_force != screening.verdict:
-        outcome["coding"].append(
-            coding(
-                codes.VERDICTS,
-                screening.verdict,
-                f"Engine verdict before overrides: {_verdict_label(screening.verdict)}",
-            )
+        engine = coding(
+            codes.VERDICTS,
+            screening.verdict,
+            f"Engine verdict before overrides: {_verdict_label(screening.verdict)}",
         )
+        prediction["extension"] = [{"url": codes.EXT_ENGINE_VERDICT, "valueCoding": engine}]
         aside = ", ".join(sorted(set_aside(screening, state.overrides)))
         prediction["rationale"] = (
             f"Findings set aside by physicians' overrides in force: {aside}. "
@@ -132,7 +132,17 @@ def detected_issues(
         resource: Resource = {
             "resourceType": "DetectedIssue",
             "status": "final",
-            "code": concept(codes.RULE_CODES, code, finding["title"], finding["title"]),
+            "code": {
+                "coding": [
+                    {
+                        "system": codes.RULE_CODES,
+                        "version": screening.ruleset_version,  # a code's meaning is its rule set's
+                        "code": code,
+                        "display": finding["title"],
+                    }
+                ],
+                "text": finding["title"],
+            },
             "severity": codes.DETECTED_ISSUE_SEVERITY[finding["severity"]],
             "patient": urls.ref("Patient"),
             "identifiedDateTime": instant(screening.created_at),

@@ -25,8 +25,8 @@ from screening.intake import INTAKE_FORMAT
 from .read_answers import is_intake, is_measure, read_intake_answers, read_measure
 from .read_guard import PROBLEMS_MAX, model_problems, raw_problems, resource_problems
 from .read_observations import read_observations
-from .read_record import read_condition, read_medication, read_patient
-from .read_values import Reading, obj, text
+from .read_record import read_condition, read_medication, read_medication_request, read_patient
+from .read_values import ISO_DAY, Reading, obj, text
 
 BUNDLE_TYPES = ("collection", "document", "searchset", "transaction", "batch")
 OWN_FINDINGS = ("RiskAssessment", "DetectedIssue", "Provenance")  # what an export adds to the record
@@ -91,7 +91,7 @@ def intake_from_bundle(bundle: Any) -> Mapped:
         urls.append(text(entry.get("fullUrl")))
     if problems:
         raise FhirInvalid(problems[:PROBLEMS_MAX])
-    mapped = _map(resources, paths, urls, None)
+    mapped = _map(resources, paths, urls, None, "entry")
     unmapped = sorted([*skipped, *mapped.unmapped], key=_entry_index)  # stable: a resource's own order kept
     return Mapped(mapped.intake, unmapped, mapped.origins)
 
@@ -101,7 +101,8 @@ def intake_from_resources(
 ) -> Mapped:
     """FHIR resources (each validated with its R4B model) onto an intake. `paths` names each resource in
     problems, the unmapped list and the origins (default `resources[i]`); `assessed_on`, when given, is
-    the intake's date (else the intake questionnaire's `authored` day, else today). Raises FhirInvalid."""
+    the intake's date (else the intake questionnaire's `authored` day, else today), from which the age of
+    a weight, height or pregnancy status is counted (read_observations). Raises FhirInvalid."""
     problems = raw_problems(resources, "resources")
     if problems:
         raise FhirInvalid(problems)
@@ -116,12 +117,13 @@ def intake_from_resources(
     ]
     if problems:
         raise FhirInvalid(problems[:PROBLEMS_MAX])
-    return _map(resources, paths, [None] * len(resources), assessed_on)
+    return _map(resources, paths, [None] * len(resources), assessed_on, "resources")
 
 
 def _entry_index(item: dict[str, str]) -> int:
-    """The entry an unmapped item is about: every path here starts "entry[N]"."""
-    return int(item["path"][len("entry[") : item["path"].index("]")])
+    """The entry an unmapped item is about: every path here starts "entry[N]" (another first)."""
+    path = item["path"]
+    return int(path[len("entry[") : path.index("]")]) if path.startswith("entry[") else -1
 
 
 def _without_resource(entry: Any) -> Any:
@@ -133,7 +135,10 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:60] + "..."
 
 
-def _map(resources: list[dict], paths: list[str], urls: list[str | None], assessed_on: date | None) -> Mapped:
+def _map(
+    resources: list[dict], paths: list[str], urls: list[str | None], assessed_on: date | None, where: str
+) -> Mapped:
+    """`where`: the path a missing Patient is refused at (`entry` for a Bundle)."""
     reading = Reading(
         intake={
             "format": INTAKE_FORMAT,
@@ -149,13 +154,12 @@ def _map(resources: list[dict], paths: list[str], urls: list[str | None], assess
         (resource, path, url) for resource, path, url in listed if resource["resourceType"] == "Patient"
     ]
     if not patients:
-        where = "entry" if paths and paths[0].startswith("entry[") else "resources"
         reading.refuse(where, "no Patient: the input must describe exactly one patient")
     for _, path, _ in patients[1:]:
         reading.refuse(path, "a second Patient: the input must describe exactly one patient")
     if len(patients) == 1:
         read_patient(reading, patients[0][0], patients[0][1])
-    names = (patients[0][2], text(patients[0][0].get("id"))) if len(patients) == 1 else None
+    names = _patient_names(patients[0][0], patients[0][2]) if len(patients) == 1 else None
     medications = {}
     for resource, path, url in listed:
         if resource["resourceType"] == "Medication":
@@ -176,6 +180,8 @@ def _map(resources: list[dict], paths: list[str], urls: list[str | None], assess
             read_condition(reading, resource, path)
         elif kind == "MedicationStatement":
             used |= read_medication(reading, resource, path, medications)
+        elif kind == "MedicationRequest":
+            read_medication_request(reading, resource, path)
         elif kind == "Observation":
             observations.append((resource, path))
         elif kind == "QuestionnaireResponse" and is_intake(resource):
@@ -190,10 +196,6 @@ def _map(resources: list[dict], paths: list[str], urls: list[str | None], assess
             reading.skip(path, f"{kind}: not imported: the product computes its own findings")
         else:
             reading.skip(path, f"{kind}: not mapped (the intake has no place for it)")
-    read_observations(reading, observations)
-    for resource, path, _ in listed:
-        if resource["resourceType"] == "Medication" and path not in used:
-            reading.skip(path, "Medication: no MedicationStatement names it; not mapped")
     if assessed_on is not None:
         reading.intake["assessed_on"] = assessed_on.isoformat()
     elif authored is not None:
@@ -201,26 +203,67 @@ def _map(resources: list[dict], paths: list[str], urls: list[str | None], assess
         reading.origin("assessed_on", f"{intake_seen}.authored")
     else:
         reading.intake["assessed_on"] = timezone.localdate().isoformat()
+    read_observations(reading, observations, _date(reading.intake["assessed_on"]))
+    for resource, path, _ in listed:
+        if resource["resourceType"] == "Medication" and path not in used:
+            reading.skip(path, "Medication: no MedicationStatement names it; not mapped")
+    _not_reconciled_when_incomplete(reading)
     if reading.problems:
         raise FhirInvalid(reading.problems[:PROBLEMS_MAX])
     return Mapped(reading.intake, _in_order(reading.unmapped, paths), reading.origins)
 
 
+def _date(value: Any) -> date | None:
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _not_reconciled_when_incomplete(reading: Reading) -> None:
+    """A medication the patient takes that was not mapped leaves the list read incomplete: it cannot be
+    the reconciled list, whatever the intake questionnaire says."""
+    medications = reading.intake["medications"]
+    if not reading.current_unmapped or medications.get("reconciled") is False:
+        return
+    medications["reconciled"] = False
+    shown = ", ".join(reading.current_unmapped[:3]) + (", ..." if len(reading.current_unmapped) > 3 else "")
+    reading.skip(
+        reading.origins.pop("medications.reconciled", "medications.reconciled"),
+        f"medications.reconciled: true not read: a current medication was not mapped ({shown}); the "
+        "medication list is therefore not reconciled",
+    )
+
+
+def _patient_names(resource: dict[str, Any], url: str | None) -> tuple[str | None, set[str]]:
+    """The Patient's fullUrl and its ids: its `id`, and the id its fullUrl ends with (`.../Patient/{id}`)."""
+    ids = {text(resource.get("id"))}
+    match = REFERENCE.search(url or "")
+    if match and match[1] == "Patient":
+        ids.add(match[2])
+    return url, {i for i in ids if i is not None}
+
+
 def _about_patient(reading: Reading, resource: dict[str, Any], path: str, names: tuple) -> bool:
-    """`names`: the Patient's fullUrl and id, either None. False (and the input refused) when the resource's subject is certainly not this input's Patient:
-    another type, another id, another fullUrl. A reference that cannot be compared is accepted."""
+    """`names`: the Patient's fullUrl (or None) and ids (see _patient_names). False (and the input refused)
+    when the resource's subject is certainly not this input's Patient: another type, another id, another
+    fullUrl, a literal reference when the Patient is known by its urn: only. A reference that cannot be
+    compared (the Patient has no id nor fullUrl) is accepted."""
     reference = text(obj(resource.get("subject")).get("reference"))
-    if reference is None:
+    url, ids = names
+    if reference is None or reference == url:
         return True
-    url, patient_id = names
     match = REFERENCE.search(reference)
     if match and match[1] != "Patient":
         reading.refuse(f"{path}.subject", f"is about a {match[1]}, not this input's Patient")
         return False
-    if match and patient_id is not None and match[2] != patient_id:
+    known_by_urn_only = not ids and url is not None and url.startswith("urn:")
+    if match and (ids and match[2] not in ids or known_by_urn_only):
         reading.refuse(f"{path}.subject", "is about another patient than this input's Patient")
         return False
-    if not match and url is not None and reference.startswith("urn:") and reference != url:
+    if not match and url is not None and reference.startswith("urn:"):
         reading.refuse(f"{path}.subject", "is about another patient than this input's Patient")
         return False
     return True

@@ -18,6 +18,7 @@ DEPTH_MAX = 24  # a Bundle > entry > resource > item > answer > item ... nests a
 NODES_MAX = 200_000  # far above any record; the API's 1 MiB body holds fewer
 PROBLEMS_MAX = 50  # a refusal names the first problems; a broken Bundle would otherwise list thousands
 SHOWN_MAX = 60
+ABSTRACT = ("Resource", "DomainResource")  # the R4B models have classes for them, but no instance is one
 
 
 def key_path(path: str, key: Any) -> str:
@@ -74,7 +75,7 @@ def resource_problems(resource: Any, path: str) -> list[dict[str, str]]:
         model = get_fhir_model_class(resource_type)
     except (KeyError, ValueError):
         model = None
-    if model is None or not issubclass(model, Resource):
+    if model is None or not issubclass(model, Resource) or resource_type in ABSTRACT:
         shown = resource_type[:SHOWN_MAX]
         return [{"path": f"{path}.resourceType", "message": f"{shown!r} is not a FHIR R4 resource type"}]
     return model_problems(model, resource, path)

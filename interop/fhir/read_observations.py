@@ -1,10 +1,12 @@
 """Observations onto the intake (docs/fhir.md): blood-pressure panels become readings; body weight, body
-height and pregnancy status take the latest Observation of their code. Only the units the mapping names
-are read (kg, cm, mm[Hg], /min, UCUM), never converted; anything else is listed as not mapped.
+height and pregnancy status take the latest Observation of their code that is recent enough to describe
+the patient on `assessed_on`. Only the units the mapping names are read (kg, cm, mm[Hg], /min, UCUM), never
+converted; anything else is listed as not mapped.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from . import codes
@@ -12,6 +14,7 @@ from .read_values import (
     Candidate,
     Reading,
     codings,
+    day_of,
     described,
     effective,
     has_code,
@@ -30,6 +33,18 @@ SINGLE = {  # LOINC code -> (intake field, what a message calls it, UCUM unit or
     codes.PREGNANCY_STATUS: ("pregnancy", "pregnancy status", None),
 }
 PREGNANCY_LOINC = {"LA15173-0": "pregnant", "LA26683-5": "not_pregnant", "LA4489-6": "unknown"}
+# How old (in calendar days before assessed_on, each date read in its own offset) an Observation may be and
+# still describe the patient on the day the intake describes: a pregnancy status changes within weeks, a
+# weight within a month, an adult's height not at all. Never dated after assessed_on, always dated to the
+# day: an undated or older value is listed and the field stays unknown, never taken as today's.
+PREGNANCY_MAX_DAYS = 7
+WEIGHT_MAX_DAYS = 30
+HEIGHT_MAX_DAYS = None  # any date
+MAX_DAYS = {
+    codes.PREGNANCY_STATUS: PREGNANCY_MAX_DAYS,
+    codes.BODY_WEIGHT: WEIGHT_MAX_DAYS,
+    codes.BODY_HEIGHT: HEIGHT_MAX_DAYS,
+}
 COMPONENTS = {  # LOINC code -> (reading field, UCUM unit)
     codes.SYSTOLIC: ("systolic", "mm[Hg]"),
     codes.DIASTOLIC: ("diastolic", "mm[Hg]"),
@@ -37,7 +52,11 @@ COMPONENTS = {  # LOINC code -> (reading field, UCUM unit)
 }
 
 
-def read_observations(reading: Reading, observations: list[tuple[dict[str, Any], str]]) -> None:
+def read_observations(
+    reading: Reading, observations: list[tuple[dict[str, Any], str]], assessed_on: date | None
+) -> None:
+    """`assessed_on`: the day the intake describes (None when it is not a date: then no weight, height or
+    pregnancy status is read, the input being refused by the intake validation anyway)."""
     found: dict[str, list[Candidate]] = {code: [] for code in SINGLE}
     for resource, path in observations:
         concept = resource.get("code")
@@ -54,7 +73,7 @@ def read_observations(reading: Reading, observations: list[tuple[dict[str, Any],
             _reading(reading, resource, path)
             continue
         candidate = _single(reading, resource, path, kind)
-        if candidate is not None:
+        if candidate is not None and _recent(reading, candidate, kind, assessed_on):
             found[kind].append(candidate)
     for code, candidates in found.items():
         _take_latest(reading, code, candidates)
@@ -81,7 +100,35 @@ def _single(reading: Reading, resource: dict[str, Any], path: str, code: str) ->
     return None
 
 
+def _recent(reading: Reading, candidate: Candidate, code: str, assessed_on: date | None) -> bool:
+    """Whether the value is dated to the day, not after assessed_on and within MAX_DAYS before it (listed
+    with the reason when not)."""
+    _, label, _ = SINGLE[code]
+    day = _day(candidate.when)
+    if day is None:
+        reason = "no date (effectiveDateTime or effectiveInstant, to the day)"
+    elif assessed_on is None:
+        reason = f"dated {day}, but assessed_on is not a date: how recent cannot be told"
+    elif day > assessed_on:
+        reason = f"dated {day}, after assessed_on {assessed_on.isoformat()}"
+    elif MAX_DAYS[code] is not None and (assessed_on - day).days > MAX_DAYS[code]:
+        reason = f"dated {day}, more than {MAX_DAYS[code]} days before assessed_on {assessed_on.isoformat()}"
+    else:
+        return True
+    reading.skip(candidate.path, f"Observation ({label}): {reason}; not read")
+    return False
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(day_of(value) or "")
+    except ValueError:
+        return None
+
+
 def _take_latest(reading: Reading, code: str, candidates: list[Candidate]) -> None:
+    """The latest of the candidates (each dated, see _recent); when two may be the latest with different
+    values, none is read."""
     if not candidates:
         return
     name, label, _ = SINGLE[code]
@@ -90,8 +137,8 @@ def _take_latest(reading: Reading, code: str, candidates: list[Candidate]) -> No
         for candidate in candidates:
             reading.skip(
                 candidate.path,
-                f"Observation ({label}): {len(candidates)} of them and which is the latest cannot be told "
-                f"(each needs its effectiveDateTime); {label} not known",
+                f"Observation ({label}): which is the latest cannot be told (two of them are dated alike or "
+                f"overlap, with different values); {label} not known",
             )
         return
     reading.intake["patient"][name] = chosen.value

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from screening.engine.vocabulary import TEXT_MAX
+from django.conf import settings
+
+from screening.engine.vocabulary import SEX_AT_BIRTH, TEXT_MAX
 from screening.intake import normalize_icd10
 
 from . import codes
@@ -39,6 +41,10 @@ NOT_A_DIAGNOSIS = ("refuted", "entered-in-error")
 # MedicationStatement.status of a medication the patient takes or is about to take; the others (completed,
 # stopped, not-taken, entered-in-error) are listed as not mapped
 TAKEN = ("active", "intended", "on-hold", "unknown")
+# MedicationRequest.status of a prescription the patient may be taking: never mapped (the intake lists what
+# the patient takes: MedicationStatement), so the list read is incomplete and not reconciled
+REQUESTED = ("active", "on-hold", "unknown")
+NOT_THE_MRN = "not the MRN (not the product's MRN system nor one of FHIR_MRN_SYSTEMS); not read"
 
 
 def read_patient(reading: Reading, resource: dict[str, Any], path: str) -> None:
@@ -70,28 +76,37 @@ def read_patient(reading: Reading, resource: dict[str, Any], path: str) -> None:
 
 
 def _mrn(reading: Reading, resource: dict[str, Any], path: str) -> tuple[str, str] | None:
-    """The MRN: the identifier in the product's MRN system, else the one current identifier typed MR.
-    None (and the input refused) when there is none or two that differ: nothing is chosen by guess."""
+    """The MRN: the identifier in the product's MRN system, else the current identifier (`use` not `old`)
+    in one of the systems settings.FHIR_MRN_SYSTEMS names (the clinic's EHR's MRN). An identifier typed MR
+    in any other system (another hospital's record number) is not the MRN: listed. None (and the input
+    refused) when there is none or two that differ: nothing is chosen by guess."""
     identifiers = [(i, obj(identifier)) for i, identifier in enumerate(items(resource.get("identifier")))]
     own = [(i, ident) for i, ident in identifiers if ident.get("system") == codes.MRN_SYSTEM]
-    typed = [
+    configured = [
         (i, ident)
         for i, ident in identifiers
-        if has_code(ident.get("type"), codes.IDENTIFIER_TYPE, "MR") and ident.get("use") != "old"
+        if ident.get("system") in settings.FHIR_MRN_SYSTEMS and ident.get("use") != "old"
     ]
-    candidates = own or typed
+    for i, ident in identifiers:
+        system = ident.get("system")
+        if has_code(ident.get("type"), codes.IDENTIFIER_TYPE, "MR") and not (
+            system == codes.MRN_SYSTEM or system in settings.FHIR_MRN_SYSTEMS
+        ):
+            where = f"in {system[:80]}" if isinstance(system, str) else "without a system"
+            reading.skip(f"{path}.identifier[{i}]", f"an identifier typed MR {where}: {NOT_THE_MRN}")
+    candidates = own or configured
     values = {ident.get("value") for _, ident in candidates}
     if not candidates:
         reading.refuse(
             f"{path}.identifier",
-            f"no MRN: an identifier with system {codes.MRN_SYSTEM}, or one typed MR "
-            f"({codes.IDENTIFIER_TYPE}), is required",
+            f"no MRN: an identifier with system {codes.MRN_SYSTEM}, or a current one in a system of "
+            "FHIR_MRN_SYSTEMS, is required (an identifier typed MR in another system is another record's)",
         )
         return None
     if len(values) > 1:
         reading.refuse(
             f"{path}.identifier",
-            f"{len(values)} different MRNs ({'system ' + codes.MRN_SYSTEM if own else 'typed MR'}): "
+            f"{len(values)} different MRNs ({'system ' + codes.MRN_SYSTEM if own else 'FHIR_MRN_SYSTEMS'}): "
             "which one identifies the record cannot be told",
         )
         return None
@@ -101,23 +116,45 @@ def _mrn(reading: Reading, resource: dict[str, Any], path: str) -> tuple[str, st
 
 def _sex_at_birth(reading: Reading, resource: dict[str, Any], path: str) -> None:
     """The product's own extension first (its exact value); US Core birthsex otherwise (its UNK cannot tell
-    intersex from unknown, so it reads as unknown)."""
+    intersex from unknown, so it reads as unknown). An extension without a valid code is listed and the
+    other read; the two disagreeing (male and F) leave sex at birth unknown, listed."""
     extensions = [(i, obj(ext)) for i, ext in enumerate(items(resource.get("extension")))]
-    own = [(i, ext) for i, ext in extensions if ext.get("url") == codes.EXT_SEX_AT_BIRTH]
-    us_core = [(i, ext) for i, ext in extensions if ext.get("url") == codes.US_CORE_BIRTHSEX]
-    if own:
-        i, ext = own[0]
-        reading.intake["patient"]["sex_at_birth"] = ext.get("valueCode")
-        reading.origin("patient.sex_at_birth", f"{path}.extension[{i}].valueCode")
+    own = _extension_code(reading, extensions, path, codes.EXT_SEX_AT_BIRTH, "sex-at-birth", SEX_AT_BIRTH)
+    us_core = _extension_code(
+        reading, extensions, path, codes.US_CORE_BIRTHSEX, "us-core-birthsex", tuple(US_CORE_BIRTHSEX)
+    )
+    if own is not None and us_core is not None and codes.BIRTHSEX[own[1]] != us_core[1]:
+        reading.skip(
+            f"{path}.extension",
+            f"sex-at-birth {own[1]} and us-core-birthsex {us_core[1]} disagree; sex at birth unknown",
+        )
         return
-    if us_core:
-        i, ext = us_core[0]
-        value = US_CORE_BIRTHSEX.get(ext.get("valueCode"))
-        if value is None:
-            reading.skip(f"{path}.extension[{i}]", "us-core-birthsex: not F, M or UNK; sex at birth unknown")
-            return
-        reading.intake["patient"]["sex_at_birth"] = value
-        reading.origin("patient.sex_at_birth", f"{path}.extension[{i}].valueCode")
+    if own is not None:
+        i, value = own
+    elif us_core is not None:
+        i, value = us_core[0], US_CORE_BIRTHSEX[us_core[1]]
+    else:
+        return
+    reading.intake["patient"]["sex_at_birth"] = value
+    reading.origin("patient.sex_at_birth", f"{path}.extension[{i}].valueCode")
+
+
+def _extension_code(
+    reading: Reading, extensions: list[tuple[int, dict]], path: str, url: str, name: str, valid: tuple
+) -> tuple[int, str] | None:
+    """The first extension of `url` with a valid valueCode, as (index, code); each one without a valid
+    code, and each after the one read, is listed."""
+    found = None
+    for i, ext in extensions:
+        if ext.get("url") != url:
+            continue
+        if found is not None:
+            reading.skip(f"{path}.extension[{i}]", f"{name}: a second extension; only the first is read")
+        elif ext.get("valueCode") in valid:
+            found = (i, ext["valueCode"])
+        else:
+            reading.skip(f"{path}.extension[{i}]", f"{name}: no valueCode of {', '.join(valid)}; not read")
+    return found
 
 
 def read_condition(reading: Reading, resource: dict[str, Any], path: str) -> None:
@@ -216,7 +253,9 @@ def read_medication(
         reference = text(obj(resource.get("medicationReference")).get("reference")) or ""
         found = _medication(resource, path, reference, medications)
         if found is None:
-            reading.skip(path, "MedicationStatement: its Medication is not in the input; not mapped")
+            reading.skip_current_medication(
+                path, "MedicationStatement: its Medication is not in the input; not mapped"
+            )
             return used
         (medication, medication_path) = found
         concept, concept_path = medication.get("code"), f"{medication_path}.code"
@@ -227,7 +266,7 @@ def read_medication(
     if name is None:
         name, name_path = coding.get("display"), f"{concept_path}.coding[0].display"
     if name is None:
-        reading.skip(
+        reading.skip_current_medication(
             path,
             "MedicationStatement: no name (text or the first coding's display); the codes "
             "are never used to guess one; not mapped",
@@ -241,6 +280,21 @@ def read_medication(
     _dosage(reading, resource, path, item, at)
     meds.append(item)
     return used
+
+
+def read_medication_request(reading: Reading, resource: dict[str, Any], path: str) -> None:
+    """A prescription is not what the patient takes: never mapped. One in force (REQUESTED) is a current
+    medication missing from the list, so the list read is not reconciled."""
+    status = resource.get("status")
+    shown = status if isinstance(status, str) else repr(status)
+    message = (
+        f"MedicationRequest (status {shown[:40]}): not mapped: the product reads MedicationStatement "
+        "(what the patient takes)"
+    )
+    if status in REQUESTED:
+        reading.skip_current_medication(path, f"{message}; a current medication is missing from the list")
+    else:
+        reading.skip(path, message)
 
 
 def _medication(resource, path, reference, medications) -> tuple[dict, str] | None:
@@ -278,15 +332,8 @@ def _dosage(reading: Reading, resource: dict[str, Any], path: str, item: dict, a
             reading.origin(f"{at}.dose_mg", f"{where}.doseAndRate[0].doseQuantity")
         else:
             reading.skip(f"{where}.doseAndRate", "dose: not one doseQuantity in mg (UCUM); dose unknown")
-    repeat = obj(obj(dosage.get("timing")).get("repeat"))
-    if "frequency" in repeat:
-        if repeat.get("period") == 1 and repeat.get("periodUnit") == "d" and "frequencyMax" not in repeat:
-            item["times_per_day"] = repeat["frequency"]
-            reading.origin(f"{at}.times_per_day", f"{where}.timing.repeat.frequency")
-        else:
-            reading.skip(f"{where}.timing", "timing: not a frequency per 1 day; times a day unknown")
-    elif "timing" in dosage:
-        reading.skip(f"{where}.timing", "timing: no repeat.frequency per 1 day; times a day unknown")
+    if "timing" in dosage:
+        _timing(reading, dosage["timing"], where, item, at)
     if "maxDosePerPeriod" in dosage:
         ratio = obj(dosage["maxDosePerPeriod"])
         doses = number(obj(ratio.get("numerator")).get("value"))
@@ -295,5 +342,29 @@ def _dosage(reading: Reading, resource: dict[str, Any], path: str, item: dict, a
             reading.origin(f"{at}.max_doses_per_day", f"{where}.maxDosePerPeriod.numerator")
         else:
             reading.skip(f"{where}.maxDosePerPeriod", "maxDosePerPeriod: not doses per 1 day; unknown")
-    if "text" in dosage and not rates and "timing" not in dosage:
-        reading.skip(f"{where}.text", "dosage text: not read (only structured doses are)")
+    if "text" in dosage:  # beside a structured dose it may say more ("then 25 mg from the 1st")
+        reading.skip(
+            f"{where}.text",
+            "Dosage.text: not read; only the structured dose is (the text may say more, e.g. a taper)",
+        )
+
+
+def _timing(reading: Reading, timing: Any, where: str, item: dict, at: str) -> None:
+    """Times a day only from a timing that holds exactly repeat.frequency per period 1 periodUnit d: any
+    other element (when, timeOfDay, bounds, a code, events, frequencyMax) may change what it means."""
+    timing = obj(timing)
+    repeat = obj(timing.get("repeat"))
+    if (
+        set(timing) == {"repeat"}
+        and set(repeat) == {"frequency", "period", "periodUnit"}
+        and number(repeat["period"]) == 1
+        and repeat["periodUnit"] == "d"
+        and number(repeat["frequency"]) is not None
+    ):
+        item["times_per_day"] = repeat["frequency"]
+        reading.origin(f"{at}.times_per_day", f"{where}.timing.repeat.frequency")
+        return
+    reading.skip(
+        f"{where}.timing",
+        "timing: not exactly repeat.frequency per period 1 periodUnit d (nothing else); times a day unknown",
+    )

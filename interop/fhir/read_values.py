@@ -28,9 +28,16 @@ class Reading:
     unmapped: list[dict[str, str]] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)
     problems: list[dict[str, str]] = field(default_factory=list)
+    current_unmapped: list[str] = field(default_factory=list)  # medications taken now that were not mapped
 
     def skip(self, path: str, message: str) -> None:
         self.unmapped.append({"path": path, "message": message})
+
+    def skip_current_medication(self, path: str, message: str) -> None:
+        """A medication the patient takes (or is about to) that could not be mapped: listed, and the list
+        read cannot be a reconciled one."""
+        self.skip(path, message)
+        self.current_unmapped.append(path)
 
     def refuse(self, path: str, message: str) -> None:
         self.problems.append({"path": path, "message": message})

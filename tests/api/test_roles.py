@@ -15,7 +15,7 @@ from patients.services import intake_import, measure_record
 from screening.models import FindingOverride, OverrideSuggestion, ReportPdf, Screening, SignOff
 from screening.review import screening_sign
 from screening.services import screening_run
-from tests.interop.fhir_builders import ehr_bundle
+from tests.interop.fhir_builders import ehr_bundle_with_the_products_mrn
 
 from .conftest import AS_OF, example
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     "store an intake": ("post", "/intakes", lambda: example("eligible"), 201),
-    "import a FHIR Bundle": ("post", "/fhir/Bundle", ehr_bundle, 201),
+    "import a FHIR Bundle": ("post", "/fhir/Bundle", ehr_bundle_with_the_products_mrn, 201),
     "read a patient's intake": ("get", "/patients/{patient}/intake", None, 200),
     "read a patient's measures": ("get", "/patients/{patient}/measures", None, 200),
     "record a measure": (

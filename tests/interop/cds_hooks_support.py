@@ -2,7 +2,8 @@
 prefetch for the CDS Hooks service, built from an intake example as docs/fhir.md maps it (written here,
 independently of the export, so that the service is tested against the mapping's text): the Patient,
 searchset Bundles of Conditions, MedicationStatements and Observations, and the product's intake
-QuestionnaireResponse, which carries the yes/no answers."""
+QuestionnaireResponse, which carries the yes/no answers. Also the calls the service tests make on both
+mounts (`post`, `call`) and what they read from the answer."""
 
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from interop.cds_hooks.service import SERVICE_ID
 from interop.fhir import codes
 from screening.engine.vocabulary import SECTIONS
 from tests.conftest import EXAMPLES
 
 PATIENT_ID = "ehr-4711"
-SUBJECT = {"reference": f"Patient/{PATIENT_ID}"}
+
+
+def subject() -> dict[str, str]:
+    """A resource's subject: the patient in context (a new dict each time, so a test may change one)."""
+    return {"reference": f"Patient/{PATIENT_ID}"}
 
 
 def example(name: str) -> dict[str, Any]:
@@ -78,7 +84,7 @@ def conditions(intake: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             "verificationStatus": _concept(codes.CONDITION_VERIFICATION, "confirmed"),
             "code": _concept(codes.ICD10CM, d["icd10"]),
-            "subject": SUBJECT,
+            "subject": subject(),
         }
         if d.get("severity") in codes.SEVERITY:
             resource["severity"] = _concept(codes.SNOMED, codes.SEVERITY[d["severity"]])
@@ -105,7 +111,7 @@ def medications(intake: dict[str, Any]) -> list[dict[str, Any]]:
                 "id": f"med-{i}",
                 "status": "active",
                 "medicationCodeableConcept": {"text": m["name"]},
-                "subject": SUBJECT,
+                "subject": subject(),
                 "dosage": [dosage],
             }
         )
@@ -118,7 +124,7 @@ def _observation(ident: str, loinc: str, when: str) -> dict[str, Any]:
         "id": ident,
         "status": "final",
         "code": _concept(codes.LOINC, loinc),
-        "subject": SUBJECT,
+        "subject": subject(),
         "effectiveDateTime": when,
     }
 
@@ -184,7 +190,7 @@ def intake_questionnaire(intake: dict[str, Any]) -> dict[str, Any]:
         "id": "intake-1",
         "questionnaire": codes.INTAKE_QUESTIONNAIRE,
         "status": "completed",
-        "subject": SUBJECT,
+        "subject": subject(),
         "authored": intake["assessed_on"],
         "item": item,
     }
@@ -278,3 +284,45 @@ def mismatched_ec_token(
     r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA384())))
     size = (key.curve.key_size + 7) // 8
     return signing_input + "." + _b64(r.to_bytes(size, "big") + s.to_bytes(size, "big"))
+
+
+# ------------------------------------------------------------------------------------------------ calls
+
+MOUNTS = ["/cds-services", "/api/v1/cds-services"]  # the specification's paths, and the JSON API's
+NOT_RUN = "Ketamine screening could not run: see the details"
+
+
+def trusted_issuer(settings) -> Issuer:
+    """An EHR whose keys the settings trust (inline JWK Set)."""
+    ehr = Issuer()
+    settings.CDS_HOOKS_ISSUERS = {ISS: {"jwks": ehr.jwks()}}
+    return ehr
+
+
+def post(client, issuer: Issuer, path: str, body: Any):
+    token = issuer.token(HOST + path)
+    return client.post(
+        path,
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def call(client, issuer: Issuer, mount: str, body: Any) -> list[dict[str, Any]]:
+    """The cards of a call that must be answered with cards."""
+    response = post(client, issuer, f"{mount}/{SERVICE_ID}", body)
+    assert response.status_code == 200, response.content
+    return response.json()["cards"]
+
+
+def by_rule(cards: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {card["source"].get("topic", {}).get("code"): card for card in cards[1:]}
+
+
+def feedback(card_id: str, **item: Any) -> dict[str, Any]:
+    return {
+        "feedback": [
+            {"card": card_id, "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z", **item}
+        ]
+    }

@@ -8,6 +8,8 @@ from typing import Any
 from interop.fhir import codes
 
 SUBJECT = {"reference": "Patient/p1"}
+# The EHR's MRN system: the tests configure it as an MRN system (settings.FHIR_MRN_SYSTEMS), as a clinic would
+EHR_MRN_SYSTEM = "https://ehr.example/fhir/sid/mrn"
 
 
 def quantity(value: Any, unit: str) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def patient(**changes: Any) -> dict[str, Any]:
             {"system": "https://ehr.example/fhir/sid/member", "value": "M-77"},
             {
                 "type": {"coding": [{"system": codes.IDENTIFIER_TYPE, "code": "MR"}]},
-                "system": "https://ehr.example/fhir/sid/mrn",
+                "system": EHR_MRN_SYSTEM,
                 "value": "EHR-1001",
             },
         ],
@@ -106,6 +108,21 @@ def measured(code: str, value: Any, unit: str, when: str = "2026-11-18", **chang
     return resource
 
 
+def pregnancy_status(code: str, when: str | None = "2026-11-18", system: str = codes.ANSWERS, **changes):
+    """A pregnancy-status Observation (LOINC 82810-3) answered `code` in `system`; `when` None: undated."""
+    resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "subject": SUBJECT,
+        "code": loinc(codes.PREGNANCY_STATUS),
+        "valueCodeableConcept": {"coding": [{"system": system, "code": code}]},
+    }
+    if when is not None:
+        resource["effectiveDateTime"] = when
+    resource.update(changes)
+    return resource
+
+
 def allergy() -> dict[str, Any]:
     return {"resourceType": "AllergyIntolerance", "patient": SUBJECT, "code": {"text": "Penicillin"}}
 
@@ -150,6 +167,13 @@ def bundle(resources: list[dict[str, Any]], kind: str = "searchset") -> dict[str
 
 def ehr_bundle(kind: str = "searchset") -> dict[str, Any]:
     return bundle(ehr_resources(), kind)
+
+
+def ehr_bundle_with_the_products_mrn(kind: str = "searchset") -> dict[str, Any]:
+    """The EHR Bundle, its MRN in the product's own system: imported without FHIR_MRN_SYSTEMS configured."""
+    value = ehr_bundle(kind)
+    value["entry"][0]["resource"]["identifier"][1]["system"] = codes.MRN_SYSTEM
+    return value
 
 
 def answered(link_id: str, **value: Any) -> dict[str, Any]:

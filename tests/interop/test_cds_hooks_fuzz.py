@@ -1,6 +1,7 @@
 """Hostile prefetches through the CDS Hooks service, in process: a valid EHR record with a few of its values
-deleted, replaced by other JSON, duplicated or nulled. Each call is refused by path (400: the call's shape)
-or answered with cards CDS Hooks accepts, never an error, and nothing is stored. Seeded, so a failure names
+deleted, replaced by other JSON, duplicated or nulled. Each call is refused by path (400: the call's shape),
+refused for a required prefetch it lacks (412), or answered with cards CDS Hooks accepts, never an error,
+and nothing is stored. Seeded, so a failure names
 the seed that reproduces it: `mutated_call(seed)`."""
 
 import copy
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from interop.cds_hooks.prefetch import REQUIRED, PrefetchMissing
 from interop.cds_hooks.schemas import Cards, HookCall
 from interop.cds_hooks.service import patient_view
 from patients.models import Patient
@@ -72,7 +74,12 @@ def test_every_hostile_prefetch_is_refused_by_path_or_answered_with_cards(on_ass
             assert all(error["loc"] for error in exc.errors()), f"seed {seed}: a refusal without a path"
             seen["refused"] += 1
             continue
-        answer = patient_view(call, base_url=HOST)
+        try:
+            answer = patient_view(call, base_url=HOST)
+        except PrefetchMissing as exc:
+            assert exc.keys and set(exc.keys) <= set(REQUIRED), f"seed {seed}"
+            seen["412"] += 1
+            continue
         cards = Cards.model_validate({"cards": answer.cards}).cards
         assert cards, f"seed {seed}: no card"
         seen[

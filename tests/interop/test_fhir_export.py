@@ -76,12 +76,13 @@ def issue(bundle: dict, rule: str) -> dict:
 
 
 def answers(bundle: dict) -> dict[str, dict]:
+    """The intake questionnaire's answers by linkId (an item without an answer left out)."""
     response = next(
         r
         for r in of_type(bundle, "QuestionnaireResponse")
         if r["questionnaire"] == codes.INTAKE_QUESTIONNAIRE
     )
-    return {item["linkId"]: item["answer"][0] for item in response["item"]}
+    return {item["linkId"]: item["answer"][0] for item in response["item"] if "answer" in item}
 
 
 def unresolved_added(name: str) -> dict:
@@ -101,6 +102,44 @@ def test_every_demo_patient_exports_a_valid_bundle(defaults, clinician):
     for patient in patients:
         bundle = valid(screening_bundle(screening_run(patient=patient, requested_by=clinician)))
         assert one(bundle, "Patient")["identifier"][0]["value"] == patient.mrn
+
+
+def test_a_screening_without_overrides_has_one_outcome_coding_and_no_engine_verdict_extension(screen):
+    prediction = one(screening_bundle(screen(example("eligible"))), "RiskAssessment")["prediction"][0]
+    assert len(prediction["outcome"]["coding"]) == 1 and "extension" not in prediction
+
+
+@pytest.mark.parametrize("name", [*VALID_EXAMPLES, "eligible, failed trials unknown"])
+def test_every_answer_has_the_type_the_served_questionnaire_declares(client, clinician, screen, name):
+    """Each intake answer and each measure answer, against the item of the Questionnaire the API serves."""
+    api = ApiClient(client, bearer(clinician))
+    doc = example(name.split(",")[0])
+    if name.endswith("unknown"):
+        del doc["treatment_history"]["failed_antidepressant_trials"]
+    doc["measures"] = [
+        {"instrument": "phq9", "administered_on": "2026-11-13", "answers": [1, 2, 1, 2, 2, 1, 2, 2, 1]},
+        {"instrument": "gad7", "administered_on": "2026-11-13", "answers": [0, 1, 0, 1, 0, 1, 0]},
+        {
+            "instrument": "cssrs_screener",
+            "administered_on": "2026-11-13",
+            "answers": {"wish_to_be_dead": True, "suicidal_thoughts": False, "behavior_ever": False},
+        },
+    ]
+    value_of = {"choice": "valueCoding", "integer": "valueInteger", "boolean": "valueBoolean"}
+    checked = 0
+    for response in of_type(screening_bundle(screen(doc)), "QuestionnaireResponse"):
+        name_served = response["questionnaire"].rsplit("/", 1)[1]
+        served = api.get(f"/fhir/Questionnaire/{name_served}").json()
+        declared = {item["linkId"]: item for item in served["item"]}
+        assert [item["linkId"] for item in response["item"]] == list(declared)
+        for item in response["item"]:
+            question = declared[item["linkId"]]
+            for answer in item.get("answer", []):
+                assert list(answer) == [value_of[question["type"]]], (item["linkId"], answer)
+                if "answerOption" in question:
+                    assert answer in question["answerOption"], (item["linkId"], answer)
+                checked += 1
+    assert checked > len(INTAKE_ITEMS)
 
 
 @pytest.mark.parametrize("name", VALID_EXAMPLES)
@@ -175,11 +214,10 @@ def test_each_reading_is_a_blood_pressure_panel_with_loinc_components(screen):
     intake = example("deferred-bp-and-benzodiazepine")["blood_pressure"]
     assert len(readings) == len(intake)
     first = readings[0]
-    assert [coded(c["code"], codes.LOINC)[0] for c in first["component"]] == [
-        codes.SYSTOLIC,
-        codes.DIASTOLIC,
-        codes.HEART_RATE,
-    ][: len(first["component"])]
+    expected = [codes.SYSTOLIC, codes.DIASTOLIC]
+    if intake[0].get("heart_rate") is not None:
+        expected.append(codes.HEART_RATE)
+    assert [coded(c["code"], codes.LOINC)[0] for c in first["component"]] == expected
     systolic, diastolic = first["component"][0]["valueQuantity"], first["component"][1]["valueQuantity"]
     assert (systolic["value"], systolic["code"], systolic["system"]) == (
         intake[0]["systolic"],
@@ -188,6 +226,26 @@ def test_each_reading_is_a_blood_pressure_panel_with_loinc_components(screen):
     )
     assert diastolic["value"] == intake[0]["diastolic"]
     assert first["category"][0]["coding"][0]["code"] == "vital-signs"
+
+
+def test_a_reading_with_a_heart_rate_has_its_component_in_per_minute(screen):
+    doc = example("eligible")
+    doc["blood_pressure"][0]["heart_rate"] = 71
+    bundle = screening_bundle(screen(doc))
+    first = next(
+        o for o in of_type(bundle, "Observation") if coded(o["code"], codes.LOINC) == [codes.BP_PANEL]
+    )
+    assert [coded(c["code"], codes.LOINC) for c in first["component"]] == [
+        [codes.SYSTOLIC],
+        [codes.DIASTOLIC],
+        [codes.HEART_RATE],
+    ]
+    assert first["component"][2]["valueQuantity"] == {
+        "value": 71,
+        "unit": "beats/minute",
+        "system": codes.UCUM,
+        "code": "/min",
+    }
 
 
 def test_a_reading_without_heart_rate_has_no_heart_rate_component(screen):
@@ -261,11 +319,15 @@ def test_the_dosage_keeps_dose_frequency_as_needed_and_the_daily_maximum(screen)
 
 def test_every_intake_answer_is_in_the_questionnaire_response_unknown_included(screen):
     doc = changed("needs-information", ("treatment_history",), {"psychotherapy_current": "yes"})
-    found = answers(screening_bundle(screen(doc)))
-    assert list(found) == [item.link_id for item in INTAKE_ITEMS]
-    assert found["treatment_history.failed_antidepressant_trials"] == {
-        "valueCoding": {"system": codes.ANSWERS, "code": "unknown", "display": "Unknown"}
-    }
+    response = next(
+        r
+        for r in of_type(screening_bundle(screen(doc)), "QuestionnaireResponse")
+        if r["questionnaire"] == codes.INTAKE_QUESTIONNAIRE
+    )
+    assert [item["linkId"] for item in response["item"]] == [item.link_id for item in INTAKE_ITEMS]
+    trials = response["item"][0]
+    assert trials == {"linkId": "treatment_history.failed_antidepressant_trials", "text": trials["text"]}
+    found = {item["linkId"]: item["answer"][0] for item in response["item"] if "answer" in item}
     assert found["treatment_history.psychotherapy_current"]["valueCoding"]["code"] == "yes"
     assert found["medications.reconciled"] == {"valueBoolean": False}
 
@@ -330,7 +392,14 @@ def test_each_finding_is_a_detected_issue_with_its_severity_evidence_action_and_
     finding = next(f for f in screening.report["findings"] if f["rule"] == rule)
     found = issue(screening_bundle(screening), rule)
     assert found["severity"] == severity == codes.DETECTED_ISSUE_SEVERITY[finding["severity"]]
-    assert found["code"]["coding"][0]["display"] == finding["title"]
+    assert found["code"]["coding"] == [
+        {
+            "system": codes.RULE_CODES,
+            "version": screening.ruleset_version,
+            "code": rule,
+            "display": finding["title"],
+        }
+    ]
     assert found["detail"] == finding["evidence"]
     assert found["mitigation"] == [{"action": {"text": finding["action"]}}]
     assert [coded(c, codes.SOURCES)[0] for c in found["evidence"][0]["code"]] == finding["sources"]
@@ -365,8 +434,18 @@ def test_a_signed_override_shows_in_the_risk_assessment_as_the_verdict_in_force(
     assessment = one(valid(screening_bundle(overridden)), "RiskAssessment")
     outcome = assessment["prediction"][0]["outcome"]
     assert overridden.verdict == "contraindicated"
-    assert coded(outcome, codes.VERDICTS)[1] == "contraindicated"
-    assert coded(outcome, codes.VERDICTS)[0] != "contraindicated"
+    in_force = coded(outcome, codes.VERDICTS)
+    assert len(in_force) == 1 and in_force != ["contraindicated"]
+    assert assessment["prediction"][0]["extension"] == [
+        {
+            "url": f"{codes.CANONICAL}/StructureDefinition/engine-verdict",
+            "valueCoding": {
+                "system": codes.VERDICTS,
+                "code": "contraindicated",
+                "display": "Engine verdict before overrides: Contraindicated: do not infuse",
+            },
+        }
+    ]
     assert "CV-AVM" in assessment["prediction"][0]["rationale"]
     assert assessment["status"] == "final" and assessment["performer"] == {"display": "doc1"}
     assert assessment["note"][0]["authorString"] == "doc1"

@@ -18,7 +18,16 @@ from patients.models import Patient
 from tests.api.conftest import ApiClient, bearer
 from tests.defaults_snapshot import load_defaults_for_test
 
-from .fhir_builders import bundle, condition, ehr_bundle, ehr_resources, measured, patient
+from .fhir_builders import (
+    EHR_MRN_SYSTEM,
+    bundle,
+    condition,
+    ehr_bundle,
+    ehr_resources,
+    measured,
+    patient,
+    questionnaires,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +49,12 @@ def defaults(db):
     load_defaults_for_test()
 
 
+@pytest.fixture(autouse=True)
+def ehr_mrn_system(settings, on_assessment_day):
+    """The EHR's MRN system is configured (FHIR_MRN_SYSTEMS); today is 2026-11-20 (the examples' day)."""
+    settings.FHIR_MRN_SYSTEMS = [EHR_MRN_SYSTEM]
+
+
 def refused(value, **kwargs) -> list[tuple[str, str]]:
     with pytest.raises(FhirInvalid) as exc:
         fhir_import(bundle=value, **kwargs)
@@ -58,9 +73,14 @@ def with_resource(index: int, resource: dict) -> dict:
 def test_an_ehr_bundle_creates_the_patient_with_every_answer_unknown_and_the_list_not_reconciled(
     defaults, clinician
 ):
-    stored, created, unmapped = fhir_import(bundle=ehr_bundle(), user=clinician)
+    imported = fhir_import(bundle=ehr_bundle(), user=clinician)
     patient = Patient.objects.get()
-    assert (stored, created, unmapped) == (patient, True, EHR_UNMAPPED)
+    assert (imported.patient, imported.created, imported.unmapped, imported.notes) == (
+        patient,
+        True,
+        EHR_UNMAPPED,
+        [],
+    )
     assert (patient.mrn, patient.given_name, patient.family_name, patient.sex_at_birth) == (
         "EHR-1001",
         "Beatriz",
@@ -83,13 +103,103 @@ def test_an_ehr_bundle_creates_the_patient_with_every_answer_unknown_and_the_lis
 
 
 def test_the_same_mrn_again_updates_the_patient(defaults):
-    first, _, _ = fhir_import(bundle=ehr_bundle())
-    again, created, _ = fhir_import(bundle=with_resource(6, measured(codes.BODY_WEIGHT, 70, "kg")))
-    assert (again.pk, created, float(Patient.objects.get().weight_kg)) == (first.pk, False, 70.0)
+    first = fhir_import(bundle=ehr_bundle()).patient
+    again = fhir_import(bundle=with_resource(6, measured(codes.BODY_WEIGHT, 70, "kg")))
+    assert (again.patient.pk, again.created, float(Patient.objects.get().weight_kg)) == (
+        first.pk,
+        False,
+        70.0,
+    )
+
+
+OTHER_HOSPITAL = "https://other-hospital.example/fhir/sid/mrn"
+
+
+def test_an_mrn_of_another_hospital_is_not_the_mrn_and_refuses_the_bundle(defaults, settings):
+    fhir_import(bundle=ehr_bundle())
+    settings.FHIR_MRN_SYSTEMS = []
+    resources = ehr_resources()
+    resources[0]["name"][1]["family"] = "Other"  # another hospital's patient who has the number EHR-1001
+    [(path, message)] = refused(bundle(resources))
+    assert path == "entry[0].resource.identifier" and message.startswith("no MRN")
+    assert Patient.objects.get().family_name == "Costa"
+
+
+def test_the_same_mrn_with_another_birth_date_or_family_name_is_refused_and_nothing_changes(defaults):
+    fhir_import(bundle=ehr_bundle())
+    born = with_resource(0, patient(birthDate="1980-05-14"))
+    born_problem = (
+        "entry[0].resource.birthDate",
+        "differs from the date of birth of the patient recorded with this MRN: is this another patient? "
+        "Nothing stored",
+    )
+    assert refused(born) == [born_problem]
+    renamed = patient()
+    renamed["name"][1]["family"] = "Castro"
+    assert refused(with_resource(0, renamed)) == [
+        (
+            "entry[0].resource.name[1].family",
+            "differs from the family name of the patient recorded with this MRN: is this another patient? "
+            "Nothing stored",
+        )
+    ]
+    stored = Patient.objects.get()
+    assert (stored.date_of_birth.isoformat(), stored.family_name) == ("1979-05-14", "Costa")
+
+
+def test_the_family_name_is_compared_ignoring_case(defaults):
+    fhir_import(bundle=ehr_bundle())
+    shouted = patient()
+    shouted["name"][1]["family"] = "COSTA"
+    assert fhir_import(bundle=with_resource(0, shouted)).created is False
+
+
+def test_an_ehr_bundle_onto_a_known_patient_says_which_answers_it_resets_to_unknown(defaults, clinician):
+    first = fhir_import(bundle=bundle([*ehr_resources(), *questionnaires()]), user=clinician)
+    assert first.notes == []
+    assert Patient.objects.get().medications_reconciled is True
+    again = fhir_import(bundle=ehr_bundle(), user=clinician)
+    assert again.notes == [
+        {
+            "path": "treatment_history",
+            "message": "failed_antidepressant_trials: the record's answers are now unknown (the Bundle does "
+            "not carry them)",
+        },
+        {
+            "path": "psychiatric",
+            "message": "suicidal_ideation: the record's answers are now unknown (the Bundle does not carry "
+            "them)",
+        },
+        {
+            "path": "support",
+            "message": "escort_available: the record's answers are now unknown (the Bundle does not carry "
+            "them)",
+        },
+        {
+            "path": "medications.reconciled",
+            "message": "the record's medication list was reconciled; the list imported is not reconciled",
+        },
+    ]
+    stored = Patient.objects.get()
+    assert (stored.suicidal_ideation, stored.medications_reconciled) == ("unknown", False)
+
+
+def test_a_value_the_bundle_no_longer_reads_is_noted_when_it_resets_the_records(defaults):
+    fhir_import(bundle=ehr_bundle())
+    resources = ehr_resources()
+    resources[6]["effectiveDateTime"] = "2012-05-01"  # too old to be read
+    again = fhir_import(bundle=bundle(resources))
+    assert again.notes == [
+        {
+            "path": "patient.weight_kg",
+            "message": "the record's value is now unknown (the Bundle carries none that is read)",
+        }
+    ]
+    assert Patient.objects.get().weight_kg is None
 
 
 def test_the_import_is_recorded_in_the_audit_trail_as_an_intake_import_is(defaults, clinician):
-    patient, _, _ = fhir_import(bundle=ehr_bundle(), user=clinician)
+    patient = fhir_import(bundle=ehr_bundle(), user=clinician).patient
     assert AuditEvent.objects.filter(action="create", patient_id=patient.pk, user_id=clinician.pk).exists()
 
 
@@ -186,7 +296,36 @@ def test_the_api_stores_a_bundle_and_lists_what_it_did_not_map(defaults, api, cl
         "mrn": "EHR-1001",
         "created": True,
         "unmapped": EHR_UNMAPPED,
+        "notes": [],
     }
+
+
+def test_the_api_lists_the_answers_an_update_resets(defaults, api, clinician):
+    post(api(clinician), bundle([*ehr_resources(), *questionnaires()]))
+    response = post(api(clinician), ehr_bundle())
+    assert response.status_code == 201
+    body = response.json()
+    assert body["created"] is False
+    assert [note["path"] for note in body["notes"]] == [
+        "treatment_history",
+        "psychiatric",
+        "support",
+        "medications.reconciled",
+    ]
+
+
+def test_the_api_refuses_another_patient_under_a_known_mrn_and_an_mrn_of_another_system(
+    defaults, api, clinician, settings
+):
+    post(api(clinician), ehr_bundle())
+    response = post(api(clinician), with_resource(0, patient(birthDate="1980-05-14")))
+    assert response.status_code == 400
+    assert [p["path"] for p in response.json()["errors"]] == ["entry[0].resource.birthDate"]
+    settings.FHIR_MRN_SYSTEMS = []
+    response = post(api(clinician), ehr_bundle())
+    assert response.status_code == 400
+    assert [p["path"] for p in response.json()["errors"]] == ["entry[0].resource.identifier"]
+    assert Patient.objects.get().date_of_birth.isoformat() == "1979-05-14"
 
 
 def test_the_api_reads_fhir_json_as_json(defaults, api, physician):
@@ -265,6 +404,19 @@ def test_the_command_imports_a_bundle_and_prints_what_it_did_not_map(defaults, t
         *(f"  {item['path']}: {item['message']}" for item in EHR_UNMAPPED),
     ]
     assert err == ""
+
+
+def test_the_command_prints_what_an_update_resets(defaults, tmp_path):
+    import_fhir(write(tmp_path, bundle([*ehr_resources(), *questionnaires()]), "first.json"))
+    path = write(tmp_path, ehr_bundle())
+    out, _ = import_fhir(path)
+    lines = out.splitlines()
+    assert lines[0].endswith(" updated")
+    assert f"{path}: 4 note(s) on the record:" in lines
+    assert (
+        "  medications.reconciled: the record's medication list was reconciled; "
+        "the list imported is not reconciled"
+    ) in lines
 
 
 def test_the_command_exits_2_with_each_problem_by_path_and_still_imports_the_valid_files(defaults, tmp_path):

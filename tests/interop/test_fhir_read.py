@@ -14,6 +14,7 @@ from interop.fhir.read import FhirInvalid, intake_from_bundle, intake_from_resou
 from screening.intake import validate_intake
 
 from .fhir_builders import (
+    EHR_MRN_SYSTEM,
     allergy,
     blood_pressure,
     bundle,
@@ -26,6 +27,12 @@ from .fhir_builders import (
     patient,
     quantity,
 )
+
+
+@pytest.fixture(autouse=True)
+def ehr_mrn_system(settings, on_assessment_day):
+    """The EHR's MRN system is configured (FHIR_MRN_SYSTEMS); today is 2026-11-20 (the examples' day)."""
+    settings.FHIR_MRN_SYSTEMS = [EHR_MRN_SYSTEM]
 
 
 def problems(exc_info) -> list[tuple[str, str]]:
@@ -151,6 +158,13 @@ def test_a_bundle_without_a_patient_is_refused():
     assert problems(exc) == [("entry", "no Patient: the input must describe exactly one patient")]
 
 
+@pytest.mark.parametrize("value", [bundle([]), {"resourceType": "Bundle", "type": "collection"}])
+def test_a_bundle_without_entries_is_refused_at_entry(value):
+    with pytest.raises(FhirInvalid) as exc:
+        intake_from_bundle(value)
+    assert problems(exc) == [("entry", "no Patient: the input must describe exactly one patient")]
+
+
 def test_a_bundle_of_two_patients_is_refused_at_the_second():
     with pytest.raises(FhirInvalid) as exc:
         intake_from_bundle(bundle([patient(), condition(), patient(id="p2")]))
@@ -167,9 +181,9 @@ def test_a_patient_without_an_mrn_is_refused_at_its_identifiers():
     assert message.startswith("no MRN: an identifier with system https://ketamine-screening.example/fhir/")
 
 
-def test_two_different_mrns_typed_mr_are_refused_an_old_one_is_not_counted():
+def test_two_different_mrns_in_the_configured_system_are_refused_an_old_one_is_not_counted():
     mr = {"coding": [{"system": codes.IDENTIFIER_TYPE, "code": "MR"}]}
-    two = [{"type": mr, "value": "A-1"}, {"type": mr, "value": "A-2"}]
+    two = [{"type": mr, "system": EHR_MRN_SYSTEM, "value": "A-1"}, {"system": EHR_MRN_SYSTEM, "value": "A-2"}]
     with pytest.raises(FhirInvalid) as exc:
         intake_from_resources([patient(identifier=two)])
     assert problems(exc)[0][0] == "resources[0].identifier"
@@ -182,6 +196,55 @@ def test_the_products_own_mrn_system_wins_over_an_identifier_typed_mr():
     mapped = intake_from_resources([patient(identifier=[*patient()["identifier"], own])])
     assert mapped.intake["patient"]["mrn"] == "KT-0042"
     assert mapped.origins["patient.mrn"] == "resources[0].identifier[2].value"
+
+
+MR = {"coding": [{"system": codes.IDENTIFIER_TYPE, "code": "MR"}]}
+OTHER_HOSPITAL = "https://other-hospital.example/fhir/sid/mrn"
+
+
+def test_an_identifier_typed_mr_of_a_system_not_configured_is_not_the_mrn(settings):
+    settings.FHIR_MRN_SYSTEMS = []
+    with pytest.raises(FhirInvalid) as exc:
+        intake_from_resources([patient()])
+    [(path, message)] = problems(exc)
+    assert path == "resources[0].identifier"
+    assert message.startswith("no MRN: an identifier with system https://ketamine-screening.example/fhir/")
+    other = {"type": MR, "system": OTHER_HOSPITAL, "value": "X-1"}
+    mapped = intake_from_resources(
+        [
+            patient(
+                identifier=[
+                    other,
+                    {"type": MR, "value": "X-2"},
+                    {"system": codes.MRN_SYSTEM, "value": "KT-9"},
+                ]
+            )
+        ]
+    )
+    assert mapped.intake["patient"]["mrn"] == "KT-9"
+    assert mapped.unmapped[:2] == [
+        {
+            "path": "resources[0].identifier[0]",
+            "message": f"an identifier typed MR in {OTHER_HOSPITAL}: not the MRN (not the product's MRN "
+            "system nor one of FHIR_MRN_SYSTEMS); not read",
+        },
+        {
+            "path": "resources[0].identifier[1]",
+            "message": "an identifier typed MR without a system: not the MRN (not the product's MRN "
+            "system nor one of FHIR_MRN_SYSTEMS); not read",
+        },
+    ]
+
+
+def test_an_identifier_in_a_configured_mrn_system_is_the_mrn_typed_or_not(settings):
+    settings.FHIR_MRN_SYSTEMS = [OTHER_HOSPITAL, EHR_MRN_SYSTEM]
+    mapped = intake_from_resources([patient(identifier=[{"system": OTHER_HOSPITAL, "value": "X-1"}])])
+    assert mapped.intake["patient"]["mrn"] == "X-1"
+    with pytest.raises(FhirInvalid) as exc:
+        intake_from_resources(
+            [patient(identifier=[{"system": OTHER_HOSPITAL, "value": "X-1"}, *patient()["identifier"]])]
+        )
+    assert problems(exc)[0][0] == "resources[0].identifier"
 
 
 def test_a_resource_the_r4b_models_refuse_refuses_the_bundle_by_its_path():
@@ -211,6 +274,16 @@ def test_a_resource_the_r4b_models_refuse_refuses_the_bundle_by_its_path():
             {"resourceType": "HumanName"},
             "entry[1].resource.resourceType",
             "'HumanName' is not a FHIR R4 resource type",
+        ),
+        (
+            {"resourceType": "DomainResource"},
+            "entry[1].resource.resourceType",
+            "'DomainResource' is not a FHIR R4 resource type",
+        ),
+        (
+            {"resourceType": "Resource", "id": "r1"},
+            "entry[1].resource.resourceType",
+            "'Resource' is not a FHIR R4 resource type",
         ),
         ({"status": "final"}, "entry[1].resource.resourceType", "required: the resource's type"),
         ("Patient", "entry[1].resource", "must be a FHIR resource (an object), got str"),
@@ -279,6 +352,33 @@ def test_a_resource_about_another_patient_refuses_the_input():
     assert absolute.intake["diagnoses"][0]["icd10"] == "F33.1"
 
 
+def test_a_patient_without_an_id_is_named_by_its_full_url():
+    nameless = patient()
+    del nameless["id"]  # bundle() gives it the fullUrl https://ehr.example/fhir/Patient/0
+    with pytest.raises(FhirInvalid) as exc:
+        intake_from_bundle(bundle([nameless, condition(subject={"reference": "Patient/p2"})]))
+    assert problems(exc) == [
+        ("entry[1].resource.subject", "is about another patient than this input's Patient")
+    ]
+    same = intake_from_bundle(bundle([nameless, condition(subject={"reference": "Patient/0"})]))
+    assert same.intake["diagnoses"][0]["icd10"] == "F33.1"
+    by_url = bundle([nameless, condition(subject={"reference": "https://ehr.example/fhir/Patient/0"})])
+    assert intake_from_bundle(by_url).intake["diagnoses"][0]["icd10"] == "F33.1"
+
+
+def test_a_patient_known_only_by_its_urn_is_not_the_subject_of_a_literal_reference():
+    value = bundle([patient(), condition(subject={"reference": "Patient/p1"})])
+    del value["entry"][0]["resource"]["id"]
+    value["entry"][0]["fullUrl"] = "urn:uuid:6f1c0b0e-1f4e-4a39-8b59-0d5f2c2b0001"
+    with pytest.raises(FhirInvalid) as exc:
+        intake_from_bundle(value)
+    assert problems(exc) == [
+        ("entry[1].resource.subject", "is about another patient than this input's Patient")
+    ]
+    value["entry"][1]["resource"]["subject"] = {"reference": "urn:uuid:6f1c0b0e-1f4e-4a39-8b59-0d5f2c2b0001"}
+    assert intake_from_bundle(value).intake["diagnoses"][0]["icd10"] == "F33.1"
+
+
 # --- Patient ------------------------------------------------------------------------------------------
 
 
@@ -294,6 +394,61 @@ def test_the_products_sex_at_birth_extension_wins_and_us_core_unk_reads_as_unkno
     )
     without = intake_from_resources([patient(extension=[], gender="male")])
     assert "sex_at_birth" not in without.intake["patient"]
+
+
+def test_the_products_sex_at_birth_extension_without_a_valid_code_is_listed_and_us_core_read():
+    for broken in (
+        {"url": codes.EXT_SEX_AT_BIRTH, "valueCode": "banana"},
+        {"url": codes.EXT_SEX_AT_BIRTH, "valueString": "male"},
+    ):
+        mapped = intake_from_resources(
+            [patient(extension=[broken, {"url": codes.US_CORE_BIRTHSEX, "valueCode": "F"}])]
+        )
+        assert mapped.intake["patient"]["sex_at_birth"] == "female"
+        assert mapped.origins["patient.sex_at_birth"] == "resources[0].extension[1].valueCode"
+        assert mapped.unmapped[0] == {
+            "path": "resources[0].extension[0]",
+            "message": "sex-at-birth: no valueCode of female, male, intersex, unknown; not read",
+        }
+
+
+@pytest.mark.parametrize(("own", "us_core"), [("male", "F"), ("female", "UNK"), ("intersex", "M")])
+def test_the_products_sex_at_birth_and_us_core_that_disagree_leave_it_unknown(own, us_core):
+    mapped = intake_from_resources(
+        [
+            patient(
+                extension=[
+                    {"url": codes.US_CORE_BIRTHSEX, "valueCode": us_core},
+                    {"url": codes.EXT_SEX_AT_BIRTH, "valueCode": own},
+                ]
+            )
+        ]
+    )
+    assert "sex_at_birth" not in mapped.intake["patient"]
+    assert mapped.unmapped[0] == {
+        "path": "resources[0].extension",
+        "message": f"sex-at-birth {own} and us-core-birthsex {us_core} disagree; sex at birth unknown",
+    }
+
+
+def test_the_products_sex_at_birth_and_a_us_core_code_that_agrees_are_read_without_a_note():
+    agree = [
+        {"url": codes.EXT_SEX_AT_BIRTH, "valueCode": "intersex"},
+        {"url": codes.US_CORE_BIRTHSEX, "valueCode": "UNK"},
+    ]
+    mapped = intake_from_resources([patient(extension=agree)])
+    assert mapped.intake["patient"]["sex_at_birth"] == "intersex"
+    assert unmapped_paths(mapped) == ["resources[0].gender"]
+
+
+def test_a_second_sex_at_birth_extension_is_listed_not_read():
+    first, second = ({"url": codes.EXT_SEX_AT_BIRTH, "valueCode": code} for code in ("female", "male"))
+    mapped = intake_from_resources([patient(extension=[first, second])])
+    assert mapped.intake["patient"]["sex_at_birth"] == "female"
+    assert mapped.unmapped[0] == {
+        "path": "resources[0].extension[1]",
+        "message": "sex-at-birth: a second extension; only the first is read",
+    }
 
 
 def test_without_an_official_name_the_first_is_read():
@@ -415,6 +570,122 @@ def test_a_dose_or_frequency_in_another_unit_stays_unknown_and_is_listed():
     ]
 
 
+def test_a_timing_with_more_than_frequency_period_and_unit_leaves_times_a_day_unknown():
+    twice = medication(
+        dosage=[
+            {
+                "doseAndRate": [{"doseQuantity": quantity(50, "mg")}],
+                "timing": {
+                    "repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN", "EVE"]}
+                },
+            }
+        ]
+    )
+    coded_too = medication(
+        dosage=[
+            {
+                "timing": {
+                    "code": {"text": "BID"},
+                    "repeat": {"frequency": 1, "period": 1, "periodUnit": "d"},
+                }
+            }
+        ]
+    )
+    mapped = read(twice, coded_too)
+    assert mapped.intake["medications"]["items"] == [
+        {"name": "Sertraline", "dose_mg": 50},
+        {"name": "Sertraline"},
+    ]
+    message = (
+        "timing: not exactly repeat.frequency per period 1 periodUnit d (nothing else); times a day unknown"
+    )
+    assert [(u["path"], u["message"]) for u in mapped.unmapped] == [
+        ("resources[1].dosage[0].timing", message),
+        ("resources[2].dosage[0].timing", message),
+    ]
+
+
+def test_a_dosage_text_beside_the_structured_dose_is_listed():
+    tapering = medication()
+    tapering["dosage"][0]["text"] = "50 mg daily, then 25 mg daily from the 1st"
+    mapped = read(tapering)
+    assert mapped.intake["medications"]["items"] == [
+        {"name": "Sertraline", "dose_mg": 50, "times_per_day": 1}
+    ]
+    assert [(u["path"], u["message"]) for u in mapped.unmapped] == [
+        (
+            "resources[1].dosage[0].text",
+            "Dosage.text: not read; only the structured dose is (the text may say more, e.g. a taper)",
+        )
+    ]
+
+
+def reconciled_intake():
+    return intake_answers(answer("medications.reconciled", valueBoolean=True))
+
+
+def unresolved_reference():
+    statement = medication(medicationReference={"reference": "Medication/elsewhere"})
+    del statement["medicationCodeableConcept"]
+    return statement
+
+
+def active_request():
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "Tranylcypromine 10 mg"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("dropped", "message"),
+    [
+        (unresolved_reference(), "MedicationStatement: its Medication is not in the input; not mapped"),
+        (
+            medication(
+                status="on-hold",
+                medicationCodeableConcept={"coding": [{"system": codes.ATC, "code": "N06AF04"}]},
+            ),
+            "MedicationStatement: no name (text or the first coding's display); the codes are never used to "
+            "guess one; not mapped",
+        ),
+        (
+            active_request(),
+            "MedicationRequest (status active): not mapped: the product reads MedicationStatement (what the "
+            "patient takes); a current medication is missing from the list",
+        ),
+    ],
+)
+def test_a_current_medication_not_mapped_makes_the_list_not_reconciled(dropped, message):
+    mapped = read(medication(), dropped, reconciled_intake())
+    assert mapped.intake["medications"]["reconciled"] is False
+    assert [(u["path"], u["message"]) for u in mapped.unmapped] == [
+        ("resources[2]", message),
+        (
+            "resources[3].item[0].answer[0].valueBoolean",
+            "medications.reconciled: true not read: a current medication was not mapped (resources[2]); "
+            "the medication list is therefore not reconciled",
+        ),
+    ]
+
+
+def test_a_medication_no_longer_taken_leaves_the_reconciliation_as_answered():
+    stopped_request = {**active_request(), "status": "stopped"}
+    mapped = read(medication(), medication(status="stopped"), stopped_request, reconciled_intake())
+    assert mapped.intake["medications"]["reconciled"] is True
+    assert [(u["path"], u["message"]) for u in mapped.unmapped] == [
+        ("resources[2]", "MedicationStatement: status 'stopped': not a current medication; not mapped"),
+        (
+            "resources[3]",
+            "MedicationRequest (status stopped): not mapped: the product reads MedicationStatement (what the "
+            "patient takes)",
+        ),
+    ]
+
+
 # --- Observations -------------------------------------------------------------------------------------
 
 
@@ -429,7 +700,7 @@ def test_weight_in_pounds_is_not_converted_it_is_listed():
 
 def test_the_latest_weight_is_read_and_the_earlier_one_listed():
     mapped = read(
-        measured(codes.BODY_WEIGHT, 70, "kg", "2026-10-01"),
+        measured(codes.BODY_WEIGHT, 70, "kg", "2026-11-01"),
         measured(codes.BODY_WEIGHT, 72, "kg", "2026-11-18T08:00:00Z"),
     )
     assert mapped.intake["patient"]["weight_kg"] == 72
@@ -439,12 +710,9 @@ def test_the_latest_weight_is_read_and_the_earlier_one_listed():
     }
 
 
-@pytest.mark.parametrize(("first", "second"), [("2026-11-18", "2026-11-18T08:00:00Z"), (None, "2026-11-18")])
-def test_when_the_latest_weight_cannot_be_told_the_weight_is_unknown(first, second):
-    earlier = measured(codes.BODY_WEIGHT, 70, "kg", first)
-    if first is None:
-        del earlier["effectiveDateTime"]
-    mapped = read(earlier, measured(codes.BODY_WEIGHT, 72, "kg", second))
+def test_when_the_latest_weight_cannot_be_told_the_weight_is_unknown():
+    earlier = measured(codes.BODY_WEIGHT, 70, "kg", "2026-11-18")
+    mapped = read(earlier, measured(codes.BODY_WEIGHT, 72, "kg", "2026-11-18T08:00:00Z"))
     assert "weight_kg" not in mapped.intake["patient"]
     assert unmapped_paths(mapped) == ["resources[1]", "resources[2]"]
 
@@ -457,7 +725,12 @@ def test_pregnancy_status_reads_the_products_code_first_else_the_loinc_answer():
         ]
     }
     loinc_only = {"coding": [{"system": codes.LOINC, "code": "LA15173-0"}]}
-    status = {"resourceType": "Observation", "status": "final", "code": loinc(codes.PREGNANCY_STATUS)}
+    status = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": loinc(codes.PREGNANCY_STATUS),
+        "effectiveDateTime": "2026-11-19",
+    }
     assert read({**status, "valueCodeableConcept": both}).intake["patient"]["pregnancy"] == "breastfeeding"
     assert read({**status, "valueCodeableConcept": loinc_only}).intake["patient"]["pregnancy"] == "pregnant"
 

@@ -11,6 +11,7 @@ and formulary the screening used stay loaded.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 from datetime import date
 from pathlib import Path
@@ -68,9 +69,10 @@ def exported_then_forgotten(doc: dict, as_of: date, user) -> tuple[dict, dict, s
 
 def round_trip(doc: dict, as_of: date, user) -> None:
     bundle, intake, sha256 = exported_then_forgotten(doc, as_of, user)
-    patient, created, unmapped = fhir_import(bundle=bundle, user=user)
-    assert created
-    back = intake_export(patient=patient_record(patient.pk), assessed_on=as_of)
+    imported = fhir_import(bundle=bundle, user=user)
+    assert imported.created and imported.notes == []
+    unmapped = imported.unmapped
+    back = intake_export(patient=patient_record(imported.patient.pk), assessed_on=as_of)
     assert back == intake
     assert intake_sha256(back) == sha256
     kinds = {item["message"].split(":", 1)[0] for item in unmapped}
@@ -145,3 +147,79 @@ def test_a_record_with_everything_the_examples_leave_out_reads_back_as_the_scree
     defaults, clinician
 ):
     round_trip(everything(), date(2026, 11, 20), clinician)
+
+
+def varied(**changes) -> dict:
+    doc = json.loads((EXAMPLES / "eligible.json").read_text(encoding="utf-8"))
+    for path, value in changes.items():
+        section, _, name = path.partition("__")
+        if name:
+            doc.setdefault(section, {})[name] = value
+        elif value is None:
+            doc.pop(section, None)
+        else:
+            doc[section] = value
+    return doc
+
+
+CSSRS_POSITIVE = {
+    "instrument": "cssrs_screener",
+    "administered_on": "2026-11-20",
+    "answers": {
+        "wish_to_be_dead": True,
+        "suicidal_thoughts": True,
+        "thoughts_with_method": True,
+        "intent": True,
+        "intent_with_plan": False,
+        "behavior_ever": True,
+        "behavior_past_3_months": True,
+    },
+}
+VARIANTS = {
+    "breastfeeding": varied(patient__pregnancy="breastfeeding"),
+    "no height": varied(patient__height_cm=None),
+    "not reconciled, with items": varied(
+        medications={"reconciled": False, "items": [{"name": "Lexapro", "dose_mg": 10, "times_per_day": 1}]}
+    ),
+    "C-SSRS with positive follow-ups": varied(measures=[CSSRS_POSITIVE]),
+    "0 failed trials": varied(treatment_history__failed_antidepressant_trials=0),
+    "failed trials unknown": varied(treatment_history__failed_antidepressant_trials=None),
+    "as needed, times a day and most doses": varied(
+        medications={
+            "reconciled": True,
+            "items": [
+                {
+                    "name": "Lorazepam",
+                    "dose_mg": 0.5,
+                    "times_per_day": 2,
+                    "as_needed": True,
+                    "max_doses_per_day": 3,
+                }
+            ],
+        }
+    ),
+    "the same medication name twice": varied(
+        medications={
+            "reconciled": True,
+            "items": [
+                {"name": "Lexapro", "dose_mg": 10, "times_per_day": 1},
+                {"name": "Lexapro", "dose_mg": 5, "times_per_day": 1},
+            ],
+        }
+    ),
+    "a diagnosis note": varied(
+        diagnoses=[
+            {
+                "icd10": "F33.1",
+                "status": "active",
+                "severity": "moderate",
+                "note": "Partial response to sertraline",
+            }
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_each_variant_reads_back_as_the_screenings_intake(defaults, clinician, variant):
+    round_trip(copy.deepcopy(VARIANTS[variant]), date(2026, 11, 20), clinician)

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         failed = 0
         for path in options["files"]:
             try:
-                patient, created, unmapped = fhir_import(bundle=read_json(path))
+                imported = fhir_import(bundle=read_json(path))
             except DocumentUnreadable as exc:
                 failed += 1
                 self.stderr.write(f"{path}: {exc}")
@@ -32,10 +32,15 @@ class Command(BaseCommand):
                 for problem in exc.problems:
                     self.stderr.write(f"  {problem['path']}: {problem['message']}")
             else:
-                self.stdout.write(f"{path}: patient id {patient.pk} {'created' if created else 'updated'}")
-                if unmapped:
-                    self.stdout.write(f"{path}: {len(unmapped)} not mapped:")
-                for item in unmapped:
+                done = "created" if imported.created else "updated"
+                self.stdout.write(f"{path}: patient id {imported.patient.pk} {done}")
+                if imported.unmapped:
+                    self.stdout.write(f"{path}: {len(imported.unmapped)} not mapped:")
+                for item in imported.unmapped:
+                    self.stdout.write(f"  {item['path']}: {item['message']}")
+                if imported.notes:
+                    self.stdout.write(f"{path}: {len(imported.notes)} note(s) on the record:")
+                for item in imported.notes:
                     self.stdout.write(f"  {item['path']}: {item['message']}")
         if failed:
             raise CommandError(f"{failed} of {len(options['files'])} file(s) rejected", returncode=2)
