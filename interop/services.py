@@ -7,6 +7,7 @@ update events (core.audit_changes) credit the user; nothing else is written here
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +19,7 @@ from patients.models import Patient
 from patients.selectors import intake_document
 from patients.services import intake_import
 from screening.engine.vocabulary import SECTIONS, UNKNOWN
-from screening.intake import IntakeInvalid, Problem
+from screening.intake import IntakeInvalid, Problem, validate_intake
 
 from .fhir.read import FhirInvalid, Mapped, intake_from_bundle
 
@@ -51,7 +52,11 @@ def fhir_import(*, bundle: Any, user=None) -> FhirImported:
     intake's paths translated back to the FHIR path each value came from). IntegrityError passes through,
     as from intake_import."""
     mapped = intake_from_bundle(bundle)
-    known = _known_patient(mapped.intake["patient"].get("mrn"))
+    try:  # the MRN as intake_import will read it (trimmed), so both find the same patient
+        mrn = validate_intake(mapped.intake)["patient"]["mrn"]
+    except IntakeInvalid as exc:
+        raise FhirInvalid(fhir_problems(exc.problems, mapped.origins)) from exc
+    known = _known_patient(mrn)
     notes: list[dict[str, str]] = []
     if known is not None:
         problems = identity_problems(known, mapped)
@@ -73,6 +78,11 @@ def _known_patient(mrn: Any) -> Patient | None:
     return Patient.objects.select_for_update().filter(mrn__iexact=mrn).first()
 
 
+def _name_key(name: str) -> str:
+    """A family name as compared: one Unicode form, case and runs of spaces ignored."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
 def identity_problems(known: Patient, mapped: Mapped) -> list[dict[str, str]]:
     """The Bundle's birth date or family name (ignoring case) differing from the recorded patient's: the
     same MRN for another patient (a number reused or mistyped) must not overwrite a record. Values the
@@ -84,11 +94,7 @@ def identity_problems(known: Patient, mapped: Mapped) -> list[dict[str, str]]:
     if isinstance(born, str) and _is_date(born) and born != known.date_of_birth.isoformat():
         found.append(("date_of_birth", "date of birth"))
     family = patient.get("family_name")
-    if (
-        isinstance(family, str)
-        and family.strip()
-        and family.strip().casefold() != known.family_name.strip().casefold()
-    ):
+    if isinstance(family, str) and family.strip() and _name_key(family) != _name_key(known.family_name):
         found.append(("family_name", "family name"))
     return [
         {

@@ -147,6 +147,35 @@ def test_the_same_mrn_with_another_birth_date_or_family_name_is_refused_and_noth
     assert (stored.date_of_birth.isoformat(), stored.family_name) == ("1979-05-14", "Costa")
 
 
+@pytest.mark.parametrize("mrn", [" EHR-1001", "EHR-1001 ", "EHR-1001\n", "ehr-1001"])
+def test_the_identity_check_finds_the_patient_the_import_would_update(defaults, mrn):
+    """The MRN is looked up as intake_import reads it (trimmed, any case): spaces around it must not skip
+    the check and let another patient's Bundle overwrite the record."""
+    fhir_import(bundle=ehr_bundle())
+    other = patient(birthDate="1990-01-01")
+    other["identifier"][1]["value"] = mrn
+    other["name"][1]["family"] = "Intruder"
+    problems = refused(with_resource(0, other))
+    assert [path for path, _ in problems] == [
+        "entry[0].resource.birthDate",
+        "entry[0].resource.name[1].family",
+    ]
+    stored = Patient.objects.get()
+    assert (stored.date_of_birth.isoformat(), stored.family_name) == ("1979-05-14", "Costa")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "sent"), [("Mu\u0308ller", "Müller"), ("García López", "garcía  LÓPEZ")]
+)
+def test_the_family_name_is_compared_in_one_unicode_form_ignoring_spaces(defaults, recorded, sent):
+    first = patient()
+    first["name"][1]["family"] = recorded
+    fhir_import(bundle=with_resource(0, first))
+    again = patient()
+    again["name"][1]["family"] = sent
+    assert fhir_import(bundle=with_resource(0, again)).created is False
+
+
 def test_the_family_name_is_compared_ignoring_case(defaults):
     fhir_import(bundle=ehr_bundle())
     shouted = patient()
