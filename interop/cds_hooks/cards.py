@@ -18,7 +18,7 @@ from rules.sources import cited
 from screening.engine import Finding, Report
 from screening.engine import RuleSet as EngineRuleSet
 from screening.engine.ruleset import Rule
-from screening.presentation import SEVERITY_WORDS, VERDICT_LABELS
+from screening.presentation import SEVERITY_WORDS, verdict_display
 
 from .schemas import SUMMARY_MAX
 
@@ -26,7 +26,7 @@ CODE_MAX = 200  # a path shown as inline code (its keys may be the client's text
 UNREAD_SHOWN = 50  # what was not read, listed on the summary card: the first ones, then a count
 CARD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{codes.CANONICAL}/cds-hooks/card")
 # A rule's coded override reasons (rule set data: `override_reasons`), offered on its finding's card.
-OVERRIDE_REASONS = f"{codes.CANONICAL}/CodeSystem/override-reason"
+OVERRIDE_REASONS = codes.OVERRIDE_REASONS
 INDICATOR_OF_VERDICT = {
     "contraindicated": "critical",
     "not_a_candidate": "critical",
@@ -138,7 +138,7 @@ def report_cards(
 def _summary_card(
     frame: Frame, report: Report, unread: list[dict[str, str]], assumed: list[str], dates: list[str]
 ) -> dict:
-    label = VERDICT_LABELS.get(report.verdict, (report.verdict, ""))[0]
+    label = verdict_display(report.verdict)["label"]
     findings = [
         f"- **{md(f.rule)}** ({SEVERITY_WORDS.get(f.severity, f.severity)}): {md(f.title)}"
         for f in report.findings

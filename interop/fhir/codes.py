@@ -13,6 +13,7 @@ CANONICAL = "https://ketamine-screening.example/fhir"
 RULE_CODES = f"{CANONICAL}/CodeSystem/rule-code"  # DetectedIssue.code: the rule code (BP-STAGE2, ...)
 VERDICTS = f"{CANONICAL}/CodeSystem/verdict"  # RiskAssessment.prediction.outcome: eligible, deferred, ...
 ANSWERS = f"{CANONICAL}/CodeSystem/answer"  # a categorical intake answer's value (yes, no, passive, ...)
+OVERRIDE_REASONS = f"{CANONICAL}/CodeSystem/override-reason"  # CDS cards: a rule's override reasons
 INTAKE_QUESTIONNAIRE = f"{CANONICAL}/Questionnaire/ketamine-intake-1"  # every answer not carried elsewhere
 MEASURE_QUESTIONNAIRE = f"{CANONICAL}/Questionnaire/measure-"  # + phq9 | gad7 | cssrs_screener
 MRN_SYSTEM = f"{CANONICAL}/NamingSystem/mrn"  # Patient.identifier.system of the clinic's record number
