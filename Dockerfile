@@ -15,4 +15,5 @@ RUN DJANGO_DEBUG=1 python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# settings from the environment (GUNICORN_WORKERS, GUNICORN_TIMEOUT, ...: config/gunicorn.py); never migrates
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

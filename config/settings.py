@@ -20,6 +20,15 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from config.monitoring import (
+    counting_queries,
+    logging_settings,
+    metrics_access,
+    multiprocess_folder,
+    worker_metrics_address,
+)
+from core.storage import storages_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE:
@@ -68,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_prometheus",
+    "django_structlog",
     "core.apps.CoreConfig",
     "formulary",
     "patients",
@@ -79,6 +90,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times everything below
     "core.middleware.ForwardedProtoFromTrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.NoStoreForSignedInMiddleware",
@@ -91,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.request_log.RequestLogMiddleware",  # after the user is known: the request id and user id to log
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.sessions.IdleSessionMiddleware",  # after messages: it leaves a "signed out" note
@@ -99,7 +112,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "core.audit.AuditContextMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: a lockout becomes its page
+    "axes.middleware.AxesMiddleware",  # last but the metrics, as django-axes requires: a lockout is its page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: counts responses by view and status
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,10 +137,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+    "default": counting_queries(  # the same backend, counting queries for /metrics (django-prometheus)
+        dj_database_url.config(
+            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -187,14 +203,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"  # never routed: stored files are served only by the permission-checked views
+# Stored files (report PDFs, day-of sheets): MEDIA_ROOT, or the S3-compatible bucket DJANGO_STORAGE_URL
+# (s3://bucket-name[/prefix]) or AWS_STORAGE_BUCKET_NAME names, shared by every host (core/storage.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storages_from_env(os.environ, MEDIA_ROOT),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the app folders too, so a fresh checkout (no collectstatic) works under gunicorn.
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
-MEDIA_URL = "media/"
 
 # The JSON API refuses larger bodies with 413 (an intake document is a few kB).
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
@@ -248,8 +266,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Production strictness: driven by the environment, the same code path everywhere.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# the container healthcheck talks plain http inside the stack
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# the container healthcheck, the readiness probe and the metrics scrape talk plain http inside the stack
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
@@ -356,15 +374,19 @@ CELERY_BEAT_SCHEDULE = {
 # Tests (and .ci/run) set REQUIRE_SERVICES=1: a missing service is then a failure, never a skip.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# /readyz (core.health): a dependency that has not answered within this many seconds is reported "timeout".
+try:
+    READYZ_TIMEOUT_SECONDS = float(os.environ.get("READYZ_TIMEOUT_SECONDS") or "3")
+except ValueError:
+    READYZ_TIMEOUT_SECONDS = 0.0
+if not 0 < READYZ_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("READYZ_TIMEOUT_SECONDS must be a number of seconds above 0, at most 60.")
+
+# Logs and metrics (config/monitoring.py, docs/monitoring.md): JSON log lines with the request id, never a
+# query string; /metrics for Prometheus (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS); a worker's own metrics.
+LOGGING_CONFIG = "core.logs.configure_logging"
+LOGGING = logging_settings(os.environ)
+multiprocess_folder(os.environ)
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # the request's log context travels in the task's headers
+METRICS_TOKEN, METRICS_ALLOWED_NETWORKS = metrics_access(os.environ, TRUSTED_PROXIES)
+CELERY_METRICS_PORT, CELERY_METRICS_ADDR = worker_metrics_address(os.environ)

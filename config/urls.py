@@ -6,12 +6,16 @@ from django.urls import include, path
 from api.urls import api_urls
 from core.account_views import BackupCodesView, KeepAliveView, TwoFactorEnrolView, TwoFactorVerifyView
 from core.audit_views import AuditListView
-from core.views import HealthView, HomeView
+from core.health import HealthView, ReadyView
+from core.metrics import metrics_view
+from core.views import HomeView
 from interop.cds_hooks import views as cds_hooks
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", login_not_required(HealthView.as_view()), name="health"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus: a token or an internal network only
+    path("readyz", login_not_required(ReadyView.as_view()), name="ready"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", TwoFactorVerifyView.as_view(), name="two_factor_verify"),

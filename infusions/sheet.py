@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_verified
 from rules.selectors import engine_ruleset
 from screening.currency import screening_currency
 from screening.engine.evaluate import dose_range
@@ -282,7 +283,7 @@ def _is_stale(row: InfusionSheetPdf) -> bool:
 
 
 def _file_exists(row: InfusionSheetPdf) -> bool:
-    return bool(row.file) and row.file.storage.exists(row.file.name)
+    return file_present(row.file)
 
 
 def sheet_state(infusion_id: int) -> tuple[InfusionSheetPdf | None, str]:
@@ -356,20 +357,24 @@ def sheet_mark_failed(*, sheet_id: int, error: str) -> None:
 def sheet_for_download(infusion_id: int) -> tuple[InfusionSheetPdf, bytes, str]:
     """The ready, current sheet of an infusion, its bytes (checked against the sha256 recorded when it was
     rendered) and its download name (ids and dates only, no PHI). Raises SheetRefused when there is none:
-    not requested, still rendering, failed, outdated, or its file is gone or altered."""
+    not requested, still rendering, failed, outdated, its file is gone or altered (then it is marked failed),
+    or the store cannot be reached."""
     row, status = sheet_state(infusion_id)
     if row is None or status != "ready":
         why = "the record changed since it was printed" if status == "outdated" else f"status: {status}"
         raise SheetRefused(f"The day-of sheet is not ready ({why}): print it, then wait for it.")
-    if not _file_exists(row):
-        raise SheetRefused("The day-of sheet's file is missing: print it again.")
-    with row.file.open("rb") as handle:
-        content = handle.read()
-    if hashlib.sha256(content).hexdigest() != row.sha256:
-        InfusionSheetPdf.objects.filter(pk=row.pk).update(
+    try:
+        content = read_verified(row.file, row.sha256)
+    except StoredFileMissing:
+        raise SheetRefused("The day-of sheet's file is missing: print it again.") from None
+    except StoredFileAltered:
+        # this file only: a sheet rendered again since (a new checksum) is left alone
+        InfusionSheetPdf.objects.filter(pk=row.pk, status=row.status, sha256=row.sha256).update(
             status=InfusionSheetPdf.Status.FAILED, error=ALTERED, updated_at=timezone.now()
         )
         log.warning("day-of sheet altered sheet_id=%s", row.pk)
-        raise SheetRefused("The day-of sheet's file does not match its checksum: print it again.")
+        raise SheetRefused("The day-of sheet's file does not match its checksum: print it again.") from None
+    except StorageUnavailable:
+        raise SheetRefused("The file store cannot be reached just now: try again in a moment.") from None
     infusion = row.infusion
     return row, content, f"infusion-{infusion.pk}-{infusion.infusion_on:%Y%m%d}-sheet.pdf"

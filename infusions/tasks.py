@@ -1,8 +1,14 @@
 """Thin Celery tasks: they take ids and call services (the day-of sheet's, infusions.sheet)."""
 
-from celery import shared_task
+import time
 
+from celery import shared_task
+from django.utils import timezone
+
+from core.metrics import observe_pdf_render
 from screening.pdf import PdfUnavailable
+
+from .models import InfusionSheetPdf
 
 
 # The time limits are the worker's (CELERY_TASK_TIME_LIMIT, CELERY_TASK_SOFT_TIME_LIMIT), as for the report
@@ -11,6 +17,7 @@ from screening.pdf import PdfUnavailable
 def render_day_sheet_task(self, sheet_id: int) -> str:
     from .sheet import sheet_mark_failed, sheet_render
 
+    started, started_at = time.perf_counter(), timezone.now()
     try:
         sheet = sheet_render(sheet_id=sheet_id)
     except PdfUnavailable as exc:  # not transient: retrying will not help
@@ -23,4 +30,7 @@ def render_day_sheet_task(self, sheet_id: int) -> str:
             )
             raise
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+    # rendered by this call: a ready sheet left alone (a duplicate message) was saved before it began
+    if sheet.status == InfusionSheetPdf.Status.READY and sheet.updated_at >= started_at:
+        observe_pdf_render("day_sheet", time.perf_counter() - started)
     return sheet.status

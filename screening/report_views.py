@@ -1,5 +1,7 @@
 """Screenings: run, read the report, override, co-sign, sign, and export the PDF."""
 
+import io
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -269,13 +271,13 @@ class PdfDownloadView(ReportReaders):
     def get(self, request, pk):
         _screening(pk)
         try:
-            pdf, filename = pdf_for_download(pk)
+            pdf, content, filename = pdf_for_download(pk)
         except ScreeningRefused as exc:
             messages.error(request, str(exc))
             return redirect("screening:detail", pk=pk)
         audit_record(action="download", request=request, obj=pdf.screening, detail="report PDF")
         return FileResponse(
-            pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+            io.BytesIO(content), as_attachment=True, filename=filename, content_type="application/pdf"
         )
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_verified
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
 from patients.selectors import patient_facts, patient_record
@@ -99,6 +100,7 @@ def screening_run(*, patient, requested_by, as_of: date | None = None) -> Screen
 
 STUCK_STATUSES = (ReportPdf.Status.QUEUED, ReportPdf.Status.RENDERING)
 REQUEUED_NOTE = "re-queued automatically after an interrupted render"
+PDF_ALTERED = "the file does not match its checksum; export it again"
 
 
 def pdf_is_stale(pdf: ReportPdf) -> bool:
@@ -159,19 +161,32 @@ def pdf_state(
     return pdf, pdf.status
 
 
-def pdf_for_download(screening_id: int) -> tuple[ReportPdf, str]:
-    """The ready, current PDF of a screening and its download name (ids and dates only, no PHI).
+def pdf_for_download(screening_id: int) -> tuple[ReportPdf, bytes, str]:
+    """The ready, current PDF of a screening, its bytes (checked against the sha256 recorded when it was
+    rendered) and its download name (ids and dates only, no PHI).
 
     Raises ScreeningRefused when there is none: not requested, still rendering, failed, made before the
-    latest review step (outdated), or its file is gone.
+    latest review step (outdated), its file is gone or altered (then it is marked failed), or the store
+    cannot be reached.
     """
     pdf, status = pdf_state(screening_id)
     if pdf is None or status != "ready":
         raise ScreeningRefused(f"The PDF is not ready (status: {status}); export it, then wait for it.")
-    if not pdf.file or not pdf.file.storage.exists(pdf.file.name):
-        raise ScreeningRefused("The PDF file is missing; export it again.")
+    try:
+        content = read_verified(pdf.file, pdf.sha256)
+    except StoredFileMissing:
+        raise ScreeningRefused("The PDF file is missing; export it again.") from None
+    except StoredFileAltered:
+        # this file only: a PDF rendered again since (a new checksum) is left alone
+        ReportPdf.objects.filter(pk=pdf.pk, status=pdf.status, sha256=pdf.sha256).update(
+            status=ReportPdf.Status.FAILED, error=PDF_ALTERED, updated_at=timezone.now()
+        )
+        log.warning("pdf altered pdf_id=%s screening_id=%s", pdf.pk, screening_id)
+        raise ScreeningRefused("The PDF file does not match its checksum: export it again.") from None
+    except StorageUnavailable:
+        raise ScreeningRefused("The file store cannot be reached just now; try again in a moment.") from None
     screening = pdf.screening
-    return pdf, f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"
+    return pdf, content, f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"
 
 
 @transaction.atomic
@@ -206,12 +221,7 @@ def pdf_render(*, pdf_id: int) -> ReportPdf:
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("screening").get(pk=pdf_id)
         state = review_fingerprint(pdf.screening_id)
-        if (
-            pdf.status == ReportPdf.Status.READY
-            and pdf.review_state == state
-            and pdf.file
-            and pdf.file.storage.exists(pdf.file.name)
-        ):
+        if pdf.status == ReportPdf.Status.READY and pdf.review_state == state and file_present(pdf.file):
             return pdf
         if pdf.status == ReportPdf.Status.FAILED:
             # only a request (Retry) queues a failed PDF again; this is a late duplicate of its message

@@ -1,10 +1,15 @@
 """Thin Celery tasks: they take ids and call services."""
 
 import gc
+import time
 
 from celery import shared_task
 from celery.signals import worker_init, worker_process_init
+from django.utils import timezone
 
+from core.metrics import observe_pdf_render
+
+from .models import ReportPdf
 from .pdf import PdfUnavailable, pdf_preload, pdf_warm_up
 
 
@@ -40,6 +45,7 @@ def warm_pdf_renderer(**_) -> None:
 def render_report_pdf_task(self, pdf_id: int) -> str:
     from .services import pdf_mark_failed, pdf_render
 
+    started, started_at = time.perf_counter(), timezone.now()
     try:
         pdf = pdf_render(pdf_id=pdf_id)
     except PdfUnavailable as exc:  # not transient: retrying will not help
@@ -50,6 +56,9 @@ def render_report_pdf_task(self, pdf_id: int) -> str:
             pdf_mark_failed(pdf_id=pdf_id, error=f"rendering failed ({type(exc).__name__}); use Retry")
             raise
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+    # rendered by this call: a ready PDF left alone (a duplicate message) was saved before it began
+    if pdf.status == ReportPdf.Status.READY and pdf.updated_at >= started_at:
+        observe_pdf_render("report", time.perf_counter() - started)
     return pdf.status
 
 

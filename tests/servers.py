@@ -2,6 +2,8 @@
 
 import subprocess
 import tempfile
+import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
@@ -22,24 +24,34 @@ def fetch(url: str, host: str | None = None):
         return exc.code, exc.headers, exc.read()
 
 
+def answered(base: str, timeout: float, proc: subprocess.Popen) -> None:
+    """Wait for a worker to answer (any status): the master listens before its workers have loaded the app,
+    which on a loaded machine takes longer than a request's own timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fetch(f"{base}/healthz")
+            return
+        except (urllib.error.URLError, TimeoutError, ConnectionError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
-def gunicorn(**env: str):
-    """The app under gunicorn, as docker-compose runs it, with DEBUG off; yields its base URL.
+def gunicorn_process(**env: str):
+    """The app under gunicorn with config/gunicorn.py, as docker-compose runs it, with DEBUG off; yields its
+    base URL and the master process. One worker that is never recycled unless `env` says otherwise
+    (GUNICORN_WORKERS, GUNICORN_MAX_REQUESTS...).
 
     Its log goes to an unnamed temporary file (gone when closed): a pipe nobody reads would fill up and
     block the server mid-request once it has logged 64 kB.
     """
     port = free_port()
+    env = {"GUNICORN_WORKERS": "1", "GUNICORN_MAX_REQUESTS": "0", **env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen(
-            [
-                venv_bin("gunicorn"),
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
+            [venv_bin("gunicorn"), "-c", "config/gunicorn.py", "config.wsgi:application"],
             cwd=ROOT,
             env=child_env(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="gunicorn-test-" + "k" * 50, **env),
             stdin=subprocess.DEVNULL,
@@ -49,7 +61,16 @@ def gunicorn(**env: str):
         )
         try:
             wait_for_port(port, timeout=30)
-            yield f"http://127.0.0.1:{port}"
+            base = f"http://127.0.0.1:{port}"
+            answered(base, timeout=60, proc=proc)
+            yield base, proc
         finally:
             proc.terminate()
-            proc.wait(timeout=15)
+            proc.wait(timeout=45)
+
+
+@contextmanager
+def gunicorn(**env: str):
+    """The app under gunicorn (gunicorn_process); yields its base URL."""
+    with gunicorn_process(**env) as (base, _):
+        yield base

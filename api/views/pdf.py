@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
@@ -78,8 +79,8 @@ def pdf_read(request: HttpRequest, screening_id: Id):
 def pdf_download(request: HttpRequest, screening_id: Id):
     require_role(request, READ_REPORTS)
     screening = screening_or_404(screening_id)
-    pdf, filename = pdf_for_download(screening_id)
+    _pdf, content, filename = pdf_for_download(screening_id)  # refused (409) when missing or altered
     audit_record(action="download", request=request, obj=screening, detail="API report PDF")
     return FileResponse(
-        pdf.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        io.BytesIO(content), as_attachment=True, filename=filename, content_type="application/pdf"
     )

@@ -108,7 +108,7 @@ def test_make_env_file_is_enough_to_start_the_settings(tmp_path):
     make_env(tmp_path / ".env")
     values = loaded(probe({"DJANGO_ENV_FILE": str(tmp_path / ".env")}))
     assert values["debug"] is True
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "django_prometheus.db.backends.sqlite3"  # SQLite, counting its queries
     assert values["name"] == str(tmp_path.resolve() / "db.sqlite3")
 
 

@@ -10,7 +10,7 @@ def test_no_environment_means_sqlite_in_project_folder_and_eager_tasks():
     result = run_settings({"DJANGO_DEBUG": "1"})
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["engine"] == "django_prometheus.db.backends.sqlite3"  # SQLite, counting its queries
     assert values["name"] == str(ROOT / "db.sqlite3")
     assert values["eager"] is True
     assert values["debug"] is True
@@ -27,7 +27,7 @@ def test_service_urls_switch_to_postgresql_and_a_real_broker():
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["engine"] == "django_prometheus.db.backends.postgresql"  # counting its queries
     assert values["name"] == "clinic"
     assert values["eager"] is False
 

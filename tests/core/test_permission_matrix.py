@@ -26,10 +26,15 @@ ANY_OUTCOME = "any"  # not an access decision (signing out)
 SESSION_ONLY = "session"  # every signed-in role, through the browser session only
 NOBODY = "nobody"  # no role: the Django admin is for staff accounts only
 CDS_CLIENT = NOBODY  # no user's session or token: a trusted EHR's signed JWT only (tests/interop)
+# no user's session or token: Prometheus with METRICS_TOKEN or from METRICS_ALLOWED_NETWORKS (neither is set
+# here; tests/core/test_metrics.py); everyone else gets a 404, the answer for a page that does not exist
+SCRAPER = "scraper"
 
 EXPECTED = {
     "": EVERYONE,
     "healthz": PUBLIC,
+    "metrics": SCRAPER,
+    "readyz": PUBLIC,
     "accounts/login/": PUBLIC,
     "accounts/logout/": ANY_OUTCOME,  # signing out ends at the sign-in page, whoever asks
     "accounts/two-factor/": EVERYONE,
@@ -177,14 +182,15 @@ def callers(make_user):
     return users
 
 
-def outcome(client, method, url, api_secret=None):
+def outcome(client, method, url, api_secret=None, hidden=False):
+    """`hidden`: the route refuses with a 404 (it does not show it exists)."""
     headers = {"Authorization": f"Bearer {api_secret}"} if api_secret else {}
     send = client.get if method == "GET" else client.post
     response = send(url, headers=headers) if method == "GET" else send(url, data={}, headers=headers)
     location = response.get("Location", "")
     if response.status_code == 405 and url.startswith("/api/"):
         return ABSENT
-    if response.status_code in (401, 403):
+    if response.status_code in (401, 403) or (hidden and response.status_code == 404):
         return "refused"
     if response.status_code == 302 and ("/accounts/login/" in location or "/admin/login/" in location):
         return "refused"
@@ -198,7 +204,7 @@ def wanted(rule, role) -> str:
         return "reached"
     if role is None:
         return "refused"
-    return "reached" if rule not in (NOBODY, SESSION_ONLY) and role in rule else "refused"
+    return "reached" if rule not in (NOBODY, SESSION_ONLY, SCRAPER) and role in rule else "refused"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -209,8 +215,9 @@ def test_the_matrix(method, client, callers, ids):
         if rule == ANY_OUTCOME:
             continue
         url = concrete(route, ids)
+        hidden = rule == SCRAPER
         client.logout()
-        got = outcome(client, method, url)
+        got = outcome(client, method, url, hidden=hidden)
         if got != wanted(rule, None):
             mismatches.append(f"{method} {route} anonymous: {got}, expected {wanted(rule, None)}")
         for role, user in callers.items():
@@ -220,7 +227,7 @@ def test_the_matrix(method, client, callers, ids):
                 want = wanted(rule, role)
             else:
                 client.force_login(user)
-                got = outcome(client, method, url)
+                got = outcome(client, method, url, hidden=hidden)
                 want = "reached" if rule == SESSION_ONLY else wanted(rule, role)
             if got != want:
                 mismatches.append(f"{method} {route} {role}: {got}, expected {want}")

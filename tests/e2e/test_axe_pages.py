@@ -78,6 +78,8 @@ PAGES: dict[str, tuple[str, ...]] = {
 }
 NOT_PAGES = {
     "healthz": "plain text for load balancers",
+    "metrics": "Prometheus' text format, for a scraper only (a 404 to anyone else)",
+    "readyz": "JSON for load balancers and orchestrators",
     "accounts/logout/": "a POST that ends at the sign-in page (checked there)",
     "accounts/keep-alive/": "the idle warning's POST, answered with no page",
     "patients/formulary/suggest/": "an htmx fragment inside the patient page (checked there)",
