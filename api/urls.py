@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from rules.selectors import NoActiveRuleSet
 from screening.review import ScreeningRefused
+from screening.services import PdfStoreUnavailable
 
 from .auth import AUTH, BearerToken
 from .views import Invalid, Refused, router
@@ -84,6 +85,14 @@ def _state_refused(request, exc):
     """The services' refusals (signed already, co-signature missing, no active rule set...): 409 in the
     words the page shows."""
     return _error(request, str(exc), 409)
+
+
+@api.exception_handler(PdfStoreUnavailable)
+def _store_unavailable(request, exc):
+    """The file store did not answer: a moment's outage, not a conflict; the client may try again."""
+    response = _error(request, str(exc), 503)
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(Refused)

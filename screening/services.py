@@ -161,6 +161,10 @@ def pdf_state(
     return pdf, pdf.status
 
 
+class PdfStoreUnavailable(ScreeningRefused):
+    """The PDF's store could not be read just now: nothing is wrong with the PDF (the API answers 503)."""
+
+
 def pdf_for_download(screening_id: int) -> tuple[ReportPdf, bytes, str]:
     """The ready, current PDF of a screening, its bytes (checked against the sha256 recorded when it was
     rendered) and its download name (ids and dates only, no PHI).
@@ -184,7 +188,9 @@ def pdf_for_download(screening_id: int) -> tuple[ReportPdf, bytes, str]:
         log.warning("pdf altered pdf_id=%s screening_id=%s", pdf.pk, screening_id)
         raise ScreeningRefused("The PDF file does not match its checksum: export it again.") from None
     except StorageUnavailable:
-        raise ScreeningRefused("The file store cannot be reached just now; try again in a moment.") from None
+        raise PdfStoreUnavailable(
+            "The file store cannot be reached just now; try again in a moment."
+        ) from None
     screening = pdf.screening
     return pdf, content, f"screening-{screening.pk}-{screening.created_at:%Y%m%d}.pdf"
 

@@ -260,3 +260,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 def fast_password_hashing(settings):
     """PBKDF2 at production strength costs ~1 s per user here; tests only need a working hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The URL of an S3 emulator (tests.servers.s3_emulator) shared by the session's tests; each makes its
+    own bucket."""
+    from tests.servers import s3_emulator
+
+    with s3_emulator() as url:
+        yield url

@@ -74,3 +74,17 @@ def gunicorn(**env: str):
     """The app under gunicorn (gunicorn_process); yields its base URL."""
     with gunicorn_process(**env) as (base, _):
         yield base
+
+
+@contextmanager
+def s3_emulator():
+    """An S3-compatible store for the test (moto's server mode, in this process's threads); yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -66,7 +66,7 @@ def pdf_read(request: HttpRequest, screening_id: Id):
 
 @router.get(
     "/screenings/{screening_id}/pdf/download",
-    response={200: None, 409: ErrorOut, **NOT_FOUND},
+    response={200: None, 409: ErrorOut, 503: ErrorOut, **NOT_FOUND},
     openapi_extra={
         "responses": {
             200: {"description": "the PDF", "content": {"application/pdf": {"schema": {"type": "string"}}}}

@@ -14,7 +14,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from tests.conftest import (
     venv_bin,
     wait_for_port,
 )
+from tests.servers import s3_emulator
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -107,19 +108,6 @@ def request(url: str, *, method: str = "GET", token: str | None = None, headers:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers, exc.read()
-
-
-@contextmanager
-def s3_emulator():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def start_web(host: Host, shared: dict[str, str], **extra: str) -> str:
@@ -231,6 +219,7 @@ def test_two_web_processes_and_two_workers_share_only_postgres_redis_and_the_buc
             "DJANGO_STORAGE_URL": f"s3://{bucket}/clinic-a",
             "AWS_S3_ENDPOINT_URL": endpoint,
             "METRICS_TOKEN": METRICS_TOKEN,
+            "ICD10_PRELOAD": "0",  # no diagnosis is validated here: seconds of start-up saved per process
             "CELERY_BROKER_URL": broker,
             "CELERY_QUEUE": QUEUE,
             **AWS,

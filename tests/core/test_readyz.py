@@ -12,7 +12,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from django.urls import reverse
-from moto.server import ThreadedMotoServer
 
 from core import health
 from core.storage import storages_from_env
@@ -216,15 +215,6 @@ def test_an_s3_endpoint_nobody_listens_on_is_named_without_its_keys(client, sett
     assert checks == {"database": "ok", "storage": "failed (EndpointConnectionError)"}
     assert SECRET not in body and "AKIAFAKE" not in body and str(port) not in body
     assert elapsed < 3
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
-from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
 from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, read_verified
@@ -208,15 +207,6 @@ def test_a_store_that_cannot_be_read_is_a_refusal_not_an_error(db, tmp_path, mon
 # ------------------------------------------------------------------------------------ an S3 bucket (moto)
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def bucket(s3_endpoint, settings, monkeypatch, tmp_path):
     """A fresh bucket in the emulator, made the default storage as the environment would name it:
@@ -360,7 +350,8 @@ def test_an_unreachable_store_is_refused_quickly_not_a_500(bucket, rendered, cli
     }
     settings.STORAGES = {**settings.STORAGES, "default": storages_from_env(dead, settings.MEDIA_ROOT)}
     api = api_download(client, report_staff, pdf.screening_id)
-    assert api.status_code == 409 and "cannot be reached" in api.json()["error"]
+    assert api.status_code == 503 and "cannot be reached" in api.json()["error"]
+    assert api["Retry-After"] == "5"  # a moment's outage, not a conflict
     pdf.refresh_from_db()
     assert pdf.status == ReportPdf.Status.READY  # the file may well be intact: not marked failed
 
