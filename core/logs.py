@@ -89,7 +89,7 @@ class WithholdTaskErrors(logging.Filter):
 
 # What every line carries, added to structlog's events and to standard-library records alike.
 TIMESTAMPER = structlog.processors.TimeStamper(fmt="iso", utc=True)
-SHARED = (
+EVERY_LINE = (
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
@@ -108,7 +108,7 @@ def formatter(renderer: str = "json") -> structlog.stdlib.ProcessorFormatter:
             structlog.processors.JSONRenderer(),
         ]
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=list(SHARED),
+        foreign_pre_chain=list(EVERY_LINE),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *steps],
     )
 
@@ -121,7 +121,7 @@ def configure_logging(config: dict) -> None:
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
-            *SHARED,
+            *EVERY_LINE,
             structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

@@ -270,3 +270,31 @@ def s3_endpoint():
 
     with s3_emulator() as url:
         yield url
+
+
+@pytest.fixture
+def fake_aws_credentials(monkeypatch, tmp_path):
+    """boto3 sees made-up keys and nothing of the machine's own (no credentials file, no profile, no
+    instance metadata), and reaches a local emulator directly."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "fake-aws-secret-never-shown",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def weasyprint():
+    """WeasyPrint (the PDF renderer) importable, else skipped on a laptop and failed in CI."""
+    from screening import pdf as pdf_module
+    from screening.pdf import PdfUnavailable
+
+    try:
+        pdf_module._weasyprint()
+    except PdfUnavailable as exc:
+        service_unavailable(str(exc))

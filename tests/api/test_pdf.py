@@ -7,24 +7,14 @@ import re
 import pytest
 from django.urls import reverse
 
-from screening import pdf as pdf_module
 from screening.models import ReportPdf
 from screening.pdf import PdfUnavailable
 from screening.review import screening_sign
 from screening.tasks import render_report_pdf_task
-from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.django_db
 
 STATUSES = {"none", "queued", "rendering", "ready", "failed", "outdated"}
-
-
-@pytest.fixture
-def weasyprint():
-    try:
-        pdf_module._weasyprint()
-    except PdfUnavailable as exc:
-        service_unavailable(str(exc))
 
 
 @pytest.fixture

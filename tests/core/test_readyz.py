@@ -218,17 +218,7 @@ def test_an_s3_endpoint_nobody_listens_on_is_named_without_its_keys(client, sett
 
 
 @pytest.fixture
-def s3_env(s3_endpoint, monkeypatch, tmp_path):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def s3_env(s3_endpoint, fake_aws_credentials):
     return {"AWS_S3_ENDPOINT_URL": s3_endpoint, "AWS_DEFAULT_REGION": "us-east-1"}
 
 

@@ -25,13 +25,11 @@ from core.storage import FILESYSTEM, S3, storages_from_env
 from infusions.services import infusion_start
 from infusions.sheet import sheet_for_download, sheet_render, sheet_request
 from patients.services import intake_import
-from screening import pdf as pdf_module
 from screening.models import ReportPdf
-from screening.pdf import PdfUnavailable
 from screening.services import pdf_render, pdf_request, screening_run
 from screening.tasks import render_report_pdf_task
 from tests.api.conftest import ApiClient, bearer
-from tests.conftest import EXAMPLES, ROOT, child_env, free_port, service_unavailable
+from tests.conftest import EXAMPLES, ROOT, child_env, free_port
 from tests.defaults_snapshot import load_defaults_for_test
 from tests.infusions.conftest import cleared_patient
 
@@ -208,19 +206,9 @@ def test_a_store_that_cannot_be_read_is_a_refusal_not_an_error(db, tmp_path, mon
 
 
 @pytest.fixture
-def bucket(s3_endpoint, settings, monkeypatch, tmp_path):
+def bucket(s3_endpoint, fake_aws_credentials, settings, tmp_path):
     """A fresh bucket in the emulator, made the default storage as the environment would name it:
     DJANGO_STORAGE_URL with a prefix, the endpoint, encryption at rest. Returns (boto3 client, bucket)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     name = f"clinic-pdfs-{uuid.uuid4().hex[:8]}"
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=name)
@@ -241,14 +229,6 @@ def keys(client, name) -> list[str]:
 
 def stored_bytes(client, name, key) -> bytes:
     return client.get_object(Bucket=name, Key=key)["Body"].read()
-
-
-@pytest.fixture
-def weasyprint():
-    try:
-        pdf_module._weasyprint()
-    except PdfUnavailable as exc:
-        service_unavailable(str(exc))
 
 
 @pytest.fixture
