@@ -67,6 +67,7 @@ class ScalablePaginator(Paginator):
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, error_messages=None):
         super().__init__(object_list, per_page, 0, allow_empty_first_page, error_messages)
         self._counted: tuple[int, str] | None = None
+        self._matches: list[int] | None = None  # a search's ids, when it counted them all (at most count_cap)
 
     # --- the count, and how sure it is ---
 
@@ -82,10 +83,13 @@ class ScalablePaginator(Paginator):
             if estimate is not None and estimate >= self.estimate_above:
                 return rounded(estimate), ABOUT
             return queryset.count(), EXACT
-        capped = queryset.order_by().values("pk")[: self.count_cap + 1].count()
-        if capped > self.count_cap:
+        # the matches' ids up to the cap, in no order (the first found): their number is the count, and
+        # when there are few, page() sorts just those ids instead of searching again
+        found = list(queryset.order_by().values_list("pk", flat=True)[: self.count_cap + 1])
+        if len(found) > self.count_cap:
             return self.count_cap, MORE_THAN
-        return capped, EXACT
+        self._matches = found
+        return len(found), EXACT
 
     @property
     def count(self) -> int:
@@ -136,13 +140,14 @@ class ScalablePaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page + 1  # one row more than a page: is there a next page?
         queryset = self.object_list
-        if self._few_matches():
+        if self._few_matches() and self._matches is not None:
             # Sorting a few matches is cheap; walking the list's index until enough of them turn up is not
-            # (matches cluster: every "Silva" sits under S). Without a LIMIT the planner has no reason to walk.
-            window = list(queryset.values_list("pk", flat=True))[bottom:top]
+            # (matches cluster: every "Silva" sits under S). The count read their ids: the page is those
+            # rows, sorted, without searching the table again (two queries for a search, not three).
+            rows = list(queryset.filter(pk__in=self._matches)[bottom:top])
         else:
             window = queryset.values("pk")[bottom:top]  # a subquery: OFFSET over the index only
-        rows = list(queryset.filter(pk__in=window))
+            rows = list(queryset.filter(pk__in=window))
         if not rows and (number > 1 or not self.allow_empty_first_page):
             raise EmptyPage(self.error_messages["no_results"])
         has_next = len(rows) > self.per_page

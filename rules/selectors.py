@@ -150,8 +150,9 @@ def verified_engine_ruleset(ruleset: RuleSet) -> EngineRuleSet:
 
 
 def active_ruleset() -> RuleSet:
-    """The active rule set's row; its rules are read only when engine_ruleset() has not compiled it yet."""
-    ruleset = RuleSet.objects.filter(is_active=True).first()
+    """The active rule set's row, without its test baseline (an intake document only the rules pages read,
+    which then read it); its rules are read only when engine_ruleset() has not compiled it yet."""
+    ruleset = RuleSet.objects.filter(is_active=True).defer("test_baseline").first()
     if ruleset is None:
         raise NoActiveRuleSet("No active rule set: run `make setup` (or `manage.py load_defaults`).")
     return ruleset

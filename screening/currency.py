@@ -114,7 +114,9 @@ class _Age:
     def of(cls, screening: Screening, latest_id: int, today: date) -> _Age:
         protocol = screening_ruleset(screening).protocol
         made_on = timezone.localdate(screening.created_at)
-        bp = screening.report.get("blood_pressure")
+        bp = (
+            screening.report_bp if hasattr(screening, "report_bp") else screening.report.get("blood_pressure")
+        )
         window_start = today - timedelta(days=protocol.bp_window_days)
         return cls(
             protocol,
@@ -130,8 +132,9 @@ class _Age:
         return self.superseded or self.too_old or self.bp_old
 
 
-def _currency(screening: Screening, age: _Age, record_now, latest_id: int) -> Currency:
-    """`record_now`: None when the record is unchanged since the screening, else a call that gives it."""
+def _currency(screening: Screening, age: _Age, record_now, latest_id: int, load_intakes=None) -> Currency:
+    """`record_now`: None when the record is unchanged since the screening, else a call that gives it;
+    `load_intakes`: reads the stored intakes of the changed screenings read without them, all at once."""
     protocol, made_on, bp = age.protocol, age.made_on, age.bp
 
     def record_state() -> tuple[bool, bool, _RecordNow | None]:
@@ -156,6 +159,8 @@ def _currency(screening: Screening, age: _Age, record_now, latest_id: int) -> Cu
         if unscreenable:
             said.append("the record can no longer be screened (" + "; ".join(record.problems) + ")")
         elif changed:
+            if load_intakes is not None:
+                load_intakes()
             said.extend(describe_changes(screening.intake, record.intake) or ["the record changed"])
         if age.too_old:
             said.append(f"older than {protocol.validity_days} days (screened {made_on.isoformat()})")
@@ -234,12 +239,17 @@ def screening_currencies(
     needed = {s.patient_id for s in changed if not ages[s.pk].stale}
     now = _RecordsNow(records, today, needed, [s.patient_id for s in changed])
     changed_ids = {s.pk for s in changed}
+
+    def load_intakes() -> None:  # once for all the changed screenings a list read without their intakes
+        Screening.load_documents(changed, "intake")
+
     return {
         s.pk: _currency(
             s,
             ages[s.pk],
             (lambda pk=s.patient_id: now.get(pk)) if s.pk in changed_ids else None,
             latest[s.patient_id],
+            load_intakes,
         )
         for s in screenings
     }

@@ -84,6 +84,8 @@ def set_aside(screening: Screening, overrides) -> set[str]:
 def effective_verdict(screening: Screening, overrides) -> str:
     """The verdict once the findings set aside by overrides in force are left out."""
     aside = set_aside(screening, overrides)
+    if not aside:  # the engine's verdict is the one all its findings give (engine.evaluate), stored with them
+        return screening.verdict
     return verdict_for(f["severity"] for f in screening.report["findings"] if f["rule"] not in aside)
 
 

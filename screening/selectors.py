@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from patients.models import Patient
 
@@ -107,6 +107,15 @@ def with_review_flags(screenings: QuerySet[Screening], *, suggestions: bool = Fa
     return screenings.annotate(**flags)
 
 
+def without_documents(screenings: QuerySet[Screening]) -> QuerySet[Screening]:
+    """The screenings for a list, read without their intake and report (a few kB of JSON each, most of the
+    cost of reading a row) but with the report's blood pressure, which currency reads: review_states reads
+    the reports of those with overrides, and currency the intakes of those whose record changed, each in one
+    query and only when needed (Screening.load_documents). A row whose verdict no override changes shows
+    its stored verdict, the one its findings give."""
+    return screenings.defer("intake", "report").annotate(report_bp=F("report__blood_pressure"))
+
+
 def _known_none(screenings: list[Screening], flag: str) -> bool:
     """Every screening was read with `flag` (with_review_flags) and none has any."""
     return all(hasattr(s, flag) for s in screenings) and not any(getattr(s, flag) for s in screenings)
@@ -133,6 +142,7 @@ def review_states(
             .order_by("created_at", "pk")
         ):
             overrides[o.screening_id].append(o)
+        Screening.load_documents([s for s in screenings if overrides[s.pk]], "report")
     if all(Screening.signoff.is_cached(s) for s in screenings):  # read with the screenings
         signoffs = {s.pk: s.signoff for s in screenings if _signoff(s) is not None}
     else:
@@ -149,12 +159,13 @@ def review_states(
 
 
 def report_screening(pk: int) -> Screening:
-    """The screening the report page shows, read with its patient, rule set, sign-off and PDF, whether it has
+    """The screening the report page shows, read with its patient, sign-off and PDF, whether it has
     overrides and suggestions, and its patient's latest screening (`latest_now`): review_states and
-    services.pdf_state then read none of them again. Raises Screening.DoesNotExist."""
+    services.pdf_state then read none of them again. Its rule set's row is read only when this process has
+    not compiled that set yet (compiled.with_rulesets). Raises Screening.DoesNotExist."""
     return (
         with_review_flags(Screening.objects, suggestions=True)
-        .select_related("patient", "requested_by", "ruleset", "signoff", "pdf")
+        .select_related("patient", "requested_by", "signoff", "pdf")
         .annotate(latest_now=newest_screening_id("patient_id"))
         .get(pk=pk)
     )
@@ -193,7 +204,7 @@ def screening_history(
     # after the record the page holds (screening.currency.patients_now reads the same two)
     version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
     screenings = list(
-        with_review_flags(Screening.objects.filter(patient=patient))
+        with_review_flags(without_documents(Screening.objects.filter(patient=patient)))
         .select_related("signoff")
         .annotate(latest_now=newest_screening_id("patient_id"), version_now=Subquery(version))
         .order_by("-created_at", "-pk")[offset : offset + limit + 1]

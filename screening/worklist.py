@@ -20,7 +20,7 @@ from patients.models import Patient
 from .currency import newest_screening_id, patients_now
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
-from .selectors import review_states, with_review_flags
+from .selectors import review_states, with_review_flags, without_documents
 from .services import pdf_outdated
 
 # The worklist looks at screenings made in this many days: older ones are out of date anyway (the default
@@ -197,7 +197,11 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
             .annotate(latest=newest_screening_id("pk"))
             .values("latest")
         )
-    screenings = list(with_review_flags(Screening.objects.filter(pk__in=wanted)).select_related("signoff"))
+    screenings = list(
+        with_review_flags(without_documents(Screening.objects.filter(pk__in=wanted))).select_related(
+            "signoff"
+        )
+    )
     latest = dict.fromkeys(by_id) | {s.patient_id: s.pk for s in screenings}
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]

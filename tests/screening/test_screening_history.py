@@ -2,6 +2,7 @@
 the whole history is a paginated page of its own."""
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -218,3 +219,47 @@ def test_screenings_read_with_their_review_flags_skip_the_overrides_and_suggesti
     assert read_overrides and read_suggestions
     assert result[made[-1].pk].overrides == [override] and result[made[0].pk].suggestions == [suggestion]
     assert review_states(list(Screening.objects.filter(patient=patient)))[made[-1].pk].overrides == [override]
+
+
+def test_rows_read_without_their_documents_load_them_at_once_when_needed(
+    clinician, physician, patient, history
+):
+    """A list reads its screenings without their intake and report (screening.selectors.without_documents):
+    rows whose verdict an override changed still show it, and a changed record still says what changed,
+    each document read once for all the rows that need it, never once per row (issue 16)."""
+    from patients.services import patient_section_update
+    from screening.review import finding_override
+
+    def shown():
+        with CaptureQueriesContext(connection) as sent:
+            rows = screening_history(patient)
+            seen = [(r["verdict"], r["original"], r["state"].currency.reasons) for r in rows]
+        for document in ("intake", "report"):  # each read at most once, for all the rows together
+            whole = re.compile(
+                rf'(?<!\()"screening_screening"\."{document}"(,| AS| FROM)'
+            )  # the column, not a key of it
+            assert sum(bool(whole.search(q["sql"])) for q in sent) <= 1
+        return seen, len(sent)
+
+    screenings = history(patient, clinician, 12)
+    before, plain = shown()
+    assert all(original is None for _, original, _ in before) and plain == 1
+    stored = before[0][0]
+    rule = next(f["rule"] for f in screenings[-1].report["findings"] if f["severity"] == "defer")
+    patient_section_update(
+        patient_id=patient.pk,
+        section="patient",
+        values={"weight_kg": patient.weight_kg + 1},
+        expected_version=patient.section_version("patient"),
+        user=clinician,
+    )
+    finding_override(screening=screenings[-1], rule=rule, reason="Rechecked by hand.", user=physician)
+    one, cost_one = shown()
+    for screening in screenings[-8:-1]:
+        finding_override(screening=screening, rule=rule, reason="Rechecked by hand.", user=physician)
+    eight, cost_eight = shown()
+    assert cost_eight == cost_one  # the overrides, the reports, the intakes, the record now: once each
+    assert [original for _, original, _ in eight[:8]] == [stored] * 8  # the stored verdict, set aside
+    assert all(verdict != stored for verdict, _, _ in eight[:8]) and eight[8][0] == stored
+    assert one[0][0] == eight[0][0]
+    assert any("weight" in reason.lower() for reason in eight[0][2])  # what changed, from the stored intake
