@@ -8,6 +8,10 @@ OFFSET over the rows themselves. ScalablePaginator instead:
   the ordering and the id, a deep page walks that index only (an Index Only Scan), never the table's rows.
   A search with few matches (at most count_cap) has them sorted instead, then takes the page's ids. One row
   more than a page is read, so "next" is known without a count;
+- reads the page a Next or Previous link leads to from where the page before ended (keyset pagination): the
+  link carries the id of the row it continues from (never a name: no PHI in a URL), and the page is the rows
+  after (or before) that row's place in the ordering, a short walk of the ordering's index however deep the
+  page (`page(number, after=id)`). A typed page number, or a list ordered by an expression, uses OFFSET;
 - counts only what is cheap to count, and says how sure it is (`count_qualifier`): a page that ends the list
   gives the exact number; an unfiltered large table on PostgreSQL gives the planner's estimate
   (pg_class.reltuples, "about 100,000"); a search counts its matches up to count_cap ("more than 1,000").
@@ -17,8 +21,12 @@ from __future__ import annotations
 
 import math
 
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+from django.http import Http404
 
 EXACT, ABOUT, MORE_THAN = "", "about", "more than"
 
@@ -50,6 +58,26 @@ class ScalablePage(Page):
     def __init__(self, object_list, number, paginator, *, has_next: bool):
         super().__init__(object_list, number, paginator)
         self._has_next = has_next
+
+    @property
+    def next_query(self) -> str:
+        """The Next link's query string: the page number and, where the list can be walked from a row, the
+        id of this page's last row."""
+        query = f"page={self.next_page_number()}"
+        return (
+            f"{query}&after={self.object_list[-1].pk}"
+            if self.paginator.walkable and self.object_list
+            else query
+        )
+
+    @property
+    def previous_query(self) -> str:
+        query = f"page={self.previous_page_number()}"
+        return (
+            f"{query}&before={self.object_list[0].pk}"
+            if self.paginator.walkable and self.object_list
+            else query
+        )
 
     def has_next(self) -> bool:
         return self._has_next
@@ -135,8 +163,81 @@ class ScalablePaginator(Paginator):
             raise EmptyPage(self.error_messages["min_page"])
         return number
 
-    def page(self, number) -> ScalablePage:
+    # --- walking from a row (keyset) ---
+
+    @property
+    def walkable(self) -> bool:
+        return self._key() is not None
+
+    def _key(self) -> tuple[list, bool] | None:
+        """The ordering's fields and whether it is descending, when a row's place in it can be compared in
+        SQL: plain fields of the model, all in one direction, the last one unique (so the order is total).
+        None for an ordering by an expression (a search's exact MRN first) or a mixed one."""
+        queryset = self.object_list
+        model = queryset.model
+        ordering = list(queryset.query.order_by) or list(model._meta.ordering)
+        if not ordering or not all(isinstance(o, str) and "__" not in o for o in ordering):
+            return None
+        if len({o.startswith("-") for o in ordering}) != 1 or not queryset.query.standard_ordering:
+            return None
+        try:
+            fields = [
+                model._meta.get_field(o.lstrip("-")) if o.lstrip("-") != "pk" else model._meta.pk
+                for o in ordering
+            ]
+        except FieldDoesNotExist:  # an ordering by an annotation: not walkable
+            return None
+        if not (fields[-1].unique or fields[-1].primary_key) or any(f.model is not model for f in fields):
+            return None
+        return fields, ordering[0].startswith("-")
+
+    def _walk(self, anchor_id: int, forward: bool):
+        """The rows after (forward) or before the anchor row in the list's order, one more than a page
+        forward; None when the anchor is not in the list (gone, or not a match of this search)."""
+        fields, descending = self._key()
+        columns = [f.column for f in fields]
+        queryset = self.object_list
+        anchor = queryset.filter(pk=anchor_id).values_list(*self._key_names()).first()
+        if anchor is None:
+            return None
+        connection = connections[queryset.db]
+        # each value as the column stores it (SQLite keeps a time as text without its offset)
+        anchor = [
+            field.get_db_prep_value(value, connection) for field, value in zip(fields, anchor, strict=True)
+        ]
+        quote = connection.ops.quote_name
+        table = quote(queryset.model._meta.db_table)
+        row = ", ".join(f"{table}.{quote(c)}" for c in columns)
+        operator = ">" if forward != descending else "<"
+        beyond = RawSQL(  # noqa: S611 (the model's own quoted table and columns; the anchor's values are parameters)
+            f"({row}) {operator} ({', '.join(['%s'] * len(columns))})", anchor, output_field=BooleanField()
+        )
+        if forward:
+            return list(queryset.filter(beyond)[: self.per_page + 1])
+        rows = list(queryset.filter(beyond).reverse()[: self.per_page])
+        rows.reverse()
+        return rows
+
+    def _key_names(self) -> list[str]:
+        queryset = self.object_list
+        ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+        return [o.lstrip("-") for o in ordering]
+
+    # --- a page ---
+
+    def page(self, number, *, after: int | None = None, before: int | None = None) -> ScalablePage:
         number = self.validate_number(number)
+        if (after is not None or before is not None) and self.walkable:
+            rows = self._walk(after if after is not None else before, forward=after is not None)
+            if rows:
+                if after is None:  # walked back: the anchor row follows this page
+                    return ScalablePage(rows, number, self, has_next=True)
+                has_next = len(rows) > self.per_page
+                rows = rows[: self.per_page]
+                if not has_next:
+                    self._counted = ((number - 1) * self.per_page + len(rows), EXACT)
+                return ScalablePage(rows, number, self, has_next=has_next)
+            # the anchor is gone or no row is beyond it any more: the page by its number, as typed
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page + 1  # one row more than a page: is there a next page?
         queryset = self.object_list
@@ -163,3 +264,33 @@ class ScalablePaginator(Paginator):
     def _filtered(self) -> bool:
         query = self.object_list.query
         return bool(query.where or query.distinct or query.combinator or query.is_sliced)
+
+
+def _row_id(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+class ScalablePagesMixin:
+    """A ListView paginated by ScalablePaginator, whose Next and Previous links walk from the row they
+    continue from (`after`, `before`: a row id; anything else is ignored and the page is read by its
+    number)."""
+
+    paginator_class = ScalablePaginator
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=self.get_allow_empty())
+        query = self.request.GET
+        number = query.get(self.page_kwarg) or 1
+        try:
+            page = paginator.page(
+                paginator.num_pages if number == "last" else number,
+                after=_row_id(query.get("after")),
+                before=_row_id(query.get("before")),
+            )
+        except InvalidPage as exc:
+            raise Http404(f"No such page ({exc}).") from exc
+        return paginator, page, page.object_list, page.has_other_pages()

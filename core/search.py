@@ -15,7 +15,8 @@ def search_term(value) -> str:
 
 class SessionSearchMixin:
     """Search terms are names and record numbers: they are POSTed and kept in the session, never put in a
-    URL (where they would reach browser history and access logs). Pagination links carry only the page."""
+    URL (where they would reach browser history and access logs). Pagination links carry only the page
+    number and the id of the row they continue from (core.pagination)."""
 
     search_key = ""
 

@@ -11,9 +11,9 @@ from .models import Infusion
 
 
 def patient_infusions(patient) -> QuerySet[Infusion]:
-    return (
-        Infusion.objects.filter(patient=patient).select_related("screening").order_by("-infusion_on", "-pk")
-    )
+    """The patient's infusions, newest first, without their screenings: the series reads one screening's
+    intake, and only once an infusion was given (patient_series)."""
+    return Infusion.objects.filter(patient=patient).order_by("-infusion_on", "-pk")
 
 
 def _latest_phq9(measures) -> tuple[int, str] | None:

@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from core.audit import audit_record, patient_accesses
-from core.pagination import ScalablePaginator
+from core.pagination import ScalablePagesMixin
 from core.roles import EDIT_RECORDS, RoleRequiredMixin, is_physician
 from core.search import SessionSearchMixin
 from screening.engine.measures import INSTRUMENTS as MEASURE_INSTRUMENTS
@@ -52,11 +52,11 @@ class ClinicianView(RoleRequiredMixin, View):
     required_roles = EDIT_RECORDS
 
 
-class PatientListView(RoleRequiredMixin, SessionSearchMixin, ListView):
+class PatientListView(RoleRequiredMixin, SessionSearchMixin, ScalablePagesMixin, ListView):
+    # deep pages and the count stay cheap at 100,000 patients; Next and Previous walk from a row
     required_roles = EDIT_RECORDS
     template_name = "patients/patient_list.html"
     paginate_by = 25
-    paginator_class = ScalablePaginator  # deep pages and the count stay cheap at 100,000 patients
     context_object_name = "patients"
     search_key = "patient_search"
 

@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from core.audit import audit_record
-from core.pagination import ScalablePaginator
+from core.pagination import ScalablePagesMixin
 from core.roles import EDIT_RECORDS, READ_REPORTS, RoleRequiredMixin, has_any_role, is_physician
 from core.search import SessionSearchMixin
 from patients.models import Patient
@@ -281,14 +281,13 @@ class PdfDownloadView(ReportReaders):
         )
 
 
-class ReportListView(RoleRequiredMixin, SessionSearchMixin, ListView):
+class ReportListView(RoleRequiredMixin, SessionSearchMixin, ScalablePagesMixin, ListView):
     """Recent screenings, for the staff who export reports (and clinicians)."""
 
     required_roles = READ_REPORTS
     search_key = "report_search"
     template_name = "screening/report_list.html"
     paginate_by = 25
-    paginator_class = ScalablePaginator  # deep pages and the count stay cheap at clinic scale
     context_object_name = "screenings"
 
     def get_queryset(self):

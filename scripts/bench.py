@@ -553,8 +553,29 @@ class Page:
     method: str = "GET"
 
 
-def pages_for(ids: dict, patients: int) -> list[Page]:
-    deep = min(2000, max(1, (patients - 4) // PER_PAGE))
+def deep_page(patients: int) -> int:
+    return min(2000, max(1, (patients - 4) // PER_PAGE))
+
+
+def deep_anchor(patients: int) -> int | None:
+    """The id the deep page's Next link carries from the page before it: that page's last row (Django)."""
+    from patients.models import Patient
+
+    before = (deep_page(patients) - 1) * PER_PAGE
+    ordered = Patient.objects.order_by(*Patient._meta.ordering).values_list("pk", flat=True)
+    return ordered[before - 1] if before else None
+
+
+def pages_for(ids: dict, patients: int, anchor: int | None = None) -> list[Page]:
+    deep = deep_page(patients)
+    walked = [
+        Page(
+            "deep_next",
+            f"list page {deep:,} by its Next link (keyset)",
+            f"/patients/?page={deep}&after={anchor}",
+            search="",
+        )
+    ]
     return [
         Page("floor", "floor: home page, user with no role", "/", who="floor"),
         Page("home", "home page, clinician", "/"),
@@ -579,10 +600,11 @@ def pages_for(ids: dict, patients: int) -> list[Page]:
         ),
         Page(
             "deep",
-            f"list page {deep:,} (offset {(deep - 1) * PER_PAGE:,})",
+            f"list page {deep:,} typed (offset {(deep - 1) * PER_PAGE:,})",
             f"/patients/?page={deep}",
             search="",
         ),
+        *(walked if anchor is not None else []),
     ]
 
 
@@ -774,10 +796,11 @@ def main() -> int:
     user = ensure_users(max(levels))[0]
     say("in process: engine, impact preview, PDF")
     measured = in_process(ids, user)
+    anchor = deep_anchor(args.patients)
     connections.close_all()
     log_path = Path(tempfile.gettempdir()) / f"bench-gunicorn-{os.getpid()}.log"
     say(f"gunicorn, {args.workers} workers (log {log_path})")
-    pages = pages_for(ids, args.patients)
+    pages = pages_for(ids, args.patients, anchor)
     with gunicorn(env, args.workers, log_path) as base:
         results = run_load(base, pages, levels, args.seconds, args.max_requests, say)
     result = {

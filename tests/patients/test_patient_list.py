@@ -84,4 +84,4 @@ def test_search_terms_never_appear_in_a_url(clinician_client):
     response = search(clinician_client, "Mendes")
     page = response.content.decode()
     assert "Mendes" in page  # the results
-    assert "q=" not in page and "?page=2" in page  # pagination carries the page number only
+    assert "q=" not in page and "?page=2" in page  # pagination carries the page and a row id, never the terms

@@ -1,0 +1,142 @@
+"""Next and Previous walk from the row they continue from (core.pagination, keyset; issue 16): a deep page
+reached by its link is read as cheaply as the first, holds exactly the rows the same page read by its
+number holds, and a link whose row is gone, or is not in the list, still gives the page by its number."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.pagination import ScalablePaginator
+from patients.models import Patient
+from patients.selectors import patient_search
+from screening.models import Screening
+from tests.patients.test_search_scale import bulk_clinic, postgres  # noqa: F401 (a fixture)
+from tests.screening.test_report_search_scale import defaults, screened_clinic  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("patients:list")
+REPORTS = reverse("screening:report_list")
+NEXT = re.compile(r'href="\?([^"]*)">Next<')
+PREVIOUS = re.compile(r'href="\?([^"]*)">Previous<')
+
+
+@pytest.fixture
+def clinic():
+    bulk_clinic()
+
+
+def rows(response, pattern=r'href="/patients/(\d+)/"') -> list[str]:
+    assert response.status_code == 200
+    return list(dict.fromkeys(re.findall(pattern, response.content.decode())))
+
+
+def link(response, which) -> str | None:
+    found = which.search(response.content.decode())
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_walking_the_list_by_its_links_reads_every_page_as_its_number_does(clinician_client, clinic):
+    response, number, seen = clinician_client.get(LIST), 1, []
+    while True:
+        assert rows(response) == rows(clinician_client.get(LIST, {"page": number}))
+        seen += rows(response)
+        query = link(response, NEXT)
+        if query is None:
+            break
+        number += 1
+        assert query == f"page={number}&after={seen[-1]}"
+        response = clinician_client.get(f"{LIST}?{query}")
+    assert number == 120 and len(seen) == len(set(seen)) == 3_000
+    back = link(response, PREVIOUS)
+    assert back == f"page=119&before={rows(response)[0]}"
+    assert rows(clinician_client.get(f"{LIST}?{back}")) == rows(clinician_client.get(LIST, {"page": 119}))
+
+
+def test_a_page_reached_by_its_link_sends_no_offset(clinician_client, clinic):
+    query = link(clinician_client.get(LIST, {"page": 100}), NEXT)
+    with CaptureQueriesContext(connection) as sent:
+        walked = clinician_client.get(f"{LIST}?{query}")
+    assert rows(walked) == rows(clinician_client.get(LIST, {"page": 101}))
+    assert not any("OFFSET" in q["sql"] for q in sent.captured_queries)
+    with CaptureQueriesContext(connection) as typed:
+        clinician_client.get(LIST, {"page": 101})
+    assert any("OFFSET" in q["sql"] for q in typed.captured_queries)  # the typed number: the offset
+
+
+@pytest.mark.parametrize("anchor", ["0", "-4", "abc", "99999999", "1e3", "9" * 30])
+def test_a_link_whose_row_is_unknown_gives_the_page_by_its_number(clinician_client, clinic, anchor):
+    expected = rows(clinician_client.get(LIST, {"page": 7}))
+    for side in ("after", "before"):
+        assert rows(clinician_client.get(LIST, {"page": 7, side: anchor})) == expected
+
+
+def test_a_link_from_a_row_that_is_not_a_match_of_the_search_gives_the_page_by_its_number(
+    clinician_client, clinic
+):
+    outsider = Patient.objects.exclude(family_name__icontains="silva").first()
+    clinician_client.post(LIST, {"q": "silva"})
+    expected = rows(clinician_client.get(LIST, {"page": 2}))
+    assert rows(clinician_client.get(LIST, {"page": 2, "after": outsider.pk})) == expected
+
+
+def test_a_search_counted_past_its_cap_walks_its_matches(clinician_client, clinic, monkeypatch):
+    monkeypatch.setattr(ScalablePaginator, "count_cap", 30)
+    clinician_client.post(LIST, {"q": "silva"})
+    first = clinician_client.get(LIST)
+    assert b"more than 30" in first.content
+    query = link(first, NEXT)
+    assert "after=" in query
+    assert rows(clinician_client.get(f"{LIST}?{query}")) == rows(clinician_client.get(LIST, {"page": 2}))
+
+
+def test_a_list_ordered_with_an_exact_mrn_first_is_read_by_page_number(clinician_client, clinic):
+    clinician_client.post(LIST, {"q": "BK-00010"})
+    paginator = ScalablePaginator(patient_search("BK-00010"), 5)  # the exact MRN first
+    assert not paginator.walkable
+    paginator = ScalablePaginator(patient_search(""), 5)
+    assert paginator.walkable
+
+
+def test_walking_back_from_the_second_page_reaches_the_first(clinician_client, clinic):
+    second = clinician_client.get(f"{LIST}?{link(clinician_client.get(LIST), NEXT)}")
+    back = clinician_client.get(f"{LIST}?{link(second, PREVIOUS)}")
+    assert rows(back) == rows(clinician_client.get(LIST))
+    assert link(back, PREVIOUS) is None
+
+
+def test_the_report_list_walks_newest_first_through_screenings_made_at_the_same_moment(
+    clinician_client, screened_clinic
+):
+    """3,001 screenings, 3,000 of them bulk copies with one creation time: ties are ordered by id."""
+    pattern = r'href="/screening/(\d+)/"'
+    expected = [str(pk) for pk in Screening.objects.order_by("-created_at", "-pk").values_list("pk", flat=True)]
+    response, seen = clinician_client.get(REPORTS), []
+    for number in range(1, 6):
+        assert rows(response, pattern) == rows(clinician_client.get(REPORTS, {"page": number}), pattern)
+        seen += rows(response, pattern)
+        response = clinician_client.get(f"{REPORTS}?{link(response, NEXT)}")
+    assert seen == expected[: len(seen)]
+
+
+@pytest.mark.django_db(transaction=True)  # VACUUM cannot run inside a transaction
+def test_a_page_reached_by_its_link_walks_the_list_index(postgres):  # noqa: F811
+    bulk_clinic()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE patients_patient")
+    paginator = ScalablePaginator(patient_search(""), 25)
+    anchor = paginator.page(100).object_list[-1].pk
+    with CaptureQueriesContext(connection) as sent:
+        page = ScalablePaginator(patient_search(""), 25).page(101, after=anchor)
+    assert [p.pk for p in page.object_list] == [p.pk for p in paginator.page(101).object_list]
+    walk = sent.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {walk}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # a walk of a family-name index from the anchor's place (the planner picks the list's own index, or
+    # the (family, given) one with a sort of the few rows that tie on both), never a scan of the table
+    family = Patient.objects.get(pk=anchor).family_name
+    assert "Seq Scan" not in plan and "Index Cond" in plan and f"'{family}'" in plan, plan
