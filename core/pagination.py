@@ -167,7 +167,9 @@ class ScalablePaginator(Paginator):
 
     @property
     def walkable(self) -> bool:
-        return self._key() is not None
+        """Whether Next and Previous walk from a row: a list in a plain order, unless it is a search with few
+        matches (at most count_cap), whose pages are cheaper read from its counted ids."""
+        return self._key() is not None and not self._few_matches()
 
     def _key(self) -> tuple[list, bool] | None:
         """The ordering's fields and whether it is descending, when a row's place in it can be compared in
@@ -188,6 +190,10 @@ class ScalablePaginator(Paginator):
         except FieldDoesNotExist:  # an ordering by an annotation: not walkable
             return None
         if not (fields[-1].unique or fields[-1].primary_key) or any(f.model is not model for f in fields):
+            return None
+        if any(
+            f.null for f in fields
+        ):  # a row compared with NULL is neither before nor after: it would be lost
             return None
         return fields, ordering[0].startswith("-")
 
@@ -214,7 +220,7 @@ class ScalablePaginator(Paginator):
         )
         if forward:
             return list(queryset.filter(beyond)[: self.per_page + 1])
-        rows = list(queryset.filter(beyond).reverse()[: self.per_page])
+        rows = list(queryset.filter(beyond).reverse()[: self.per_page + 1])
         rows.reverse()
         return rows
 
@@ -229,19 +235,24 @@ class ScalablePaginator(Paginator):
         number = self.validate_number(number)
         if (after is not None or before is not None) and self.walkable:
             rows = self._walk(after if after is not None else before, forward=after is not None)
-            if rows:
-                if after is None:  # walked back: the anchor row follows this page
-                    return ScalablePage(rows, number, self, has_next=True)
+            if after is not None and rows:
                 has_next = len(rows) > self.per_page
-                rows = rows[: self.per_page]
-                if not has_next:
-                    self._counted = ((number - 1) * self.per_page + len(rows), EXACT)
-                return ScalablePage(rows, number, self, has_next=has_next)
-            # the anchor is gone or no row is beyond it any more: the page by its number, as typed
+                return ScalablePage(rows[: self.per_page], max(number, 2), self, has_next=has_next)
+            if after is None and rows is not None and len(rows) > self.per_page and number > 1:
+                # walked back, with rows before this page still: the anchor row follows it
+                return ScalablePage(rows[1:], number, self, has_next=True)
+            if after is None and rows is not None:
+                number = 1  # walked back to the start of the list (rows were added or removed since): page 1
+            # otherwise the anchor is gone or no row follows it any more: the page by its number, as typed
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page + 1  # one row more than a page: is there a next page?
         queryset = self.object_list
-        if self._few_matches() and self._matches is not None:
+        limit = connections[queryset.db].features.max_query_params  # SQLite's, for the ids sent back
+        if (
+            self._few_matches()
+            and self._matches is not None
+            and (limit is None or len(self._matches) < limit - 100)
+        ):
             # Sorting a few matches is cheap; walking the list's index until enough of them turn up is not
             # (matches cluster: every "Silva" sits under S). The count read their ids: the page is those
             # rows, sorted, without searching the table again (two queries for a search, not three).

@@ -94,11 +94,47 @@ def test_a_search_counted_past_its_cap_walks_its_matches(clinician_client, clini
 
 
 def test_a_list_ordered_with_an_exact_mrn_first_is_read_by_page_number(clinician_client, clinic):
-    clinician_client.post(LIST, {"q": "BK-00010"})
-    paginator = ScalablePaginator(patient_search("BK-00010"), 5)  # the exact MRN first
-    assert not paginator.walkable
-    paginator = ScalablePaginator(patient_search(""), 5)
-    assert paginator.walkable
+    Patient.objects.create(
+        mrn="BK-001", given_name="Zed", family_name="Zulu", date_of_birth="1980-01-01", sex_at_birth="male"
+    )
+    clinician_client.post(LIST, {"q": "BK-001"})  # BK-001 itself first, then BK-00100 to BK-00199
+    first = clinician_client.get(LIST)
+    assert link(first, NEXT) == "page=2"  # an ordering by an expression: no row to walk from
+    expected = [str(p.pk) for p in Patient.objects.filter(mrn__startswith="BK-001").exclude(mrn="BK-001")]
+    assert rows(first)[0] == str(Patient.objects.get(mrn="BK-001").pk)
+    assert rows(clinician_client.get(f"{LIST}?{link(first, NEXT)}")) == expected[24:49]
+    assert ScalablePaginator(patient_search(""), 5).walkable
+
+
+def test_a_search_with_few_matches_pages_by_number_from_its_counted_ids(clinician_client, clinic):
+    clinician_client.post(LIST, {"q": "silva"})
+    first = clinician_client.get(LIST)
+    assert link(first, NEXT) == "page=2"  # its ids are read with the count: no walk is cheaper
+    assert rows(clinician_client.get(f"{LIST}?page=2&after={rows(first)[-1]}")) == rows(
+        clinician_client.get(LIST, {"page": 2})
+    )
+
+
+def test_an_ordering_by_a_column_that_may_be_empty_is_not_walked(clinic):
+    assert not ScalablePaginator(Patient.objects.order_by("weight_kg", "pk"), 25).walkable
+    assert not ScalablePaginator(Patient.objects.order_by("family_name", "-pk"), 25).walkable  # mixed
+    assert not ScalablePaginator(Patient.objects.order_by("family_name"), 25).walkable  # not total
+
+
+def test_walking_back_after_rows_were_added_before_reaches_the_start(clinician_client, clinic):
+    second = clinician_client.get(f"{LIST}?{link(clinician_client.get(LIST), NEXT)}")
+    back = link(second, PREVIOUS)
+    for i in range(3):  # three patients now sort before every other
+        Patient.objects.create(
+            mrn=f"AA-{i}",
+            given_name="Ana",
+            family_name="Aaa",
+            date_of_birth="1980-01-01",
+            sex_at_birth="male",
+        )
+    response = clinician_client.get(f"{LIST}?{back}")
+    assert rows(response) == rows(clinician_client.get(LIST))  # page 1 from the start, the new rows first
+    assert link(response, PREVIOUS) is None and "Page 1 of" in response.content.decode()
 
 
 def test_walking_back_from_the_second_page_reaches_the_first(clinician_client, clinic):

@@ -168,6 +168,23 @@ def test_it_is_not_current_once_its_blood_pressure_leaves_the_window(demo, clini
     assert reasons(screening) == (f"blood pressure of {day} is more than 30 days old",)
 
 
+def test_a_list_read_without_documents_judges_the_blood_pressure_window_alike(demo, clinician, monkeypatch):
+    """Lists read screenings without their report (selectors.without_documents): the report's blood pressure
+    comes from the database as an annotation, and must give the same currency as the whole report."""
+    from screening.selectors import screening_history, without_documents
+
+    patient = Patient.objects.get(mrn="DEMO-001")
+    screening = screening_run(patient=patient, requested_by=clinician)
+    day = screening.report["blood_pressure"]["day"]
+    later(monkeypatch, 31, since=date.fromisoformat(day))
+    light = without_documents(Screening.objects.filter(pk=screening.pk)).get()
+    assert "report" in light.get_deferred_fields() and light.report_bp == screening.report["blood_pressure"]
+    expected = reasons(screening)  # from the whole report
+    assert f"blood pressure of {day} is more than 30 days old" in expected
+    assert review_states([light])[screening.pk].currency.reasons == expected
+    assert screening_history(patient)[0]["state"].currency.reasons == expected
+
+
 def test_a_later_screening_supersedes_it(eligible, clinician):
     newer = screening_run(patient=eligible.patient, requested_by=clinician)
 

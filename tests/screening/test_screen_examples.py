@@ -135,3 +135,26 @@ def test_an_example_without_an_entry_in_expected_json_is_an_error(db, tmp_path):
 
     with pytest.raises(CommandError, match="stray"):
         call_command("screen_examples", "--folder", str(tmp_path), stdout=StringIO())
+
+
+@pytest.mark.parametrize("name", sorted(n for n, wanted in EXPECTED.items() if "verdict" in wanted))
+def test_each_stored_verdict_is_the_one_all_its_findings_give(defaults, clinician, name):
+    """review.effective_verdict shows the stored verdict when no override sets a finding aside (lists read
+    screenings without their report): it must be the verdict the stored findings give."""
+    from datetime import date
+
+    from patients.services import intake_import
+    from screening.engine.severity import verdict_for
+    from screening.models import Screening
+    from screening.review import effective_verdict
+    from screening.services import screening_run
+
+    doc = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    patient, _ = intake_import(doc=doc)
+    screening = Screening.objects.get(
+        pk=screening_run(
+            patient=patient, requested_by=clinician, as_of=date.fromisoformat(doc["assessed_on"])
+        ).pk
+    )
+    assert screening.verdict == verdict_for(f["severity"] for f in screening.report["findings"])
+    assert effective_verdict(screening, []) == screening.verdict == EXPECTED[name]["verdict"]
