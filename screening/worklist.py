@@ -58,12 +58,12 @@ def _recent_latest():
     # two NOT EXISTS rather than one with an OR: each is a bounded probe of the (patient, created_at) index
     later = same_patient.filter(created_at__gt=OuterRef("created_at"))
     tied = same_patient.filter(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    return (
-        Screening.objects.filter(created_at__gte=cutoff)
-        .filter(~Exists(later), ~Exists(tied))
-        .select_related("patient")  # rule sets: review_states reads only those the process lacks
-        .defer("intake")  # up to SCANNED documents; read for the rows shown only (_with_intakes)
-    )
+    # up to SCANNED screenings, read without their documents (selectors.without_documents): the intakes
+    # are read for the rows shown only (_with_intakes), the reports for those with overrides (review_states)
+    # and for the "needs information" rows shown (clinician_worklists)
+    return without_documents(
+        Screening.objects.filter(created_at__gte=cutoff).filter(~Exists(later), ~Exists(tied))
+    ).select_related("patient")  # rule sets: review_states reads only those the process lacks
 
 
 def _with_intakes(lists: list[Worklist]) -> None:
@@ -135,11 +135,16 @@ def clinician_worklists() -> list[Worklist]:
         if not state.currency.current:
             stale.rows.append(_row(state))
         elif state.effective == "needs_information":
-            what = [f["title"] for f in screening.report["findings"] if f["severity"] == "missing"]
-            missing.rows.append(_row(state, missing=what))
+            missing.rows.append(_row(state))
     for worklist in (stale, missing):
         worklist.total = len(worklist.rows)
         worklist.rows = worklist.rows[:SHOWN]
+    # what each shown "needs information" row misses, from its report (one query for the rows shown)
+    Screening.load_documents([row["screening"] for row in missing.rows], "report")
+    for row in missing.rows:
+        row["missing"] = [
+            f["title"] for f in row["screening"].report["findings"] if f["severity"] == "missing"
+        ]
     return [stale, missing, unscreened]
 
 

@@ -335,3 +335,35 @@ def test_the_worklists_read_as_many_queries_for_many_stale_rows_as_for_one(
     with django_assert_max_num_queries(len(one)):
         page = worklists_page(client)
     assert page.count("Not current: ") == 5
+
+
+def test_what_needs_information_is_read_for_the_rows_shown_in_one_query(
+    demo, clinician, client, django_assert_max_num_queries
+):
+    """The worklists read their screenings without the reports (selectors.without_documents): what each
+    "needs information" row misses comes from the reports of the rows shown, read together."""
+    import json
+
+    from patients.services import intake_import
+    from tests.conftest import EXAMPLES
+
+    def needing(n, start):
+        for i in range(start, start + n):
+            doc = json.loads((EXAMPLES / "needs-information.json").read_text())
+            doc["patient"]["mrn"] = f"NI-{i:03d}"
+            patient, _ = intake_import(doc=doc)
+            screening_run(patient=patient, requested_by=clinician)
+
+    client.force_login(clinician)
+    worklists_page(client)  # the process's caches (rule sets, formulary)
+    needing(1, 0)
+    with CaptureQueriesContext(connection) as one:
+        page = worklists_page(client)
+    assert page.count("Missing: ") == 1
+    needing(4, 1)
+    with django_assert_max_num_queries(len(one)):
+        page = worklists_page(client)
+    assert page.count("Missing: ") == 5
+    row = by_title(clinician_worklists())["Screenings that need information"].rows[0]
+    expected = [f["title"] for f in row["screening"].report["findings"] if f["severity"] == "missing"]
+    assert row["missing"] == expected and expected
