@@ -191,9 +191,8 @@ class ScalablePaginator(Paginator):
             return None
         if not (fields[-1].unique or fields[-1].primary_key) or any(f.model is not model for f in fields):
             return None
-        if any(
-            f.null for f in fields
-        ):  # a row compared with NULL is neither before nor after: it would be lost
+        # a row compared with NULL is neither before nor after its anchor: it would drop out of the walk
+        if any(f.null for f in fields):
             return None
         return fields, ordering[0].startswith("-")
 
