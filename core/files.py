@@ -9,6 +9,7 @@ import hashlib
 import logging
 
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ def read_verified(field_file: FieldFile, sha256: str) -> bytes:
     if not sha256 or hashlib.sha256(content).hexdigest() != sha256.lower():
         raise StoredFileAltered(f"{name} does not match its checksum")
     return content
+
+
+def read_stored_row(row, error: str) -> bytes:
+    """read_verified for a row that records its rendered file (`file`, `sha256`, `status`, `error`: a report
+    PDF, a day-of sheet). An altered file marks this row failed with `error` before StoredFileAltered is
+    raised: this file only, so a row rendered again since (a new checksum) is left alone."""
+    try:
+        return read_verified(row.file, row.sha256)
+    except StoredFileAltered:
+        type(row).objects.filter(pk=row.pk, status=row.status, sha256=row.sha256).update(
+            status="failed", error=error, updated_at=timezone.now()
+        )
+        raise
 
 
 def file_present(field_file: FieldFile) -> bool:

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_verified
+from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_stored_row
 from rules.selectors import engine_ruleset
 from screening.currency import screening_currency
 from screening.engine.evaluate import dose_range
@@ -364,14 +364,10 @@ def sheet_for_download(infusion_id: int) -> tuple[InfusionSheetPdf, bytes, str]:
         why = "the record changed since it was printed" if status == "outdated" else f"status: {status}"
         raise SheetRefused(f"The day-of sheet is not ready ({why}): print it, then wait for it.")
     try:
-        content = read_verified(row.file, row.sha256)
+        content = read_stored_row(row, ALTERED)
     except StoredFileMissing:
         raise SheetRefused("The day-of sheet's file is missing: print it again.") from None
-    except StoredFileAltered:
-        # this file only: a sheet rendered again since (a new checksum) is left alone
-        InfusionSheetPdf.objects.filter(pk=row.pk, status=row.status, sha256=row.sha256).update(
-            status=InfusionSheetPdf.Status.FAILED, error=ALTERED, updated_at=timezone.now()
-        )
+    except StoredFileAltered:  # marked failed
         log.warning("day-of sheet altered sheet_id=%s", row.pk)
         raise SheetRefused("The day-of sheet's file does not match its checksum: print it again.") from None
     except StorageUnavailable:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_verified
+from core.files import StorageUnavailable, StoredFileAltered, StoredFileMissing, file_present, read_stored_row
 from formulary.lookup import Formulary
 from formulary.selectors import current_formulary
 from patients.selectors import patient_facts, patient_record
@@ -177,14 +177,10 @@ def pdf_for_download(screening_id: int) -> tuple[ReportPdf, bytes, str]:
     if pdf is None or status != "ready":
         raise ScreeningRefused(f"The PDF is not ready (status: {status}); export it, then wait for it.")
     try:
-        content = read_verified(pdf.file, pdf.sha256)
+        content = read_stored_row(pdf, PDF_ALTERED)
     except StoredFileMissing:
         raise ScreeningRefused("The PDF file is missing; export it again.") from None
-    except StoredFileAltered:
-        # this file only: a PDF rendered again since (a new checksum) is left alone
-        ReportPdf.objects.filter(pk=pdf.pk, status=pdf.status, sha256=pdf.sha256).update(
-            status=ReportPdf.Status.FAILED, error=PDF_ALTERED, updated_at=timezone.now()
-        )
+    except StoredFileAltered:  # marked failed
         log.warning("pdf altered pdf_id=%s screening_id=%s", pdf.pk, screening_id)
         raise ScreeningRefused("The PDF file does not match its checksum: export it again.") from None
     except StorageUnavailable:

@@ -1,6 +1,7 @@
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,37 @@ def service_unavailable(reason: str):
     if settings.REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require_celery_broker(*, shares_database: bool = True) -> None:
+    """Skip (fail in CI) unless a real Celery broker is configured and answers and, for a worker that shares
+    the test database (`shares_database`), that database is PostgreSQL. Nothing in the reason names the
+    broker's credentials."""
+    broker = settings.BROKER_FROM_ENV
+    if not broker:
+        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
+    if shares_database and not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        service_unavailable("DATABASE_URL is not PostgreSQL: the worker cannot share the test database")
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        service_unavailable(f"the Celery broker at {broker.split('@')[-1]} is not reachable ({exc})")
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal a child started with start_new_session=True and its whole process group; SIGKILL after 20 s."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def free_port() -> int:
@@ -201,16 +233,9 @@ def clinician_client(client, clinician):
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process over the configured broker (Redis in CI), never eager."""
-    broker = settings.BROKER_FROM_ENV
-    if not broker:
-        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
+    require_celery_broker(shares_database=False)
     from config.celery import app
 
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:  # noqa: BLE001
-        service_unavailable(f"the Celery broker at {broker.split('@')[-1]} is not reachable ({exc})")
     with django_db_blocker.unblock():
         env = child_env()
     proc = subprocess.Popen(

@@ -7,16 +7,14 @@ import json
 import logging
 import os
 import re
-import signal
 import subprocess
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 import structlog
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
@@ -29,7 +27,14 @@ from patients.models import Patient
 from patients.services import intake_import
 from screening.models import ReportPdf, Screening
 from screening.services import screening_run
-from tests.conftest import EXAMPLES, ROOT, child_env, service_unavailable, venv_bin
+from tests.conftest import (
+    EXAMPLES,
+    ROOT,
+    child_env,
+    require_celery_broker,
+    stop_group,
+    venv_bin,
+)
 from tests.defaults_snapshot import load_defaults_for_test
 
 pytestmark = pytest.mark.django_db
@@ -177,15 +182,7 @@ def test_a_failing_request_carries_its_id_too(client, clinician, monkeypatch):
 def own_worker(tmp_path, queue: str, pool: str = "solo", **env: str):
     """`celery -A config worker` (INFO) reading a queue of its own, its output in a file; stopped with its
     process group. The test database must be PostgreSQL (the worker shares it)."""
-    if not settings.BROKER_FROM_ENV:
-        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        service_unavailable("DATABASE_URL is not PostgreSQL: the worker cannot share the test database")
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:  # noqa: BLE001
-        service_unavailable(f"the Celery broker is not reachable ({exc})")
+    require_celery_broker()
     name = f"{queue}@{os.uname().nodename}"
     log = tmp_path / f"{queue}.log"
     command = [venv_bin("celery"), "--quiet", "-A", "config", "worker", f"--pool={pool}", "--loglevel=INFO"]
@@ -214,13 +211,7 @@ def own_worker(tmp_path, queue: str, pool: str = "solo", **env: str):
         yield log
     finally:
         app.conf.task_default_queue = before
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         with app.connection_for_write() as conn:
             conn.default_channel.client.delete(
                 queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"

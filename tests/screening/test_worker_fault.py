@@ -16,14 +16,14 @@ from datetime import date
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from config.celery import app
 from patients.services import intake_import
 from screening.models import ReportPdf
 from screening.services import pdf_request, screening_run
-from tests.conftest import EXAMPLES, ROOT, child_env, service_unavailable, venv_bin
+from tests.conftest import EXAMPLES, ROOT, child_env, require_celery_broker, venv_bin
+from tests.conftest import stop_group as stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -81,18 +81,6 @@ def start_worker(name: str, tmp_path):
     return proc, log
 
 
-def stop(proc, sig=signal.SIGTERM):
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def errors(ids) -> list[str]:
     return list(ReportPdf.objects.filter(pk__in=ids).exclude(error="").values_list("error", flat=True))
 
@@ -128,17 +116,7 @@ def own_queue():
 
 @pytest.fixture
 def broker():
-    if not settings.BROKER_FROM_ENV:
-        service_unavailable("CELERY_BROKER_URL is not set: no real Celery worker can be started")
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        service_unavailable("DATABASE_URL is not PostgreSQL: the worker cannot share the test database")
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:  # noqa: BLE001
-        service_unavailable(
-            f"the Celery broker at {settings.BROKER_FROM_ENV.split('@')[-1]} is not reachable ({exc})"
-        )
+    require_celery_broker()
 
 
 def test_pdfs_in_flight_when_the_worker_is_killed_are_all_ready_without_a_retry(
