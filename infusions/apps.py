@@ -6,4 +6,7 @@ class InfusionsConfig(AppConfig):
     verbose_name = "Infusions"
 
     def ready(self):
-        from . import signals  # noqa: F401 - tracks the infusion records' changes in the audit trail
+        from . import (
+            page_record,  # noqa: F401 - what the patient page reads with the record
+            signals,  # noqa: F401 - tracks the infusion records' changes in the audit trail
+        )

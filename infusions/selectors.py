@@ -9,11 +9,20 @@ from screening.engine.measures import score as score_measure
 from .decision import SeriesStatus, series_status
 from .models import Infusion
 
+NEWEST_FIRST = ("-infusion_on", "-pk")
+
 
 def patient_infusions(patient) -> QuerySet[Infusion]:
     """The patient's infusions, newest first, without their screenings: the series reads one screening's
     intake, and only once an infusion was given (patient_series)."""
-    return Infusion.objects.filter(patient=patient).order_by("-infusion_on", "-pk")
+    return Infusion.objects.filter(patient=patient).order_by(*NEWEST_FIRST)
+
+
+def infusions_read_with(patient) -> list[Infusion]:
+    """The infusions of a patient read by patients.selectors.patient_record, which reads them with the record
+    (registered in InfusionsConfig.ready); of any other patient object, read now."""
+    read = getattr(patient, "_prefetched_objects_cache", {}).get("infusions")
+    return list(read if read is not None else patient_infusions(patient))
 
 
 def _latest_phq9(measures) -> tuple[int, str] | None:

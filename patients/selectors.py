@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.nested_read import Child, Joined, NestedRead
 from core.search import search_term
 from formulary.lookup import Formulary
 from screening.engine import Facts
 from screening.engine.vocabulary import MRN_PATTERN
 from screening.intake import INTAKE_FORMAT, facts_from_intake, validate_intake
 
-from .models import ANSWER_SECTIONS, BloodPressureReading, MedicationEntry, Patient
+from .models import ANSWER_SECTIONS, Patient
 
 SECTION_LABELS = {
     "treatment_history": "treatment history",
@@ -77,31 +78,45 @@ def patient_search(query: str = "") -> QuerySet[Patient]:
     return matches.order_by(*first, *Patient._meta.ordering) if first else matches
 
 
-def _records() -> QuerySet[Patient]:
-    return Patient.objects.select_related("medications_reconciled_by").prefetch_related(
-        "diagnoses",
-        # of a medication's formulary entry, the record shows its generic name and ATC codes only
-        Prefetch(
-            "medications",
-            queryset=MedicationEntry.objects.select_related("formulary_entry").only(
-                *(f.name for f in MedicationEntry._meta.concrete_fields),
-                "formulary_entry__generic",
-                "formulary_entry__atc",
-            ),
+def _record_read() -> NestedRead:
+    """The record the patient page and the screening read: the patient, who reconciled the medications, and
+    its four lists in one query (core.nested_read); of a medication's formulary entry, the generic name and
+    ATC codes only, of the reconciling user the names only."""
+    return NestedRead(
+        Patient,
+        joined=(Joined("medications_reconciled_by", ("username", "first_name", "last_name")),),
+        children=(
+            Child("diagnoses"),
+            Child("medications", joined=(Joined("formulary_entry", ("generic", "atc")),)),
+            Child("bp_readings"),
+            Child("measures"),
         ),
-        Prefetch("bp_readings", queryset=BloodPressureReading.objects.order_by("-taken_at", "-pk")),
-        "measures",
     )
 
 
-def patient_record(pk: int) -> Patient:
-    """A patient with everything the patient page and the screening read, in a fixed number of queries."""
-    return _records().get(pk=pk)
+RECORD = _record_read()
+# the patient page's: the record and what the other apps' panels on the page read with it, registered by
+# those apps (AppConfig.ready: the infusions, the latest screenings, the active rule set)
+PAGE_RECORD = _record_read()
+
+
+def patient_record(pk: int, read: NestedRead = RECORD) -> Patient:
+    """A patient with everything the patient page and the screening read, in one query whatever the record's
+    size. Raises Patient.DoesNotExist."""
+    record = read.by_ids([pk]).get(int(pk))
+    if record is None:
+        raise Patient.DoesNotExist(f"no patient {pk}")
+    return record
+
+
+def patient_page_record(pk: int) -> Patient:
+    """The record with what the patient page's panels show (PAGE_RECORD), in one query."""
+    return patient_record(pk, PAGE_RECORD)
 
 
 def patient_records(pks) -> dict[int, Patient]:
-    """Several patients' records by id, in the same fixed number of queries as one."""
-    return {patient.pk: patient for patient in _records().filter(pk__in=pks)}
+    """Several patients' records by id, in one query."""
+    return RECORD.by_ids(pks)
 
 
 @dataclass(frozen=True)

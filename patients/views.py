@@ -35,6 +35,7 @@ from .selectors import (
     SECTION_LABELS,
     intake_document,
     medication_list_fingerprint,
+    patient_page_record,
     patient_record,
     patient_search,
     section_completeness,
@@ -160,7 +161,7 @@ class PatientDetailView(ClinicianView):
 
     def get(self, request, pk):
         try:
-            patient = patient_record(pk)
+            patient = patient_page_record(pk)
         except Patient.DoesNotExist as exc:
             raise Http404("No such patient") from exc
         audit_record(action="view", request=request, obj=patient, detail="patient page")

@@ -6,4 +6,7 @@ class ScreeningConfig(AppConfig):
     verbose_name = "Screening"
 
     def ready(self):
-        from . import signals  # noqa: F401 - tracks screenings and decisions in the audit trail
+        from . import (
+            page_record,  # noqa: F401 - what the patient page reads with the record
+            signals,  # noqa: F401 - tracks screenings and decisions in the audit trail
+        )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.selectors import section_completeness
-from rules.selectors import NoActiveRuleSet, active_ruleset, engine_ruleset
+from rules.selectors import NoActiveRuleSet, active_ruleset, compiled_ruleset, engine_ruleset
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,16 @@ class Readiness:
         return [r for r in self.requirements if not r.met]
 
 
-def _bp_window_days() -> int | None:
+def _bp_window_days(patient: Patient) -> int | None:
+    """The active rule set's window, from the set read with the record (ScreeningConfig.ready) when this
+    process has compiled it, else from the active set's row."""
+    read = getattr(patient, "nested", {})
+    if "active_ruleset" in read:
+        if read["active_ruleset"] is None:
+            return None
+        compiled = compiled_ruleset(read["active_ruleset"].version, read["active_ruleset"].sha256)
+        if compiled is not None:
+            return compiled.protocol.bp_window_days
     try:
         return engine_ruleset(active_ruleset()).protocol.bp_window_days
     except NoActiveRuleSet:
@@ -58,7 +67,7 @@ def screening_readiness(patient: Patient, today: date | None = None) -> Readines
     """`patient`: the full record (patients.selectors.patient_record), read again for nothing."""
     today = today or timezone.localdate()
     page = reverse("patients:detail", args=[patient.pk])
-    window = _bp_window_days()
+    window = _bp_window_days(patient)
     if window is None:
         bp = Requirement(
             "A blood pressure reading (no active rule set: its window is unknown)",

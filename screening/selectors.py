@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
+from core.nested_read import Annotation, Child, Joined
 from patients.models import Patient
 
 from .compiled import screening_ruleset, with_rulesets
@@ -116,6 +118,49 @@ def without_documents(screenings: QuerySet[Screening]) -> QuerySet[Screening]:
     return screenings.defer("intake", "report").annotate(report_bp=F("report__blood_pressure"))
 
 
+def _report_bp(alias: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{alias}.\"report\" -> 'blood_pressure'"
+    return f"json(json_extract({alias}.\"report\", '$.blood_pressure'))"
+
+
+def _has_overrides(alias: str) -> str:
+    table = FindingOverride._meta.db_table
+    return f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
+
+
+COUNT_CAP = 1000  # the patient page counts a patient's screenings up to here: "more than 1,000"
+
+
+def _screening_count(alias: str) -> str:
+    table = Screening._meta.db_table
+    return (
+        f'(SELECT COUNT(*) FROM (SELECT 1 FROM "{table}" n WHERE n."patient_id" = {alias}."id" '  # noqa: S608
+        f"LIMIT {COUNT_CAP + 1}) n)"
+    )
+
+
+# The patient page's history read with the patient's record (patients.selectors.PAGE_RECORD, registered in
+# ScreeningConfig.ready): the latest screenings as without_documents and with_review_flags read them, with
+# their sign-offs, one more than the page shows (for the last row's changes), and the patient's count.
+def latest_screenings_child(count: int) -> Child:
+    """A patient's latest `count` screenings as a list read with the patient (core.nested_read), each as
+    without_documents and with_review_flags read it, with its sign-off."""
+    return Child(
+        "screenings",
+        ordering=("-created_at", "-pk"),
+        fields=tuple(f.name for f in Screening._meta.concrete_fields if f.name not in ("intake", "report")),
+        limit=count,
+        joined=(Joined("signoff"),),
+        annotations=(Annotation("report_bp", _report_bp), Annotation("has_overrides", _has_overrides, bool)),
+    )
+
+
+HISTORY_ON_PATIENT_PAGE = 10
+LATEST_WITH_RECORD = latest_screenings_child(HISTORY_ON_PATIENT_PAGE + 1)
+SCREENING_COUNT = Annotation("screening_count", _screening_count)
+
+
 def _known_none(screenings: list[Screening], flag: str) -> bool:
     """Every screening was read with `flag` (with_review_flags) and none has any."""
     return all(hasattr(s, flag) for s in screenings) and not any(getattr(s, flag) for s in screenings)
@@ -190,9 +235,6 @@ def screening_for_review(pk: int) -> Screening:
     return Screening.objects.select_related("patient", "requested_by", "ruleset").get(pk=pk)
 
 
-HISTORY_ON_PATIENT_PAGE = 10
-
-
 def screening_history(
     patient, *, offset: int = 0, limit: int = HISTORY_ON_PATIENT_PAGE, full_record: bool = False
 ) -> list[dict[str, Any]]:
@@ -200,21 +242,29 @@ def screening_history(
     removed since the one before it, its effective verdict, decision and whether it is current. One row
     more than shown is read, for the last row's changes: the cost does not grow with the history.
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
-    # with each row, the patient's latest screening id and record version now: read in the same query,
-    # after the record the page holds (screening.currency.patients_now reads the same two)
-    version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
-    screenings = list(
-        with_review_flags(without_documents(Screening.objects.filter(patient=patient)))
-        .select_related("signoff")
-        .annotate(latest_now=newest_screening_id("patient_id"), version_now=Subquery(version))
-        .order_by("-created_at", "-pk")[offset : offset + limit + 1]
-    )
+    read = getattr(patient, "nested", {}).get("screenings")
+    if read is not None and offset == 0 and limit == HISTORY_ON_PATIENT_PAGE:
+        # read with the record (LATEST_WITH_RECORD), in the same snapshot: the newest is the first row
+        screenings = list(read)
+        latest = {patient.pk: screenings[0].pk} if screenings else {}
+        now = {"latest": latest, "versions": {patient.pk: patient.record_version}}
+    else:
+        # with each row, the patient's latest screening id and record version now: read in the same query,
+        # after the record the page holds (screening.currency.patients_now reads the same two)
+        version = Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("record_version")
+        screenings = list(
+            with_review_flags(without_documents(Screening.objects.filter(patient=patient)))
+            .select_related("signoff")
+            .annotate(latest_now=newest_screening_id("patient_id"), version_now=Subquery(version))
+            .order_by("-created_at", "-pk")[offset : offset + limit + 1]
+        )
+        first = screenings[0] if screenings else None
+        now = (
+            {"latest": {patient.pk: first.latest_now}, "versions": {patient.pk: first.version_now}}
+            if first is not None
+            else {}
+        )
     shown = screenings[:limit]
-    now = (
-        {"latest": {patient.pk: shown[0].latest_now}, "versions": {patient.pk: shown[0].version_now}}
-        if shown
-        else {}
-    )
     states = review_states(
         shown,
         records={patient.pk: patient} if full_record else None,
@@ -242,4 +292,11 @@ def screening_history(
 
 
 def screening_count(patient) -> int:
-    return Screening.objects.filter(patient=patient).count()
+    """How many screenings the patient has: read with the patient page's record, where more than COUNT_CAP
+    reads as COUNT_CAP + 1; else counted now."""
+    counted = getattr(patient, "screening_count", None)
+    return counted if counted is not None else Screening.objects.filter(patient=patient).count()
+
+
+def count_text(count: int) -> str:
+    return f"more than {COUNT_CAP:,}" if count > COUNT_CAP else f"{count:,}"

@@ -14,13 +14,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.nested_read import NestedRead
 from core.roles import EDIT_RECORDS, READ_REPORTS, has_any_role, is_physician
 from patients.models import Patient
 
-from .currency import newest_screening_id, patients_now
 from .models import FindingOverride, ReportPdf, Screening
 from .presentation import verdict_display
-from .selectors import review_states, with_review_flags, without_documents
+from .selectors import latest_screenings_child, review_states, without_documents
 from .services import pdf_outdated
 
 # The worklist looks at screenings made in this many days: older ones are out of date anyway (the default
@@ -183,30 +183,27 @@ def worklists_for(user) -> list[Worklist]:
     return lists
 
 
-def latest_screenings(patients) -> dict[int, dict[str, Any]]:
-    """Each listed patient's latest screening with its effective verdict, decision and currency, in a
-    fixed number of queries (the listed patients are not read again).
+# the listed patients' latest screenings, each with its sign-off and whether it has overrides, and each
+# patient's record version now, in one query whose SQL is written once (core.nested_read)
+LISTED_LATEST = NestedRead(Patient, fields=("record_version",), children=(latest_screenings_child(1),))
 
-    When the listed rows carry their record version (patients.selectors.LIST_COLUMNS), the latest
-    screenings are read in one query with their sign-offs, and each row's version is the one read with the
-    row the list shows: a version equal to its screening's says the record is the one screened as the list
-    shows it; any other is checked against the record read afterwards (screening.currency)."""
+
+def latest_screenings(patients) -> dict[int, dict[str, Any]]:
+    """Each listed patient's latest screening with its effective verdict, decision and currency, in one
+    query (the listed patients are not read again).
+
+    When the listed rows carry their record version (patients.selectors.LIST_COLUMNS), each row's version
+    is the one read with the row the list shows: a version equal to its screening's says the record is the
+    one screened as the list shows it; any other is checked against the record read afterwards
+    (screening.currency). Rows without it take the version read with their latest screening."""
     by_id = {p.pk: p for p in patients}
-    if any("record_version" in p.get_deferred_fields() for p in patients):
-        latest, versions = patients_now(by_id)
-        wanted = [pk for pk in latest.values() if pk is not None]
-    else:
-        versions = {p.pk: p.record_version for p in patients}
-        wanted = (
-            Patient.objects.filter(pk__in=list(by_id))
-            .annotate(latest=newest_screening_id("pk"))
-            .values("latest")
-        )
-    screenings = list(
-        with_review_flags(without_documents(Screening.objects.filter(pk__in=wanted))).select_related(
-            "signoff"
-        )
-    )
+    read = LISTED_LATEST.by_ids(by_id)
+    screenings = [r.nested["screenings"][0] for r in read.values() if r.nested["screenings"]]
+    versions = {
+        pk: read[pk].record_version if "record_version" in row.get_deferred_fields() else row.record_version
+        for pk, row in by_id.items()
+        if pk in read
+    }
     latest = dict.fromkeys(by_id) | {s.patient_id: s.pk for s in screenings}
     for screening in screenings:
         screening.patient = by_id[screening.patient_id]

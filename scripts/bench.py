@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASET = "bench-4"  # bump when the synthetic data changes: an older bench database is then rebuilt
+DATASET = "bench-5"  # bump when the synthetic data changes: an older bench database is then rebuilt
 DB_PREFIX = "preinfusion_bench"
 FULL_SIZE = 100_000
 PASSWORD = "bench-password-not-for-production"  # noqa: S105 (throwaway accounts of a throwaway database)

@@ -38,6 +38,8 @@ ALLOWED_IN_FUNCTIONS = {
     ("patients.apps", "patients.signals"): "AppConfig.ready() tracks the record's changes in the audit trail",
     ("screening.apps", "screening.signals"): "AppConfig.ready() tracks screenings and decisions",
     ("infusions.apps", "infusions.signals"): "AppConfig.ready() tracks the infusion records",
+    ("screening.apps", "screening.page_record"): "AppConfig.ready() registers the patient page's reads",
+    ("infusions.apps", "infusions.page_record"): "AppConfig.ready() registers the patient page's reads",
     ("infusions.tasks", "infusions.sheet"): "a Celery task imports its service in its body (HackSoft)",
     ("rules.apps", "rules.signals"): "AppConfig.ready() records governance steps in the audit trail",
     ("patients.icd10", "simple_icd_10_cm"): "the ICD-10-CM code list is large: loaded on first use",

@@ -8,8 +8,7 @@ from django.urls import reverse
 from core.roles import EDIT_RECORDS, has_any_role
 
 from ..forms import RASS_LABELS, rass_text
-from ..selectors import patient_infusions as infusions_of
-from ..selectors import patient_series
+from ..selectors import infusions_read_with, patient_series
 
 register = template.Library()
 
@@ -25,8 +24,9 @@ STAGE_WORDS = {
 def patient_infusions(context, patient):
     """The patient's infusion series: its status line (with the prompt to reassess), each infusion (day,
     where it stands or how it ended, link) and, for those who record, the button to start the day-of check.
-    One query however many infusions: the series reads the same rows (and their screenings) as the list."""
-    infusions = list(infusions_of(patient))
+    No query of its own for a patient page's record, which holds the infusions; the series reads the same rows
+    as the list."""
+    infusions = infusions_read_with(patient)
     request = context.get("request")
     return {
         "patient": patient,

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from core.templatetags.row_urls import row, row_url_pattern
 
 from ..readiness import screening_readiness
-from ..selectors import HISTORY_ON_PATIENT_PAGE, screening_count, screening_history
+from ..selectors import HISTORY_ON_PATIENT_PAGE, count_text, screening_count, screening_history
 
 register = template.Library()
 
@@ -20,11 +20,13 @@ register = template.Library()
 def patient_screenings(context, patient):
     """`patient`: the full record the patient page holds (patients.selectors.patient_record)."""
     rows = screening_history(patient, full_record=True)
+    total = screening_count(patient) if len(rows) == HISTORY_ON_PATIENT_PAGE else len(rows)
     return {
         "patient": patient,
         "screenings": rows,
         # counted only when there may be more: a patient with few screenings costs no extra query
-        "total": screening_count(patient) if len(rows) == HISTORY_ON_PATIENT_PAGE else len(rows),
+        "total": total,
+        "total_text": count_text(total),
         "csrf_token": context.get("csrf_token"),
     }
 

@@ -486,3 +486,23 @@ def test_the_patient_pages_infusions_cost_the_same_however_many(client, clinicia
     for days in (5, 3, 1):
         given(cleared, clinician, DAY - timedelta(days=days))
     assert patient_page_queries(client, cleared) == one
+
+
+def test_the_patient_page_reads_the_infusions_with_the_record(cleared, clinician, physician):
+    """patients.selectors.PAGE_RECORD holds the infusions (InfusionsConfig.ready): the same rows, in the same
+    order and with the same values, as the infusions' own read, and no query of their own."""
+    from infusions.selectors import infusions_read_with, patient_infusions
+    from infusions.services import infusion_check, infusion_start
+    from patients.selectors import patient_page_record
+
+    infusion_check(infusion=infusion_start(patient=cleared, user=clinician), user=clinician, values=CHECK)
+    record = patient_page_record(cleared.pk)
+    with CaptureQueriesContext(connection) as queries:
+        read = infusions_read_with(record)
+    assert len(queries) == 0
+    alone = list(patient_infusions(cleared))
+    assert [i.pk for i in read] == [i.pk for i in alone] and len(alone) == 1
+    for together, own in zip(read, alone, strict=True):
+        assert {f.attname: getattr(together, f.attname) for f in own._meta.concrete_fields} == {
+            f.attname: getattr(own, f.attname) for f in own._meta.concrete_fields
+        }

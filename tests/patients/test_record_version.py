@@ -143,13 +143,11 @@ def test_the_history_does_not_record_it(full_record):
 
 
 def test_every_list_the_record_reads_has_a_trigger():
-    """A new list read into the record (patients.selectors._records) without a trigger would let a change
-    pass unseen: the tables come from the record's own prefetches, not from a second list."""
-    from patients.selectors import _records
+    """A new list read into the record (patients.selectors.RECORD) without a trigger would let a change
+    pass unseen: the tables come from the record's own lists, not from a second list."""
+    from patients.selectors import RECORD
 
-    lookups = _records()._prefetch_related_lookups
-    names = [getattr(lookup, "prefetch_through", lookup) for lookup in lookups]
-    tables = {Patient._meta.get_field(name).related_model._meta.db_table for name in names}
+    tables = {Patient._meta.get_field(child.name).related_model._meta.db_table for child in RECORD.children}
     assert tables == set(CHILDREN)
 
 

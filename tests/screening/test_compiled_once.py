@@ -3,6 +3,7 @@ content hash, and the formulary lookup is rebuilt only when a formulary change r
 now" therefore reads neither the rules nor the formulary entries on a warm process."""
 
 import json
+import re
 import statistics
 import time
 
@@ -39,13 +40,13 @@ def patient(defaults):
 
 
 def tables_read(queries) -> set[str]:
-    """The formulary and rule tables that a query reads as its main table (not a join of a medication
-    row to its formulary entry)."""
+    """The formulary and rule tables that a query reads as its main table (not the read of a medication's
+    formulary entry by its id, with the record: `FROM "screening_formularyentry" c1j0 WHERE c1j0."id" =`)."""
     return {
         table
         for query in queries
         for table in ("screening_formularyentry", "screening_rule")
-        if f'FROM "{table}"' in query["sql"]
+        if re.search(rf'FROM "{table}"(?! (\w+) WHERE \1\."id" = )', query["sql"])
     }
 
 

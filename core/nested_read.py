@@ -1,0 +1,316 @@
+"""A row with its lists in one query, its SQL written once per process (issue 16).
+
+The ORM reads a patient's record in five queries (the patient, then one per list it prefetches), and builds
+each query's SQL anew on every request: on the patient page that was most of the page's own cost. Here the
+database returns the row, the rows it points to and its lists as one JSON document:
+
+    SELECT json_build_array(<the row>, (<a row it points to>), (<each list>)...) FROM <table> WHERE id IN (...)
+
+The SQL is built from the models' metadata the first time it is needed and kept; each value comes back as
+the JSON the database writes for it (decimals as text, so nothing goes through a float), and is turned into
+what the ORM would have read (`_convert`). The instances are the models' own (`Model.from_db`; columns not
+read are deferred, as with `.only()`), each list is installed as the ORM's prefetch installs it (so
+`patient.diagnoses.all()` runs no query), and each child holds its parent. Same answer as the ORM's read on
+PostgreSQL and SQLite (tests/patients/test_record_read.py, tests/core/test_nested_read.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import Model
+from django.utils.dateparse import parse_datetime
+
+MAX_ARGUMENTS = 100  # PostgreSQL's limit on a function's arguments (json_build_array)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A row a foreign key points to (or the row of a reverse one-to-one), read with the row that holds the
+    relation; only `fields` are loaded."""
+
+    name: str  # the relation's name on the model ("medications_reconciled_by", "signoff")
+    fields: tuple[str, ...] | None = None  # None: every column
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A value computed by the database for each row, set as an attribute: `sql(alias)` writes it over the
+    row's table alias (a JSON value: PostgreSQL and SQLite spell JSON paths differently, so it may look at
+    `connection.vendor`); `convert` turns the JSON value into what the ORM's annotation would have read."""
+
+    name: str
+    sql: Callable[[str], str]
+    convert: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Child:
+    """A list of rows pointing to the parent (a reverse foreign key), in `ordering` (else the order of the
+    model's Meta), installed as the ORM's prefetch installs it; or, with a `limit`, the first `limit` rows
+    as `parent.nested[name]` (never as the prefetched list: `parent.<name>.all()` must not answer with part)."""
+
+    name: str  # the related manager on the parent ("diagnoses")
+    joined: tuple[Joined, ...] = ()
+    ordering: tuple[str, ...] | None = None
+    fields: tuple[str, ...] | None = None  # None: every column
+    limit: int | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Single:
+    """One row of another table, not related to the parent, read in the same round trip: the row `where`
+    (SQL over that table's columns) selects, or None; at most one row may match. On the parent as
+    `parent.nested[name]`, with only `fields` loaded."""
+
+    name: str
+    model: type[Model]
+    where: str
+    fields: tuple[str, ...]
+
+
+@dataclass
+class NestedRead:
+    model: type[Model]
+    fields: tuple[str, ...] | None = None  # None: every column; else these (and the id), the rest deferred
+    joined: tuple[Joined, ...] = ()
+    children: tuple[Child, ...] = ()
+    singles: tuple[Single, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
+    _sql: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def add(self, part: Child | Single | Annotation) -> None:
+        """A list, a row or a value an app above the model's reads with it (registered once, from its
+        AppConfig.ready); a part of the same name is replaced."""
+        kind = {Child: "children", Single: "singles", Annotation: "annotations"}[type(part)]
+        setattr(self, kind, (*(p for p in getattr(self, kind) if p.name != part.name), part))
+        self._sql.clear()
+
+    def by_ids(self, ids) -> dict[int, Model]:
+        """The rows with these ids, each with its joined rows and lists; a missing id is left out."""
+        ids = [int(pk) for pk in ids]
+        if not ids:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql(len(ids)), ids)
+            documents = [row[0] for row in cursor.fetchall()]
+        rows = [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
+        return {row.pk: row for row in rows}
+
+    def sql(self, count: int) -> str:
+        if connection.vendor not in self._sql:
+            self._sql[connection.vendor] = self._select()
+        return self._sql[connection.vendor].replace("%(ids)s", ", ".join(["%s"] * count))
+
+    # -- the SQL ---------------------------------------------------------------------------------------
+
+    def _select(self) -> str:
+        table, pk = self.model._meta.db_table, self.model._meta.pk.column
+        fields = _some_fields(self.model, self.fields)
+        parts = [_row(self.model, "t0", fields, self.joined, self.annotations, "j")]
+        parts += [self._child_list(child, i) for i, child in enumerate(self.children)]
+        parts += [_single_row(single, f"s{i}") for i, single in enumerate(self.singles)]
+        document = _array(parts)
+        if connection.vendor == "postgresql":
+            document += "::text"
+        # names from the models' metadata, quoted; the ids are parameters
+        return f"SELECT {document} FROM {_quote(table)} t0 WHERE t0.{_quote(pk)} IN (%(ids)s)"  # noqa: S608
+
+    def _child_list(self, child: Child, i: int) -> str:
+        relation = self.model._meta.get_field(child.name)
+        model, alias = relation.related_model, f"c{i}"
+        ordering = _ordering(child, model)
+        order = []
+        for item in ordering:
+            f = model._meta.pk if item.lstrip("-") == "pk" else model._meta.get_field(item.lstrip("-"))
+            if f.null:
+                raise ImproperlyConfigured(f"{model.__name__} is ordered by {f.name}, which may be empty")
+            order.append(f"{alias}.{_quote(f.column)}{' DESC' if item.startswith('-') else ''}")
+        item = _row(
+            model, alias, _child_fields(model, relation, child), child.joined, child.annotations, f"{alias}j"
+        )
+        where = f"{alias}.{_quote(relation.field.column)} = t0.{_quote(self.model._meta.pk.column)}"
+        source = f"FROM {_quote(model._meta.db_table)} {alias} WHERE {where}"
+        if child.limit is not None:  # the first rows in order, then their JSON (in order on PostgreSQL)
+            source = f"FROM (SELECT * {source} ORDER BY {', '.join(order)} LIMIT {int(child.limit)}) {alias}"  # noqa: S608
+        if connection.vendor == "postgresql":
+            return f"(SELECT COALESCE(json_agg({item}), '[]') {source})"
+        return f"json((SELECT COALESCE(json_group_array({item}), '[]') {source}))"
+
+    # -- the instances ---------------------------------------------------------------------------------
+
+    def _parent(self, document: list) -> Model:
+        fields = _some_fields(self.model, self.fields)
+        row = _row_instance(self.model, fields, self.joined, self.annotations, document[0])
+        rest = document[1:]
+        row._prefetched_objects_cache = {}
+        row.nested = {}
+        for child in self.children:
+            self._install(row, child, rest.pop(0))
+        for single in self.singles:
+            values = rest.pop(0)
+            fields = _some_fields(single.model, single.fields)
+            row.nested[single.name] = None if values is None else _instance(single.model, fields, values)
+        return row
+
+    def _install(self, row: Model, child: Child, items: list) -> None:
+        relation = self.model._meta.get_field(child.name)
+        model = relation.related_model
+        fields = _child_fields(model, relation, child)
+        instances = []
+        for item in items:
+            instance = _row_instance(model, fields, child.joined, child.annotations, item)
+            relation.field.set_cached_value(instance, row)
+            instances.append(instance)
+        _sort(instances, _ordering(child, model))
+        if child.limit is not None:  # not the whole list: never where the related manager would find it
+            row.nested[child.name] = instances
+            return
+        queryset = getattr(row, child.name).get_queryset()
+        queryset._result_cache = instances
+        queryset._prefetch_done = True
+        row._prefetched_objects_cache[relation.cache_name] = queryset
+
+
+def _row(model, alias: str, fields, joined: tuple[Joined, ...], annotations, join_alias: str) -> str:
+    """A row as JSON: its columns' array alone, or [columns, each joined row, each annotation]."""
+    columns = _array(_columns(alias, fields))
+    if not joined and not annotations:
+        return columns
+    parts = [columns]
+    parts += [_joined_row(model, alias, j, f"{join_alias}{i}") for i, j in enumerate(joined)]
+    parts += [a.sql(alias) for a in annotations]
+    return _array(parts)
+
+
+def _row_instance(model, fields, joined: tuple[Joined, ...], annotations, document: list) -> Model:
+    if not joined and not annotations:
+        return _instance(model, fields, document)
+    instance = _instance(model, fields, document[0])
+    rest = document[1:]
+    for j in joined:
+        _attach(instance, model, j, rest.pop(0))
+    for a in annotations:
+        value = rest.pop(0)
+        setattr(instance, a.name, a.convert(value) if a.convert else value)
+    return instance
+
+
+def _child_fields(model, relation, child: Child) -> list:
+    if child.fields is None:
+        return list(model._meta.concrete_fields)
+    names = [model._meta.pk.name, relation.field.name, *child.fields]
+    return [model._meta.get_field(name) for name in dict.fromkeys(names)]
+
+
+def _relation(model, joined: Joined):
+    """(the related model, its column to match, this model's column it matches, how to cache the row)."""
+    relation = model._meta.get_field(joined.name)
+    if relation.is_relation and relation.concrete:  # a foreign key held by this row
+        target = relation.related_model
+        return target, target._meta.pk.column, relation.column, relation
+    # a reverse one-to-one: the other row holds the key
+    return relation.related_model, relation.field.column, model._meta.pk.column, relation
+
+
+def _joined_row(model, alias: str, joined: Joined, join_alias: str) -> str:
+    target, target_column, own_column, _ = _relation(model, joined)
+    fields = _some_fields(target, joined.fields)
+    row = (
+        f"(SELECT {_array(_columns(join_alias, fields))} FROM {_quote(target._meta.db_table)} "  # noqa: S608
+        f"{join_alias} WHERE {join_alias}.{_quote(target_column)} = {alias}.{_quote(own_column)})"
+    )
+    return row if connection.vendor == "postgresql" else f"json({row})"  # SQLite: JSON, not a string
+
+
+def _single_row(single: Single, alias: str) -> str:
+    model = single.model
+    row = (
+        f"(SELECT {_array(_columns(alias, _some_fields(model, single.fields)))} "  # noqa: S608
+        f"FROM {_quote(model._meta.db_table)} {alias} WHERE {single.where})"
+    )
+    return row if connection.vendor == "postgresql" else f"json({row})"
+
+
+def _ordering(child: Child, model) -> list[str]:
+    return list(child.ordering if child.ordering is not None else model._meta.ordering or [])
+
+
+def _some_fields(model, names: tuple[str, ...] | None) -> list:
+    if names is None:
+        return list(model._meta.concrete_fields)
+    names = (model._meta.pk.name, *(n for n in names if n != model._meta.pk.name))
+    return [model._meta.get_field(name) for name in names]
+
+
+def _attach(row: Model, model, joined: Joined, values: list | None) -> None:
+    target, _, _, relation = _relation(model, joined)
+    other = None
+    if values is not None:
+        other = _instance(target, _some_fields(target, joined.fields), values)
+    relation.set_cached_value(row, other)
+    if other is not None and not relation.concrete:  # the other row holds its key to this one
+        relation.field.set_cached_value(other, row)
+
+
+def _columns(alias: str, fields) -> list[str]:
+    columns = []
+    for f in fields:
+        column = f"{alias}.{_quote(f.column)}"
+        kind = f.get_internal_type()
+        if kind == "DecimalField":  # as text: exact, never a float
+            column = f"CAST({column} AS TEXT)" if connection.vendor != "postgresql" else f"{column}::text"
+        elif kind == "JSONField" and connection.vendor != "postgresql":
+            column = f"json({column})"  # SQLite stores the text; embed it as JSON, not as a string
+        columns.append(column)
+    return columns
+
+
+def _array(items: list[str]) -> str:
+    if len(items) > MAX_ARGUMENTS:
+        raise ImproperlyConfigured(f"a nested read can hold at most {MAX_ARGUMENTS} values per row")
+    function = "json_build_array" if connection.vendor == "postgresql" else "json_array"
+    return f"{function}({', '.join(items)})"
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _instance(model, fields, values: list) -> Model:
+    converted = [_convert(f, value) for f, value in zip(fields, values, strict=True)]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _convert(f, value: Any) -> Any:
+    """A value as the JSON document holds it, as the ORM reads it from its column."""
+    if value is None:
+        return None
+    kind = f.get_internal_type()
+    if kind == "DecimalField":
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-f.decimal_places))
+    if kind == "DateTimeField":
+        moment = parse_datetime(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if kind == "DateField":
+        return date.fromisoformat(value[:10])
+    if kind == "BooleanField":
+        return bool(value)
+    return value
+
+
+def _sort(instances: list, ordering: list[str]) -> None:
+    """The ordering, applied in Python (SQLite's json_group_array takes no ORDER BY): stable sorts from the
+    last key to the first."""
+    for item in reversed(ordering):
+        name = item.lstrip("-")
+        attname = "pk" if name == "pk" else instances[0]._meta.get_field(name).attname if instances else name
+        instances.sort(key=lambda obj, a=attname: getattr(obj, a), reverse=item.startswith("-"))
