@@ -8,7 +8,7 @@ database returns the row, the rows it points to and its lists as one JSON docume
 
 The SQL is built from the models' metadata the first time it is needed and kept; each value comes back as
 the JSON the database writes for it (decimals as text, so nothing goes through a float), and is turned into
-what the ORM would have read (`_convert`). The instances are the models' own (`Model.from_db`; columns not
+what the ORM would have read (`_converter`). The instances are the models' own (`Model.from_db`; columns not
 read are deferred, as with `.only()`), each list is installed as the ORM's prefetch installs it (so
 `patient.diagnoses.all()` runs no query), and each child holds its parent. Same answer as the ORM's read on
 PostgreSQL and SQLite (tests/patients/test_record_read.py, tests/core/test_nested_read.py).
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -86,6 +87,7 @@ class NestedRead:
     singles: tuple[Single, ...] = ()
     annotations: tuple[Annotation, ...] = ()
     _sql: dict[str, str] = field(default_factory=dict, repr=False)
+    _children: dict[str, tuple] = field(default_factory=dict, repr=False)  # each list's relation and columns
 
     def add(self, part: Child | Single | Annotation) -> None:
         """A list, a row or a value an app above the model's reads with it (registered once, from its
@@ -93,6 +95,7 @@ class NestedRead:
         kind = {Child: "children", Single: "singles", Annotation: "annotations"}[type(part)]
         setattr(self, kind, (*(p for p in getattr(self, kind) if p.name != part.name), part))
         self._sql.clear()
+        self._children.clear()
 
     def by_ids(self, ids) -> dict[int, Model]:
         """The rows with these ids, each with its joined rows and lists; a missing id is left out."""
@@ -162,9 +165,11 @@ class NestedRead:
         return row
 
     def _install(self, row: Model, child: Child, items: list) -> None:
-        relation = self.model._meta.get_field(child.name)
-        model = relation.related_model
-        fields = _child_fields(model, relation, child)
+        if child.name not in self._children:
+            relation = self.model._meta.get_field(child.name)
+            model = relation.related_model
+            self._children[child.name] = (relation, model, _child_fields(model, relation, child))
+        relation, model, fields = self._children[child.name]
         instances = []
         for item in items:
             instance = _row_instance(model, fields, child.joined, child.annotations, item)
@@ -204,11 +209,11 @@ def _row_instance(model, fields, joined: tuple[Joined, ...], annotations, docume
     return instance
 
 
-def _child_fields(model, relation, child: Child) -> list:
+def _child_fields(model, relation, child: Child) -> tuple:
     if child.fields is None:
-        return list(model._meta.concrete_fields)
+        return tuple(model._meta.concrete_fields)
     names = [model._meta.pk.name, relation.field.name, *child.fields]
-    return [model._meta.get_field(name) for name in dict.fromkeys(names)]
+    return tuple(model._meta.get_field(name) for name in dict.fromkeys(names))
 
 
 def _relation(model, joined: Joined):
@@ -244,11 +249,12 @@ def _ordering(child: Child, model) -> list[str]:
     return list(child.ordering if child.ordering is not None else model._meta.ordering or [])
 
 
-def _some_fields(model, names: tuple[str, ...] | None) -> list:
+@lru_cache(maxsize=256)
+def _some_fields(model, names: tuple[str, ...] | None) -> tuple:
     if names is None:
-        return list(model._meta.concrete_fields)
+        return tuple(model._meta.concrete_fields)
     names = (model._meta.pk.name, *(n for n in names if n != model._meta.pk.name))
-    return [model._meta.get_field(name) for name in names]
+    return tuple(model._meta.get_field(name) for name in names)
 
 
 def _attach(row: Model, model, joined: Joined, values: list | None) -> None:
@@ -286,25 +292,39 @@ def _quote(name: str) -> str:
 
 
 def _instance(model, fields, values: list) -> Model:
-    converted = [_convert(f, value) for f, value in zip(fields, values, strict=True)]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    attnames, converters = _plan(tuple(fields))
+    converted = [
+        value if convert is None or value is None else convert(value)
+        for convert, value in zip(converters, values, strict=True)
+    ]
+    return model.from_db(connection.alias, attnames, converted)
 
 
-def _convert(f, value: Any) -> Any:
-    """A value as the JSON document holds it, as the ORM reads it from its column."""
-    if value is None:
-        return None
+@lru_cache(maxsize=512)
+def _plan(fields: tuple) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+    """The columns' attribute names and how each JSON value becomes what the ORM reads, found once."""
+    return [f.attname for f in fields], [_converter(f) for f in fields]
+
+
+def _converter(f) -> Callable[[Any], Any] | None:
+    """How a value of this column, as the JSON document holds it, becomes what the ORM reads from the column
+    (None: as it is)."""
     kind = f.get_internal_type()
     if kind == "DecimalField":
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-f.decimal_places))
+        places = Decimal(1).scaleb(-f.decimal_places)
+        return lambda value: Decimal(str(value)).quantize(places)
     if kind == "DateTimeField":
-        moment = parse_datetime(value)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return _moment
     if kind == "DateField":
-        return date.fromisoformat(value[:10])
+        return lambda value: date.fromisoformat(value[:10])
     if kind == "BooleanField":
-        return bool(value)
-    return value
+        return bool
+    return None
+
+
+def _moment(value: str):
+    moment = parse_datetime(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite keeps UTC, unmarked
 
 
 def _sort(instances: list, ordering: list[str]) -> None:

@@ -20,6 +20,7 @@ OFFSET over the rows themselves. ScalablePaginator instead:
 from __future__ import annotations
 
 import math
+import time
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
@@ -31,11 +32,21 @@ from django.http import Http404
 EXACT, ABOUT, MORE_THAN = "", "about", "more than"
 
 
+ESTIMATE_KEPT_SECONDS = 60.0
+_estimates: dict[tuple[str, str], tuple[float, int | None]] = {}
+
+
 def table_row_estimate(model, using: str) -> int | None:
-    """PostgreSQL's estimate of a table's rows (kept by ANALYZE and autovacuum); None where there is none."""
+    """PostgreSQL's estimate of a table's rows (kept by ANALYZE and autovacuum, so already minutes old);
+    None where there is none. Kept per process for a minute: a list shown as "about 100,000" reads it once
+    a minute, not on every page."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return None
+    key, now = (using, model._meta.db_table), time.monotonic()
+    kept = _estimates.get(key)
+    if kept is not None and now - kept[0] < ESTIMATE_KEPT_SECONDS:
+        return kept[1]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
@@ -43,7 +54,9 @@ def table_row_estimate(model, using: str) -> int | None:
         )
         row = cursor.fetchone()
     # -1: never analysed (PostgreSQL 14+)
-    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+    estimate = int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+    _estimates[key] = (now, estimate)
+    return estimate
 
 
 def rounded(n: int) -> int:

@@ -282,6 +282,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def fresh_row_estimates():
+    """Each test's tables start anew: a table's row estimate kept by an earlier test is not this one's."""
+    from core import pagination
+
+    pagination._estimates.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at production strength costs ~1 s per user here; tests only need a working hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
