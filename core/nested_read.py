@@ -99,7 +99,7 @@ class NestedRead:
 
     def by_ids(self, ids) -> dict[int, Model]:
         """The rows with these ids, each with its joined rows and lists; a missing id is left out."""
-        ids = [int(pk) for pk in ids]
+        ids = [pk for pk in (int(pk) for pk in ids) if -(2**63) <= pk < 2**63]  # no such id can exist
         if not ids:
             return {}
         with connection.cursor() as cursor:
@@ -212,8 +212,14 @@ def _row_instance(model, fields, joined: tuple[Joined, ...], annotations, docume
 def _child_fields(model, relation, child: Child) -> tuple:
     if child.fields is None:
         return tuple(model._meta.concrete_fields)
-    names = [model._meta.pk.name, relation.field.name, *child.fields]
-    return tuple(model._meta.get_field(name) for name in dict.fromkeys(names))
+    return _in_model_order(model, (model._meta.pk.name, relation.field.name, *child.fields))
+
+
+def _in_model_order(model, names) -> tuple:
+    """The named columns in the model's own order: Model.from_db places a subset of values by that order,
+    whatever order the names are given in."""
+    wanted = {model._meta.get_field(name).attname for name in names}
+    return tuple(f for f in model._meta.concrete_fields if f.attname in wanted)
 
 
 def _relation(model, joined: Joined):
@@ -253,8 +259,7 @@ def _ordering(child: Child, model) -> list[str]:
 def _some_fields(model, names: tuple[str, ...] | None) -> tuple:
     if names is None:
         return tuple(model._meta.concrete_fields)
-    names = (model._meta.pk.name, *(n for n in names if n != model._meta.pk.name))
-    return tuple(model._meta.get_field(name) for name in names)
+    return _in_model_order(model, (model._meta.pk.name, *names))
 
 
 def _attach(row: Model, model, joined: Joined, values: list | None) -> None:
