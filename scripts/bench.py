@@ -259,7 +259,17 @@ def read_marker() -> dict | None:
         cursor.execute("SELECT value FROM bench_marker WHERE name = 'dataset'")
         row = cursor.fetchone()
     value = row and (json.loads(row[0]) if isinstance(row[0], str) else row[0])
-    return value if value and value.get("dataset") == DATASET else None
+    # the screenings store how the record was read (screening.record_reader): built by another reader,
+    # currency would read every record they show, as it does for a clinic's screenings after such a deploy
+    if not value or value.get("dataset") != DATASET or value.get("reader") != _reader():
+        return None
+    return value
+
+
+def _reader() -> str:
+    from screening.record_reader import record_reader
+
+    return record_reader()
 
 
 def build(patients: int, say) -> dict:
@@ -785,7 +795,8 @@ def main() -> int:
         say(f"building {name}: {args.patients:,} patients")
         call_command("load_defaults", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         started = time.perf_counter()
-        marker = {"dataset": DATASET, "patients": args.patients, "ids": build(args.patients, say)}
+        ids = build(args.patients, say)
+        marker = {"dataset": DATASET, "reader": _reader(), "patients": args.patients, "ids": ids}
         write_marker(marker)
         build_info |= {"reused": False, "bulk_seconds": round(time.perf_counter() - started, 1)}
         say(f"  built in {build_info['bulk_seconds']:.0f} s")
