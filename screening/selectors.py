@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
-from core.nested_read import Annotation, Child, Joined
+from core.nested_read import Annotation, Child, Joined, NestedRead
 from patients.models import Patient
 
 from .compiled import screening_ruleset, with_rulesets
@@ -129,6 +129,21 @@ def _has_overrides(alias: str) -> str:
     return f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
 
 
+def _has_suggestions(alias: str) -> str:
+    table = OverrideSuggestion._meta.db_table
+    return f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
+
+
+def _newest_of_its_patient(alias: str) -> str:
+    """The id of the latest screening of the screening's patient, in the order every read uses (the
+    screening_patient_newest index), as currency.newest_screening_id."""
+    table = Screening._meta.db_table
+    return (
+        f'(SELECT n."id" FROM "{table}" n WHERE n."patient_id" = {alias}."patient_id" '  # noqa: S608
+        'ORDER BY n."created_at" DESC, n."id" DESC LIMIT 1)'
+    )
+
+
 COUNT_CAP = 1000  # the patient page counts a patient's screenings up to here: "more than 1,000"
 
 
@@ -203,17 +218,33 @@ def review_states(
     }
 
 
+# The report page's screening in one query whose SQL is written once (core.nested_read): with its patient,
+# who ran it (names only), its sign-off and PDF, whether it has overrides and suggestions, and its patient's
+# latest screening (`latest_now`).
+REPORT_READ = NestedRead(
+    Screening,
+    joined=(
+        Joined("patient"),
+        Joined("requested_by", ("username", "first_name", "last_name")),
+        Joined("signoff"),
+        Joined("pdf"),
+    ),
+    annotations=(
+        Annotation("has_overrides", _has_overrides, bool),
+        Annotation("has_suggestions", _has_suggestions, bool),
+        Annotation("latest_now", _newest_of_its_patient),
+    ),
+)
+
+
 def report_screening(pk: int) -> Screening:
-    """The screening the report page shows, read with its patient, sign-off and PDF, whether it has
-    overrides and suggestions, and its patient's latest screening (`latest_now`): review_states and
-    services.pdf_state then read none of them again. Its rule set's row is read only when this process has
-    not compiled that set yet (compiled.with_rulesets). Raises Screening.DoesNotExist."""
-    return (
-        with_review_flags(Screening.objects, suggestions=True)
-        .select_related("patient", "requested_by", "signoff", "pdf")
-        .annotate(latest_now=newest_screening_id("patient_id"))
-        .get(pk=pk)
-    )
+    """The screening the report page shows (REPORT_READ): review_states and services.pdf_state then read
+    none of what it holds again. Its rule set's row is read only when this process has not compiled that set
+    yet (compiled.with_rulesets). Raises Screening.DoesNotExist."""
+    screening = REPORT_READ.by_ids([pk]).get(int(pk))
+    if screening is None:
+        raise Screening.DoesNotExist(f"no screening {pk}")
+    return screening
 
 
 def report_review_state(screening: Screening) -> ReviewState:

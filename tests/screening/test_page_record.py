@@ -197,3 +197,52 @@ def test_the_list_reads_each_latest_screening_as_its_own_review_does(patient, cl
     assert {pk: r["state"].currency.current for pk, r in latest_screenings(bare).items()} == {
         pk: r["state"].currency.current for pk, r in rows.items()
     }
+
+
+def test_the_report_read_is_the_orm_read(patient, clinician, physician):
+    """The report page's screening (screening.selectors.report_screening, one query whose SQL is kept) holds
+    what the ORM's read held: the row, its patient, sign-off, PDF, review flags and the latest screening."""
+    from django.db.models import Exists, OuterRef
+
+    from screening.currency import newest_screening_id
+    from screening.models import FindingOverride, OverrideSuggestion, ReportPdf
+    from screening.review import override_suggest
+    from screening.selectors import report_screening
+
+    def orm(pk):
+        return (
+            Screening.objects.select_related("patient", "requested_by", "signoff", "pdf")
+            .annotate(
+                has_overrides=Exists(FindingOverride.objects.filter(screening=OuterRef("pk"))),
+                has_suggestions=Exists(OverrideSuggestion.objects.filter(screening=OuterRef("pk"))),
+                latest_now=newest_screening_id("patient_id"),
+            )
+            .get(pk=pk)
+        )
+
+    def columns(row):
+        return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+
+    reviewed = screening_run(patient=patient, requested_by=clinician)
+    override_suggest(screening=reviewed, rule="CV-AVM", note="Imaging was clear", user=clinician)
+    finding_override(screening=reviewed, rule="CV-AVM", reason="No AVM on imaging", user=physician)
+    screening_sign(screening=reviewed, user=physician, decision="not_cleared", note="Recheck")
+    ReportPdf.objects.create(screening=reviewed, requested_by=clinician)
+    plain = screening_run(patient=patient, requested_by=clinician)
+    for screening in (reviewed, plain):
+        with CaptureQueriesContext(connection) as queries:
+            read = report_screening(screening.pk)
+            state = (read.has_overrides, read.has_suggestions, read.latest_now)
+            related = [getattr(read, "signoff", None), getattr(read, "pdf", None)]
+        assert len(queries) == 1
+        reference = orm(screening.pk)
+        assert columns(read) == columns(reference)
+        assert columns(read.patient) == columns(reference.patient)
+        assert state == (reference.has_overrides, reference.has_suggestions, reference.latest_now)
+        expected = [getattr(reference, "signoff", None), getattr(reference, "pdf", None)]
+        assert [r and columns(r) for r in related] == [r and columns(r) for r in expected]
+        assert read.requested_by.username == clinician.username
+    assert report_screening(reviewed.pk).latest_now == plain.pk  # a later screening supersedes it
+    assert report_screening(reviewed.pk).has_suggestions and not report_screening(plain.pk).has_overrides
+    with pytest.raises(Screening.DoesNotExist):
+        report_screening(987654321)
