@@ -695,10 +695,13 @@ def run_slice(users: list[VirtualUser], page: Page, seconds: float, max_requests
     return latencies, errors, time.perf_counter() - started, sizes
 
 
+ROUNDS = 4
+
+
 def run_load(
     base: str, pages: list[Page], levels: list[int], seconds: float, max_requests: int, say
 ) -> list[dict]:
-    """Each level: the floor, every page, the floor again (both floor slices pooled), `seconds` each."""
+    """Each level: every page, the floor first, `seconds` each, in ROUNDS turns of `seconds / ROUNDS`."""
     signed: dict[str, list[VirtualUser]] = {"clinician": [], "floor": []}
     results = [{"key": p.key, "label": p.label, "path": p.path, "levels": {}} for p in pages]
     for level in levels:
@@ -711,14 +714,19 @@ def run_load(
             for page in pages:
                 for _ in range(4):
                     prepare(signed[page.who][:1], page)
-        say(f"  {level} user(s), {len(pages) + 1} x {seconds:g} s")
-        first = run_slice(signed["floor"][:level], pages[0], seconds, max_requests)
-        for page, result in zip(pages[1:], results[1:], strict=True):
-            result["levels"][str(level)] = summarize(
-                *run_slice(signed[page.who][:level], page, seconds, max_requests)
-            )
-        last = run_slice(signed["floor"][:level], pages[0], seconds, max_requests)
-        results[0]["levels"][str(level)] = summarize(*(a + b for a, b in zip(first, last, strict=True)))
+        say(f"  {level} user(s), {len(pages)} pages x {seconds:g} s in {ROUNDS} rounds")
+        # each page's time in ROUNDS slices, every page in turn: a slow spell of this shared machine then
+        # falls on every page and on the floor alike, not on whichever page was being measured
+        pooled = {p.key: ([], [], 0.0, []) for p in pages}
+        for _ in range(ROUNDS):
+            for page in pages:
+                lat, err, elapsed, sizes = run_slice(
+                    signed[page.who][:level], page, seconds / ROUNDS, max(1, max_requests // ROUNDS)
+                )
+                before = pooled[page.key]
+                pooled[page.key] = (before[0] + lat, before[1] + err, before[2] + elapsed, before[3] + sizes)
+        for page, result in zip(pages, results, strict=True):
+            result["levels"][str(level)] = summarize(*pooled[page.key])
         add_floor_ratios(results, "floor", str(level))
     return results
 
