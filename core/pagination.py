@@ -6,6 +6,7 @@ OFFSET over the rows themselves. ScalablePaginator instead:
 - reads a page as the rows whose ids are the page's ids, the ids found by OFFSET over the list's ordering
   in a subquery (`WHERE id IN (SELECT id ... ORDER BY ... LIMIT 26 OFFSET n)`). With an index that covers
   the ordering and the id, a deep page walks that index only (an Index Only Scan), never the table's rows.
+  The first page, which skips nothing, reads its rows directly (`ORDER BY ... LIMIT 26`).
   A search with few matches (at most count_cap) has them sorted instead, then takes the page's ids. One row
   more than a page is read, so "next" is known without a count;
 - reads the page a Next or Previous link leads to from where the page before ended (keyset pagination): the
@@ -269,6 +270,8 @@ class ScalablePaginator(Paginator):
             # (matches cluster: every "Silva" sits under S). The count read their ids: the page is those
             # rows, sorted, without searching the table again (two queries for a search, not three).
             rows = list(queryset.filter(pk__in=self._matches)[bottom:top])
+        elif bottom == 0:  # the first page skips nothing: the rows themselves, a query half as dear to build
+            rows = list(queryset[:top])
         else:
             window = queryset.values("pk")[bottom:top]  # a subquery: OFFSET over the index only
             rows = list(queryset.filter(pk__in=window))
