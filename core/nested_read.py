@@ -17,6 +17,7 @@ PostgreSQL and SQLite (tests/patients/test_record_read.py, tests/core/test_neste
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -24,6 +25,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model
@@ -102,7 +104,7 @@ class NestedRead:
         ids = [pk for pk in (int(pk) for pk in ids) if -(2**63) <= pk < 2**63]  # no such id can exist
         if not ids:
             return {}
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(self.sql(len(ids)), ids)
             documents = [row[0] for row in cursor.fetchall()]
         rows = [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
@@ -183,6 +185,44 @@ class NestedRead:
         queryset._result_cache = instances
         queryset._prefetch_done = True
         row._prefetched_objects_cache[relation.cache_name] = queryset
+
+
+PREPARED = True
+
+
+def _cursor():
+    """A cursor whose statements PostgreSQL keeps prepared on the connection: a nested read is one long
+    statement, planned anew each time through Django's cursors, which merge the parameters into the text
+    (1.2 ms of planning for the list's latest screenings, more for the patient page's record); bound on the
+    server and prepared, it is planned once per connection. Logged as Django logs its queries."""
+    if connection.vendor != "postgresql" or not PREPARED:
+        return connection.cursor()
+    return _PreparedCursor()
+
+
+class _PreparedCursor:
+    def __init__(self):
+        connection.ensure_connection()
+        connection.connection.prepare_threshold = 0  # only server-binding cursors (this one) ever prepare
+        self.cursor = psycopg.Cursor(connection.connection)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cursor.close()
+
+    def execute(self, sql: str, params: list) -> None:
+        started = time.monotonic()
+        with connection.wrap_database_errors:
+            self.cursor.execute(sql, params, prepare=True)
+        if connection.queries_logged:
+            took = time.monotonic() - started
+            connection.queries_log.append({"sql": f"{sql} -- {params}", "time": f"{took:.3f}"})
+
+    def fetchall(self) -> list:
+        with connection.wrap_database_errors:
+            return self.cursor.fetchall()
 
 
 def _row(model, alias: str, fields, joined: tuple[Joined, ...], annotations, join_alias: str) -> str:

@@ -295,3 +295,10 @@ def test_the_latest_read_with_the_record_walk_the_same_index(clinician, patient,
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "screening_patient_newest" in plan, plan
     assert "Sort" not in plan and "screening_recent" not in plan, plan
+    # and the schema itself: no other index leads with the patient for the planner to prefer
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "screening_screening")
+    leading = sorted(
+        name for name, c in constraints.items() if c["index"] and (c["columns"] or [None])[0] == "patient_id"
+    )
+    assert leading == ["screening_patient_newest"], leading
