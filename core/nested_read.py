@@ -274,21 +274,21 @@ def _relation(model, joined: Joined):
 
 def _joined_row(model, alias: str, joined: Joined, join_alias: str) -> str:
     target, target_column, own_column, _ = _relation(model, joined)
-    fields = _some_fields(target, joined.fields)
-    row = (
-        f"(SELECT {_array(_columns(join_alias, fields))} FROM {_quote(target._meta.db_table)} "  # noqa: S608
-        f"{join_alias} WHERE {join_alias}.{_quote(target_column)} = {alias}.{_quote(own_column)})"
-    )
-    return row if connection.vendor == "postgresql" else f"json({row})"  # SQLite: JSON, not a string
+    where = f"{join_alias}.{_quote(target_column)} = {alias}.{_quote(own_column)}"
+    return _one_row(target, _some_fields(target, joined.fields), join_alias, where)
 
 
 def _single_row(single: Single, alias: str) -> str:
-    model = single.model
+    return _one_row(single.model, _some_fields(single.model, single.fields), alias, single.where)
+
+
+def _one_row(model, fields, alias: str, where: str) -> str:
+    """A scalar subquery: the one row `where` selects, as a JSON array of `fields`, or NULL."""
     row = (
-        f"(SELECT {_array(_columns(alias, _some_fields(model, single.fields)))} "  # noqa: S608
-        f"FROM {_quote(model._meta.db_table)} {alias} WHERE {single.where})"
+        f"(SELECT {_array(_columns(alias, fields))} FROM {_quote(model._meta.db_table)} {alias} "  # noqa: S608
+        f"WHERE {where})"
     )
-    return row if connection.vendor == "postgresql" else f"json({row})"
+    return row if connection.vendor == "postgresql" else f"json({row})"  # SQLite: JSON, not a string
 
 
 def _ordering(child: Child, model) -> list[str]:

@@ -4,7 +4,7 @@ queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,14 +124,14 @@ def _report_bp(alias: str) -> str:
     return f"json(json_extract({alias}.\"report\", '$.blood_pressure'))"
 
 
-def _has_overrides(alias: str) -> str:
-    table = FindingOverride._meta.db_table
-    return f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
+def _has_any(model) -> Callable[[str], str]:
+    """Whether the screening has any row of `model` (FindingOverride, OverrideSuggestion), in SQL."""
+    table = model._meta.db_table
+    return lambda alias: f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
 
 
-def _has_suggestions(alias: str) -> str:
-    table = OverrideSuggestion._meta.db_table
-    return f'EXISTS (SELECT 1 FROM "{table}" o WHERE o."screening_id" = {alias}."id")'  # noqa: S608
+_has_overrides = _has_any(FindingOverride)
+_has_suggestions = _has_any(OverrideSuggestion)
 
 
 def _newest_of_its_patient(alias: str) -> str:
