@@ -17,7 +17,6 @@ PostgreSQL and SQLite (tests/patients/test_record_read.py, tests/core/test_neste
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -25,11 +24,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
+
+from .prepared import prepared_cursor
 
 MAX_ARGUMENTS = 100  # PostgreSQL's limit on a function's arguments (json_build_array)
 
@@ -104,48 +104,65 @@ class NestedRead:
         ids = [pk for pk in (int(pk) for pk in ids) if -(2**63) <= pk < 2**63]  # no such id can exist
         if not ids:
             return {}
-        with _cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(self.sql(len(ids)), ids)
             documents = [row[0] for row in cursor.fetchall()]
         rows = [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
         return {row.pk: row for row in rows}
 
+    def first(self, limit: int) -> list[Model]:
+        """The first `limit` rows in the model's ordering (its Meta), in that order, each with its joined rows
+        and lists: a list's first page with what its rows show, in one query."""
+        with prepared_cursor() as cursor:
+            cursor.execute(self._kept("first", self._first), [max(0, int(limit))])
+            documents = [row[0] for row in cursor.fetchall()]
+        return [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
+
     def sql(self, count: int) -> str:
-        if connection.vendor not in self._sql:
-            self._sql[connection.vendor] = self._select()
-        return self._sql[connection.vendor].replace("%(ids)s", ", ".join(["%s"] * count))
+        return self._kept("ids", self._by_ids).replace("%(ids)s", ", ".join(["%s"] * count))
 
     # -- the SQL ---------------------------------------------------------------------------------------
 
-    def _select(self) -> str:
-        table, pk = self.model._meta.db_table, self.model._meta.pk.column
+    def _kept(self, kind: str, write: Callable[[], str]) -> str:
+        key = f"{connection.vendor}:{kind}"
+        if key not in self._sql:
+            self._sql[key] = write()
+        return self._sql[key]
+
+    def _document(self) -> str:
         fields = _some_fields(self.model, self.fields)
         parts = [_row(self.model, "t0", fields, self.joined, self.annotations, "j")]
         parts += [self._child_list(child, i) for i, child in enumerate(self.children)]
         parts += [_single_row(single, f"s{i}") for i, single in enumerate(self.singles)]
         document = _array(parts)
-        if connection.vendor == "postgresql":
-            document += "::text"
+        return document + "::text" if connection.vendor == "postgresql" else document
+
+    def _by_ids(self) -> str:
+        table, pk = self.model._meta.db_table, self.model._meta.pk.column
         # names from the models' metadata, quoted; the ids are parameters
-        return f"SELECT {document} FROM {_quote(table)} t0 WHERE t0.{_quote(pk)} IN (%(ids)s)"  # noqa: S608
+        return f"SELECT {self._document()} FROM {_quote(table)} t0 WHERE t0.{_quote(pk)} IN (%(ids)s)"  # noqa: S608
+
+    def _first(self) -> str:
+        """The rows are chosen (and the lists read) only for the first `limit` in order: the row's document is
+        written over the subquery's rows, never over the table's."""
+        table, ordering = _quote(self.model._meta.db_table), list(self.model._meta.ordering or [])
+        inner, outer = (_order_by(self.model, ordering, alias, total=True) for alias in (table, "t0"))
+        return (
+            f"SELECT {self._document()} FROM (SELECT * FROM {table} ORDER BY {inner} LIMIT %s) t0 "  # noqa: S608
+            f"ORDER BY {outer}"
+        )
 
     def _child_list(self, child: Child, i: int) -> str:
         relation = self.model._meta.get_field(child.name)
         model, alias = relation.related_model, f"c{i}"
-        ordering = _ordering(child, model)
-        order = []
-        for item in ordering:
-            f = model._meta.pk if item.lstrip("-") == "pk" else model._meta.get_field(item.lstrip("-"))
-            if f.null:
-                raise ImproperlyConfigured(f"{model.__name__} is ordered by {f.name}, which may be empty")
-            order.append(f"{alias}.{_quote(f.column)}{' DESC' if item.startswith('-') else ''}")
+        order = _order_by(model, _ordering(child, model), alias)
         item = _row(
             model, alias, _child_fields(model, relation, child), child.joined, child.annotations, f"{alias}j"
         )
         where = f"{alias}.{_quote(relation.field.column)} = t0.{_quote(self.model._meta.pk.column)}"
         source = f"FROM {_quote(model._meta.db_table)} {alias} WHERE {where}"
         if child.limit is not None:  # the first rows in order, then their JSON (in order on PostgreSQL)
-            source = f"FROM (SELECT * {source} ORDER BY {', '.join(order)} LIMIT {int(child.limit)}) {alias}"  # noqa: S608
+            source = f"FROM (SELECT * {source} ORDER BY {order} LIMIT {int(child.limit)}) {alias}"  # noqa: S608
         if connection.vendor == "postgresql":
             return f"(SELECT COALESCE(json_agg({item}), '[]') {source})"
         return f"json((SELECT COALESCE(json_group_array({item}), '[]') {source}))"
@@ -185,44 +202,6 @@ class NestedRead:
         queryset._result_cache = instances
         queryset._prefetch_done = True
         row._prefetched_objects_cache[relation.cache_name] = queryset
-
-
-PREPARED = True
-
-
-def _cursor():
-    """A cursor whose statements PostgreSQL keeps prepared on the connection: a nested read is one long
-    statement, planned anew each time through Django's cursors, which merge the parameters into the text
-    (1.2 ms of planning for the list's latest screenings, more for the patient page's record); bound on the
-    server and prepared, it is planned once per connection. Logged as Django logs its queries."""
-    if connection.vendor != "postgresql" or not PREPARED:
-        return connection.cursor()
-    return _PreparedCursor()
-
-
-class _PreparedCursor:
-    def __init__(self):
-        connection.ensure_connection()
-        connection.connection.prepare_threshold = 0  # only server-binding cursors (this one) ever prepare
-        self.cursor = psycopg.Cursor(connection.connection)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.cursor.close()
-
-    def execute(self, sql: str, params: list) -> None:
-        started = time.monotonic()
-        with connection.wrap_database_errors:
-            self.cursor.execute(sql, params, prepare=True)
-        if connection.queries_logged:
-            took = time.monotonic() - started
-            connection.queries_log.append({"sql": f"{sql} -- {params}", "time": f"{took:.3f}"})
-
-    def fetchall(self) -> list:
-        with connection.wrap_database_errors:
-            return self.cursor.fetchall()
 
 
 def _row(model, alias: str, fields, joined: tuple[Joined, ...], annotations, join_alias: str) -> str:
@@ -289,6 +268,20 @@ def _one_row(model, fields, alias: str, where: str) -> str:
         f"WHERE {where})"
     )
     return row if connection.vendor == "postgresql" else f"json({row})"  # SQLite: JSON, not a string
+
+
+def _order_by(model, ordering: list[str], alias: str, *, total: bool = False) -> str:
+    """An ORDER BY over `alias`'s columns: plain fields that are never empty (SQL and Python would place an
+    empty one differently); `total`: the last one unique, so the order is the same on every read."""
+    order = []
+    for item in ordering:
+        f = model._meta.pk if item.lstrip("-") == "pk" else model._meta.get_field(item.lstrip("-"))
+        if f.null:
+            raise ImproperlyConfigured(f"{model.__name__} is ordered by {f.name}, which may be empty")
+        order.append(f"{alias}.{_quote(f.column)}{' DESC' if item.startswith('-') else ''}")
+    if total and not (order and (f.unique or f.primary_key)):
+        raise ImproperlyConfigured(f"{model.__name__}'s ordering must end with a unique field")
+    return ", ".join(order)
 
 
 def _ordering(child: Child, model) -> list[str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
@@ -105,6 +106,9 @@ class ScalablePaginator(Paginator):
 
     estimate_above = 10_000  # an unfiltered table at least this large is not counted, but estimated
     count_cap = 1_000  # a search counts its matches up to here
+    # how the list's view may read the first rows of the whole list, in the model's ordering, with what its
+    # rows show (e.g. core.nested_read.NestedRead.first): called with the number of rows wanted
+    read_first: Callable[[int], list] | None = None
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, error_messages=None):
         super().__init__(object_list, per_page, 0, allow_empty_first_page, error_messages)
@@ -270,8 +274,8 @@ class ScalablePaginator(Paginator):
             # (matches cluster: every "Silva" sits under S). The count read their ids: the page is those
             # rows, sorted, without searching the table again (two queries for a search, not three).
             rows = list(queryset.filter(pk__in=self._matches)[bottom:top])
-        elif bottom == 0:  # the first page skips nothing: the rows themselves, a query half as dear to build
-            rows = list(queryset[:top])
+        elif bottom == 0:
+            rows = self._first_rows(top)
         else:
             window = queryset.values("pk")[bottom:top]  # a subquery: OFFSET over the index only
             rows = list(queryset.filter(pk__in=window))
@@ -282,6 +286,14 @@ class ScalablePaginator(Paginator):
         if not has_next:
             self._counted = (bottom + len(rows), EXACT)  # this page ends the list: the count is known
         return ScalablePage(rows, number, self, has_next=has_next)
+
+    def _first_rows(self, top: int) -> list:
+        """The first page skips nothing: the rows themselves (a query half as dear to build as the ids'
+        subquery), or for the whole list in the model's order, as its view reads them (read_first)."""
+        queryset = self.object_list
+        if self.read_first is not None and not self._filtered() and not queryset.query.order_by:
+            return self.read_first(top)
+        return list(queryset[:top])
 
     def _few_matches(self) -> bool:
         """A filtered list counted exactly, so at most count_cap rows."""

@@ -114,6 +114,17 @@ def patient_page_record(pk: int) -> Patient:
     return patient_record(pk, PAGE_RECORD)
 
 
+# the list's first page, unsearched: its rows with what the other apps show of each (the latest screening,
+# registered from ScreeningConfig.ready), in one query
+LIST_FIRST_PAGE = NestedRead(Patient, fields=LIST_COLUMNS)
+
+
+def patient_list_first(count: int) -> list[Patient]:
+    """The first `count` patients in the list's order, as patient_search("") reads them, with what
+    LIST_FIRST_PAGE's registered parts read (`patient.nested`)."""
+    return LIST_FIRST_PAGE.first(count)
+
+
 def patient_records(pks) -> dict[int, Patient]:
     """Several patients' records by id, in one query."""
     return RECORD.by_ids(pks)

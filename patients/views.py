@@ -35,6 +35,7 @@ from .selectors import (
     SECTION_LABELS,
     intake_document,
     medication_list_fingerprint,
+    patient_list_first,
     patient_page_record,
     patient_record,
     patient_search,
@@ -63,6 +64,12 @@ class PatientListView(RoleRequiredMixin, SessionSearchMixin, ScalablePagesMixin,
 
     def get_queryset(self):
         return patient_search(self.query)
+
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        if not self.query:  # the whole list's first page: its rows and their latest screenings in one query
+            paginator.read_first = patient_list_first
+        return paginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

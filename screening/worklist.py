@@ -185,7 +185,8 @@ def worklists_for(user) -> list[Worklist]:
 
 # the listed patients' latest screenings, each with its sign-off and whether it has overrides, and each
 # patient's record version now, in one query whose SQL is written once (core.nested_read)
-LISTED_LATEST = NestedRead(Patient, fields=("record_version",), children=(latest_screenings_child(1),))
+LATEST_ON_LIST = latest_screenings_child(1)
+LISTED_LATEST = NestedRead(Patient, fields=("record_version",), children=(LATEST_ON_LIST,))
 
 
 def latest_screenings(patients) -> dict[int, dict[str, Any]]:
@@ -197,7 +198,10 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     one screened as the list shows it; any other is checked against the record read afterwards
     (screening.currency). Rows without it take the version read with their latest screening."""
     by_id = {p.pk: p for p in patients}
-    read = LISTED_LATEST.by_ids(by_id)
+    if all("screenings" in getattr(p, "nested", {}) for p in by_id.values()):
+        read = by_id  # read with the rows (the list's first page: patients.selectors.LIST_FIRST_PAGE)
+    else:
+        read = LISTED_LATEST.by_ids(by_id)
     screenings = [r.nested["screenings"][0] for r in read.values() if r.nested["screenings"]]
     versions = {
         pk: read[pk].record_version if "record_version" in row.get_deferred_fields() else row.record_version

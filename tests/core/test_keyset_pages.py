@@ -198,3 +198,32 @@ def test_a_page_reached_by_its_link_walks_the_list_index(postgres):  # noqa: F81
     # the (family, given) one with a sort of the few rows that tie on both), never a scan of the table
     family = Patient.objects.get(pk=anchor).family_name
     assert "Seq Scan" not in plan and "Index Cond" in plan and f"'{family}'" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("rows_of", "number", "used"),
+    [
+        (lambda: Patient.objects.all(), 1, True),
+        (lambda: Patient.objects.all(), 2, False),  # skips rows: read by the ids' subquery
+        (lambda: Patient.objects.filter(family_name__startswith="S"), 1, False),  # a search
+        (lambda: Patient.objects.order_by("-pk"), 1, False),  # not the model's order
+    ],
+)
+def test_the_views_first_page_reader_serves_only_the_whole_lists_first_page(rows_of, number, used):
+    """ScalablePaginator.read_first (the patient list's rows read with their latest screenings) stands in for
+    the first page of the unfiltered list in its model's order only; every other page is read as before."""
+    from tests.patients.factories import PatientFactory
+
+    PatientFactory.create_batch(30, family_name="Silva")
+    asked = []
+
+    def reader(count):
+        asked.append(count)
+        return list(Patient.objects.all()[:count])
+
+    paginator = ScalablePaginator(rows_of(), 25)
+    paginator.read_first = reader
+    page = paginator.page(number)
+    assert asked == ([26] if used else [])
+    assert [p.pk for p in page.object_list] == [p.pk for p in rows_of()[(number - 1) * 25 : number * 25]]
+    assert page.has_next() == (number == 1)

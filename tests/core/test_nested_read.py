@@ -111,3 +111,38 @@ def test_a_user_is_read_without_the_password_hash(django_user_model):
     read = NestedRead(User, fields=("username",))
     row = read.by_ids([user.pk])[user.pk]
     assert row.username == "who" and "password" in row.get_deferred_fields()
+
+
+def test_the_first_rows_are_the_orms_first_rows_in_its_order():
+    """`first(n)`: the model's ordering as the database sorts it (its collation, not Python's), ties on the
+    names broken by the unique MRN, each row with its lists; the lists are read only for those rows."""
+    for family, given, mrn in [
+        ("Silva", "Ana", "M-3"),
+        ("Silva", "Ana", "M-1"),  # same names: the MRN decides
+        ("silva", "ana", "M-2"),  # lower case: where the database's collation puts it
+        ("Ábalos", "Eva", "M-4"),
+        ("Zhou", "Li", "M-5"),
+        ("O'Neil", "Kim", "M-6"),
+    ]:
+        patient = PatientFactory(family_name=family, given_name=given, mrn=mrn)
+        MedicationEntryFactory(patient=patient, name=f"drug-{mrn}")
+    read = NestedRead(Patient, fields=("mrn", "family_name"), children=(Child("medications", limit=1),))
+    orm = list(Patient.objects.values_list("pk", flat=True))
+    for count in (0, 1, 3, 6, 50):
+        with CaptureQueriesContext(connection) as queries:
+            rows = read.first(count)
+        assert [r.pk for r in rows] == orm[:count]
+        assert len(queries) == 1
+        assert [r.nested["medications"][0].name for r in rows] == [f"drug-{r.mrn}" for r in rows]
+        assert all("given_name" in r.get_deferred_fields() for r in rows)
+
+
+def test_first_needs_an_ordering_that_decides_every_tie():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from patients.models import BloodPressureReading
+
+    assert BloodPressureReading._meta.ordering == ["-taken_at", "-pk"]  # ends with the id: allowed
+    NestedRead(BloodPressureReading, fields=("systolic",)).first(1)
+    with pytest.raises(ImproperlyConfigured, match="must end with a unique field"):
+        NestedRead(User, fields=("username",)).first(1)  # ordered by nothing

@@ -34,6 +34,7 @@ LIST = reverse("patients:list")
 GIVEN = ("Ana", "Bruno", "Carla", "Diego", "Elena", "Filipe", "Gabriela", "Hugo", "Ines", "Joao", "Rita")
 SYLLABLES = ("sil", "va", "cos", "ta", "mar", "tin", "fer", "rei", "ra", "lo", "pe", "dro", "san", "tos")
 CLINIC_SIZE = 3_000
+LIST_INDEXES = ("patient_list_order", "patients_pa_family__a96a9c_idx")
 TRIGRAM_INDEXES = (
     "patient_mrn_upper_trgm",
     "patient_given_name_upper_trgm",
@@ -191,6 +192,39 @@ def test_a_deep_page_holds_the_rows_the_plain_offset_would(clinic):
     page, _ = read("", 100)
     assert list(page.object_list) == list(Patient.objects.all()[99 * 25 : 100 * 25])
     assert page.has_next() and page.has_previous()
+
+
+def test_the_first_page_of_the_whole_list_is_read_with_its_latest_screenings(clinician_client, clinic):
+    """Unsearched, page 1 reads its rows and each one's latest screening in one query
+    (patients.selectors.LIST_FIRST_PAGE): the rows the ORM's list reads, and a Next link from its last."""
+    clinician_client.get(LIST)  # the row estimate is kept from here (core.pagination)
+    with CaptureQueriesContext(connection) as sent:
+        response = clinician_client.get(LIST)
+    assert [p.pk for p in response.context["patients"]] == list(
+        Patient.objects.values_list("pk", flat=True)[:25]
+    )
+    reading = [q["sql"] for q in sent.captured_queries if "COUNT(*)" not in q["sql"]]
+    reading = [sql for sql in reading if "patients_patient" in sql or "screening_screening" in sql]
+    assert len(reading) == 1 and "screening_screening" in reading[0] and "LIMIT" in reading[0]
+    last = response.context["patients"][-1].pk
+    assert f'href="?page=2&amp;after={last}"'.encode() in response.content
+    # page 2 reads the latest screenings of its rows apart, by their ids (screening.worklist.LISTED_LATEST)
+    with CaptureQueriesContext(connection) as second:
+        assert clinician_client.get(LIST, {"page": 2, "after": last}).status_code == 200
+    (latest,) = [q["sql"] for q in second.captured_queries if "screening_screening" in q["sql"]]
+    assert '"id" IN (' in latest and "LIMIT 26" not in latest
+
+
+def test_the_first_page_walks_the_list_index(no_seq_scan, clinic):
+    from patients.selectors import LIST_FIRST_PAGE
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {LIST_FIRST_PAGE._kept('first', LIST_FIRST_PAGE._first)}", [26])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # the ordering's index (the names' index, or the list's whose keys go on to the MRN), never a scan of
+    # the table sorted: at most the few rows with the same names are sorted by MRN (an incremental sort)
+    assert "Seq Scan" not in plan and "  Sort  " not in plan, plan
+    assert any(f"Index Scan using {name} on patients_patient" in plan for name in LIST_INDEXES), plan
 
 
 def test_the_last_page_ends_the_list_and_a_page_past_it_is_not_found(clinician_client):

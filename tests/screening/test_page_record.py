@@ -199,6 +199,46 @@ def test_the_list_reads_each_latest_screening_as_its_own_review_does(patient, cl
     }
 
 
+def test_the_lists_first_page_reads_the_latest_screenings_its_other_pages_read(patient, clinician, physician):
+    """patients.selectors.patient_list_first (the rows and their latest screenings in one query) gives each row
+    the latest screening, effective verdict, decision and currency the by-id read gives (LISTED_LATEST)."""
+    from patients.selectors import patient_list_first, patient_search
+    from screening.worklist import latest_screenings
+    from tests.patients.factories import PatientFactory
+
+    screening_run(patient=patient, requested_by=clinician)
+    newest = screening_run(patient=patient, requested_by=clinician)
+    finding_override(screening=newest, rule="CV-AVM", reason="No AVM on imaging", user=physician)
+    other = PatientFactory(weight_kg=70)
+    signed = screening_run(patient=other, requested_by=clinician)
+    screening_sign(screening=signed, user=physician, decision="not_cleared")
+    BloodPressureReading.objects.create(patient=other, taken_at=signed.created_at, systolic=150, diastolic=90)
+    PatientFactory()  # never screened
+
+    def seen(rows):
+        return {
+            pk: (
+                r["screening"].pk,
+                r["state"].effective,
+                r["state"].decision_text,
+                r["state"].currency.current,
+            )
+            for pk, r in rows.items()
+        }
+
+    first = patient_list_first(25)
+    assert [p.pk for p in first] == list(patient_search("").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        together = latest_screenings(first)
+    # no read of the latest screenings: only the overridden one's report (Screening.load_documents)
+    assert [q["sql"] for q in queries if "screening_screening" in q["sql"]] == [
+        q["sql"] for q in queries if '"screening_screening"."report"' in q["sql"]
+    ]
+    apart = latest_screenings(list(patient_search("")))
+    assert seen(together) == seen(apart) and len(apart) == 2
+    assert not together[other.pk]["state"].currency.current and together[patient.pk]["state"].overrides
+
+
 def test_the_report_read_is_the_orm_read(patient, clinician, physician):
     """The report page's screening (screening.selectors.report_screening, one query whose SQL is kept) holds
     what the ORM's read held: the row, its patient, sign-off, PDF, review flags and the latest screening."""
