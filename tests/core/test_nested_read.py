@@ -146,3 +146,40 @@ def test_first_needs_an_ordering_that_decides_every_tie():
     NestedRead(BloodPressureReading, fields=("systolic",)).first(1)
     with pytest.raises(ImproperlyConfigured, match="must end with a unique field"):
         NestedRead(User, fields=("username",)).first(1)  # ordered by nothing
+
+
+def test_an_instance_holds_what_the_orms_holds_and_a_receiver_still_hears_of_it():
+    """Instances are built without Model.__init__ where it would only set the values (core.nested_read._plain):
+    the same attributes, deferred fields and state as the ORM's; it saves, refreshes and compares as one.
+    With a post_init receiver for the model, the ORM's from_db builds it, so the receiver is called."""
+    from django.db.models.signals import post_init
+
+    patient = PatientFactory(family_name="Okafor")
+    MedicationEntryFactory(patient=patient, name="lithium")
+    read = NestedRead(Patient, fields=("family_name", "record_version"), children=(Child("medications"),))
+    row = read.by_ids([patient.pk])[patient.pk]
+    orm = Patient.objects.only("family_name", "record_version").get(pk=patient.pk)
+    own = {k for k in vars(row) if not k.startswith("_") and k != "nested"}
+    assert own == {k for k in vars(orm) if not k.startswith("_")}
+    assert row.get_deferred_fields() == orm.get_deferred_fields() and row == orm
+    assert (row._state.adding, row._state.db) == (False, orm._state.db)
+    (medication,) = row.medications.all()
+    assert vars(medication).keys() - {"_state"} == vars(
+        MedicationEntry.objects.get(name="lithium")
+    ).keys() - {"_state"}
+    assert medication.patient is row and row.given_name == orm.given_name  # a deferred field loads
+    row.family_name = "Okafor-Reyes"
+    row.save(update_fields=["family_name"])
+    assert Patient.objects.get(pk=patient.pk).family_name == "Okafor-Reyes"
+
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance)
+
+    post_init.connect(receiver, sender=Patient)
+    try:
+        again = read.by_ids([patient.pk])[patient.pk]
+    finally:
+        post_init.disconnect(receiver, sender=Patient)
+    assert heard == [again]
