@@ -144,7 +144,9 @@ def _newest_of_its_patient(alias: str) -> str:
     )
 
 
-COUNT_CAP = 1000  # the patient page counts a patient's screenings up to here: "more than 1,000"
+# the patient page counts a patient's screenings up to here ("more than 100"): a walk of the patient's index
+# entries that stops here (up to 1,000 cost the 5,000-screening page 0.1 ms more than the 5-screening one)
+COUNT_CAP = 100
 
 
 def _screening_count(alias: str) -> str:
