@@ -6,10 +6,12 @@ database returns the row, the rows it points to and its lists as one JSON docume
 
     SELECT json_build_array(<the row>, (<a row it points to>), (<each list>)...) FROM <table> WHERE id IN (...)
 
-The SQL is built from the models' metadata the first time it is needed and kept; each value comes back as
-the JSON the database writes for it (decimals as text, so nothing goes through a float), and is turned into
-what the ORM would have read (`_converter`). The instances are the models' own (`Model.from_db`; columns not
-read are deferred, as with `.only()`), each list is installed as the ORM's prefetch installs it (so
+or, for the first rows of a list in the model's order (`first`), over `(SELECT * FROM <table> ORDER BY ...
+LIMIT n)`. The SQL is built from the models' metadata the first time it is needed and kept; each value comes
+back as the JSON the database writes for it (decimals as text, so nothing goes through a float), and is
+turned into what the ORM would have read (`_converter`). The instances are the models' own, in the state
+Model.from_db leaves them (columns not read are deferred, as with `.only()`), each list is installed as the
+ORM's prefetch installs it (so
 `patient.diagnoses.all()` runs no query), and each child holds its parent. Same answer as the ORM's read on
 PostgreSQL and SQLite (tests/patients/test_record_read.py, tests/core/test_nested_read.py).
 """
@@ -105,17 +107,17 @@ class NestedRead:
         ids = [pk for pk in (int(pk) for pk in ids) if -(2**63) <= pk < 2**63]  # no such id can exist
         if not ids:
             return {}
-        with prepared_cursor() as cursor:
-            cursor.execute(self.sql(len(ids)), ids)
-            documents = [row[0] for row in cursor.fetchall()]
-        rows = [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
-        return {row.pk: row for row in rows}
+        return {row.pk: row for row in self._rows(self.sql(len(ids)), ids)}
 
     def first(self, limit: int) -> list[Model]:
         """The first `limit` rows in the model's ordering (its Meta), in that order, each with its joined rows
         and lists: a list's first page with what its rows show, in one query."""
+        limit = max(0, int(limit))
+        return self._rows(self._kept(f"first:{limit}", lambda: self._first(limit)), [])
+
+    def _rows(self, sql: str, params: list) -> list[Model]:
         with prepared_cursor() as cursor:
-            cursor.execute(self._kept("first", self._first), [max(0, int(limit))])
+            cursor.execute(sql, params)
             documents = [row[0] for row in cursor.fetchall()]
         return [self._parent(json.loads(text) if isinstance(text, str) else text) for text in documents]
 
@@ -143,13 +145,14 @@ class NestedRead:
         # names from the models' metadata, quoted; the ids are parameters
         return f"SELECT {self._document()} FROM {_quote(table)} t0 WHERE t0.{_quote(pk)} IN (%(ids)s)"  # noqa: S608
 
-    def _first(self) -> str:
-        """The rows are chosen (and the lists read) only for the first `limit` in order: the row's document is
-        written over the subquery's rows, never over the table's."""
+    def _first(self, limit: int) -> str:
+        """The documents are written over the subquery's `limit` rows, never over the table's. The limit is in
+        the text: as a parameter, a prepared statement's generic plan would expect a tenth of the table (and
+        as many lists), so PostgreSQL would plan it anew on every execution."""
         table, ordering = _quote(self.model._meta.db_table), list(self.model._meta.ordering or [])
         inner, outer = (_order_by(self.model, ordering, alias, total=True) for alias in (table, "t0"))
         return (
-            f"SELECT {self._document()} FROM (SELECT * FROM {table} ORDER BY {inner} LIMIT %s) t0 "  # noqa: S608
+            f"SELECT {self._document()} FROM (SELECT * FROM {table} ORDER BY {inner} LIMIT {int(limit)}) t0 "  # noqa: S608
             f"ORDER BY {outer}"
         )
 
@@ -175,7 +178,7 @@ class NestedRead:
         row = _row_instance(self.model, fields, self.joined, self.annotations, document[0])
         rest = document[1:]
         row._prefetched_objects_cache = {}
-        row.nested = {}
+        row.nested, row.nested_limits = {}, {}  # a limited list, and how many rows it was limited to
         for child in self.children:
             self._install(row, child, rest.pop(0))
         for single in self.singles:
@@ -198,6 +201,7 @@ class NestedRead:
         _sort(instances, _ordering(child, model))
         if child.limit is not None:  # not the whole list: never where the related manager would find it
             row.nested[child.name] = instances
+            row.nested_limits[child.name] = child.limit
             return
         queryset = getattr(row, child.name).get_queryset()
         queryset._result_cache = instances
@@ -276,7 +280,11 @@ def _order_by(model, ordering: list[str], alias: str, *, total: bool = False) ->
     empty one differently); `total`: the last one unique, so the order is the same on every read."""
     order = []
     for item in ordering:
+        if not isinstance(item, str) or item.lstrip("-") in ("", "?"):
+            raise ImproperlyConfigured(f"{model.__name__}: only fields can order a nested read, not {item!r}")
         f = model._meta.pk if item.lstrip("-") == "pk" else model._meta.get_field(item.lstrip("-"))
+        if f.is_relation:  # the ORM orders by the related model's ordering, not by the key's value
+            raise ImproperlyConfigured(f"{model.__name__} is ordered by the relation {f.name}")
         if f.null:
             raise ImproperlyConfigured(f"{model.__name__} is ordered by {f.name}, which may be empty")
         order.append(f"{alias}.{_quote(f.column)}{' DESC' if item.startswith('-') else ''}")
@@ -341,21 +349,17 @@ def _instance(model, fields, values: list) -> Model:
     # what Model.from_db leaves, in a fifteenth of its time: the values in the instance's __dict__ by their
     # attribute names (a column not read stays absent: deferred), the state of a row read from the database
     instance = model.__new__(model)
-    state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
+    instance._state = ModelState()
+    instance._state.adding, instance._state.db = False, connection.alias
     instance.__dict__.update(zip(attnames, converted, strict=True))
     return instance
 
 
 def _plain(model) -> bool:
-    """Whether Model.from_db would do no more than set the values: no __init__ or from_db of the model's
-    own, no receiver of pre_init or post_init for it (they would not be sent)."""
-    return (
-        model.__init__ is Model.__init__
-        and model.from_db.__func__ is Model.from_db.__func__
-        and not signals.pre_init.has_listeners(model)
-        and not signals.post_init.has_listeners(model)
-    )
+    """Whether Model.from_db would only set the values: no __init__ or from_db of the model's own, no
+    receiver of pre_init or post_init for it (they would not be sent)."""
+    own = model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__
+    return not (own or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
 
 
 @lru_cache(maxsize=512)

@@ -6,7 +6,9 @@ OFFSET over the rows themselves. ScalablePaginator instead:
 - reads a page as the rows whose ids are the page's ids, the ids found by OFFSET over the list's ordering
   in a subquery (`WHERE id IN (SELECT id ... ORDER BY ... LIMIT 26 OFFSET n)`). With an index that covers
   the ordering and the id, a deep page walks that index only (an Index Only Scan), never the table's rows.
-  The first page, which skips nothing, reads its rows directly (`ORDER BY ... LIMIT 26`).
+  The first page, which skips nothing, reads its rows directly (`ORDER BY ... LIMIT 26`), or, for the whole
+  list in the model's order, as the view reads them with what its rows show (`read_first`: the patient list's
+  rows with their latest screenings, in one query).
   A search with few matches (at most count_cap) has them sorted instead, then takes the page's ids. One row
   more than a page is read, so "next" is known without a count;
 - reads the page a Next or Previous link leads to from where the page before ended (keyset pagination): the
@@ -107,7 +109,8 @@ class ScalablePaginator(Paginator):
     estimate_above = 10_000  # an unfiltered table at least this large is not counted, but estimated
     count_cap = 1_000  # a search counts its matches up to here
     # how the list's view may read the first rows of the whole list, in the model's ordering, with what its
-    # rows show (e.g. core.nested_read.NestedRead.first): called with the number of rows wanted
+    # rows show (e.g. core.nested_read.NestedRead.first): called with the number of rows wanted. Set it on
+    # the instance (as a class attribute a function would be bound as a method).
     read_first: Callable[[int], list] | None = None
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, error_messages=None):
@@ -290,8 +293,9 @@ class ScalablePaginator(Paginator):
     def _first_rows(self, top: int) -> list:
         """The first page skips nothing: the rows themselves (a query half as dear to build as the ids'
         subquery), or for the whole list in the model's order, as its view reads them (read_first)."""
-        queryset = self.object_list
-        if self.read_first is not None and not self._filtered() and not queryset.query.order_by:
+        queryset, query = self.object_list, self.object_list.query
+        plain = not (query.order_by or query.annotations or query.select_related or query.extra_order_by)
+        if self.read_first is not None and plain and query.standard_ordering and not self._filtered():
             return self.read_first(top)
         return list(queryset[:top])
 

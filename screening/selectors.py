@@ -276,6 +276,9 @@ def screening_history(
     more than shown is read, for the last row's changes: the cost does not grow with the history.
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     read = getattr(patient, "nested", {}).get("screenings")
+    # only the page record's list (LATEST_WITH_RECORD), not another read's shorter one (the patient list's)
+    if getattr(patient, "nested_limits", {}).get("screenings") != LATEST_WITH_RECORD.limit:
+        read = None
     if read is not None and offset == 0 and limit == HISTORY_ON_PATIENT_PAGE:
         # read with the record (LATEST_WITH_RECORD), in the same snapshot: the newest is the first row
         screenings = list(read)

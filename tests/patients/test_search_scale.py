@@ -215,11 +215,21 @@ def test_the_first_page_of_the_whole_list_is_read_with_its_latest_screenings(cli
     assert '"id" IN (' in latest and "LIMIT 26" not in latest
 
 
-def test_the_first_page_walks_the_list_index(no_seq_scan, clinic):
-    from patients.selectors import LIST_FIRST_PAGE
+def test_the_first_page_walks_the_list_index_in_a_plan_kept_for_the_connection(no_seq_scan, clinic):
+    """Prepared (core.prepared), the statement is planned once for the connection: its generic plan (no
+    parameter's value to wait for: the limit is in its text) is the one PostgreSQL keeps after five runs."""
+    from patients.selectors import LIST_FIRST_PAGE, patient_list_first
 
+    for _ in range(8):
+        patient_list_first(26)
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {LIST_FIRST_PAGE._kept('first', LIST_FIRST_PAGE._first)}", [26])
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = %s",
+            [LIST_FIRST_PAGE._kept("first:26", lambda: LIST_FIRST_PAGE._first(26))],
+        )
+        ((generic, custom),) = cursor.fetchall()
+        assert generic >= 2 and custom <= 5, (generic, custom)
+        cursor.execute(f"EXPLAIN {LIST_FIRST_PAGE._kept('first:26', lambda: LIST_FIRST_PAGE._first(26))}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # the ordering's index (the names' index, or the list's whose keys go on to the MRN), never a scan of
     # the table sorted: at most the few rows with the same names are sorted by MRN (an incremental sort)

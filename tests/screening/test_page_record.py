@@ -237,6 +237,17 @@ def test_the_lists_first_page_reads_the_latest_screenings_its_other_pages_read(p
     apart = latest_screenings(list(patient_search("")))
     assert seen(together) == seen(apart) and len(apart) == 2
     assert not together[other.pk]["state"].currency.current and together[patient.pk]["state"].overrides
+    # the rows hold what the list's own query reads of them, no more (the rest deferred)
+    listed = list(patient_search("")[:25])
+    assert [p.get_deferred_fields() for p in first] == [p.get_deferred_fields() for p in listed]
+    assert [vars(p).keys() - {"nested", "nested_limits", "_prefetched_objects_cache"} for p in first] == [
+        vars(p).keys() for p in listed
+    ]
+    # a row's one latest screening is never taken for the patient's history (its page reads the latest 10)
+    from screening.selectors import screening_history
+
+    row = next(p for p in first if p.pk == patient.pk)
+    assert len(row.nested["screenings"]) == 1 and len(screening_history(row)) == 2
 
 
 def test_the_report_read_is_the_orm_read(patient, clinician, physician):
