@@ -178,7 +178,7 @@ class NestedRead:
         row = _row_instance(self.model, fields, self.joined, self.annotations, document[0])
         rest = document[1:]
         row._prefetched_objects_cache = {}
-        row.nested, row.nested_limits = {}, {}  # a limited list, and how many rows it was limited to
+        row.nested, row.nested_parts = {}, {}  # a limited list, and the part (Child) it was read by
         for child in self.children:
             self._install(row, child, rest.pop(0))
         for single in self.singles:
@@ -201,7 +201,7 @@ class NestedRead:
         _sort(instances, _ordering(child, model))
         if child.limit is not None:  # not the whole list: never where the related manager would find it
             row.nested[child.name] = instances
-            row.nested_limits[child.name] = child.limit
+            row.nested_parts[child.name] = child
             return
         queryset = getattr(row, child.name).get_queryset()
         queryset._result_cache = instances

@@ -277,7 +277,7 @@ def screening_history(
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
     read = getattr(patient, "nested", {}).get("screenings")
     # only the page record's list (LATEST_WITH_RECORD), not another read's shorter one (the patient list's)
-    if getattr(patient, "nested_limits", {}).get("screenings") != LATEST_WITH_RECORD.limit:
+    if getattr(patient, "nested_parts", {}).get("screenings") != LATEST_WITH_RECORD:
         read = None
     if read is not None and offset == 0 and limit == HISTORY_ON_PATIENT_PAGE:
         # read with the record (LATEST_WITH_RECORD), in the same snapshot: the newest is the first row

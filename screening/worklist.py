@@ -198,7 +198,7 @@ def latest_screenings(patients) -> dict[int, dict[str, Any]]:
     one screened as the list shows it; any other is checked against the record read afterwards
     (screening.currency). Rows without it take the version read with their latest screening."""
     by_id = {p.pk: p for p in patients}
-    if all(getattr(p, "nested_limits", {}).get("screenings") == LATEST_ON_LIST.limit for p in by_id.values()):
+    if all(getattr(p, "nested_parts", {}).get("screenings") == LATEST_ON_LIST for p in by_id.values()):
         read = by_id  # read with the rows (the list's first page: patients.selectors.LIST_FIRST_PAGE)
     else:
         read = LISTED_LATEST.by_ids(by_id)

@@ -697,7 +697,7 @@ def run_slice(users: list[VirtualUser], page: Page, seconds: float, max_requests
     return latencies, errors, time.perf_counter() - started, sizes
 
 
-# 16 slices per page and level (half a second each at 8 s): the machine's slow spells, seconds long on a
+# 16 slices per page and level (0.6 s each at the default 10 s): the machine's slow spells, seconds long on a
 # shared host, then fall on every page about equally; with 4 (2 s slices) the same code's ratios moved 10-15%
 # between runs, with 1 up to 30%
 ROUNDS = 16

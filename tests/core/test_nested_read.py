@@ -163,7 +163,7 @@ def test_an_instance_holds_what_the_orms_holds_and_a_receiver_still_hears_of_it(
     read = NestedRead(Patient, fields=("family_name", "record_version"), children=(Child("medications"),))
     row = read.by_ids([patient.pk])[patient.pk]
     orm = Patient.objects.only("family_name", "record_version").get(pk=patient.pk)
-    own = {k for k in vars(row) if not k.startswith("_") and k not in ("nested", "nested_limits")}
+    own = {k for k in vars(row) if not k.startswith("_") and k not in ("nested", "nested_parts")}
     assert own == {k for k in vars(orm) if not k.startswith("_")}
     assert row.get_deferred_fields() == orm.get_deferred_fields() and row == orm
     assert (row._state.adding, row._state.db) == (False, orm._state.db)

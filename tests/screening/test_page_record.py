@@ -240,7 +240,7 @@ def test_the_lists_first_page_reads_the_latest_screenings_its_other_pages_read(p
     # the rows hold what the list's own query reads of them, no more (the rest deferred)
     listed = list(patient_search("")[:25])
     assert [p.get_deferred_fields() for p in first] == [p.get_deferred_fields() for p in listed]
-    assert [vars(p).keys() - {"nested", "nested_limits", "_prefetched_objects_cache"} for p in first] == [
+    assert [vars(p).keys() - {"nested", "nested_parts", "_prefetched_objects_cache"} for p in first] == [
         vars(p).keys() for p in listed
     ]
     # a row's one latest screening is never taken for the patient's history (its page reads the latest 10)
