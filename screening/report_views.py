@@ -164,9 +164,25 @@ class ScreeningDetailView(ReportReaders):
                 "pdf_status": pdf_status,
                 "is_clinician": has_any_role(request.user, EDIT_RECORDS),
                 "actions": review_actions(request.user, state),
+                "typed": request.session.pop(_typed_key(screening.pk), None) or {},
             }
         )
         return render(request, self.template_name, context)
+
+
+def _typed_key(pk) -> str:
+    return f"report_typed_{int(pk)}"
+
+
+def _refused(request, pk, exc: ScreeningRefused, form: str, *names: str, lists: tuple[str, ...] = ()):
+    """A refused override, suggestion or sign-off: back to the report (its own address, so a refresh posts
+    nothing again) with the refusal and what was typed in the refused form, kept in the session for the
+    report's next showing (nothing lost; never in the address)."""
+    messages.error(request, str(exc))
+    typed = {"form": form} | {n: str(request.POST.get(n, ""))[:5000] for n in names}
+    typed |= {n: [str(v)[:20] for v in request.POST.getlist(n)[:100]] for n in lists}
+    request.session[_typed_key(pk)] = typed
+    return redirect("screening:detail", pk=pk)
 
 
 class OverrideView(ClinicianOnly):
@@ -181,7 +197,7 @@ class OverrideView(ClinicianOnly):
                 user=request.user,
             )
         except ScreeningRefused as exc:
-            messages.error(request, str(exc))
+            return _refused(request, pk, exc, "override", "rule", "reason", "reason_code")
         else:
             messages.success(
                 request,
@@ -206,7 +222,7 @@ class SuggestView(ClinicianOnly):
                 user=request.user,
             )
         except ScreeningRefused as exc:
-            messages.error(request, str(exc))
+            return _refused(request, pk, exc, "suggest", "rule", "note")
         else:
             messages.success(
                 request, f"Suggestion on {suggestion.rule} noted for the physician (not in force)."
@@ -238,7 +254,7 @@ class SignView(ClinicianOnly):
                 checklist=request.POST.getlist("checklist"),
             )
         except ScreeningRefused as exc:
-            messages.error(request, str(exc))
+            return _refused(request, pk, exc, "sign", "decision", "note", lists=("checklist",))
         else:
             messages.success(request, f"Decision recorded: {signoff.get_decision_display().lower()}.")
         return redirect("screening:detail", pk=pk)
