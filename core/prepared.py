@@ -3,9 +3,10 @@
 Django's cursors merge the parameters into the statement's text (client-side binding), so PostgreSQL plans
 each one anew: for a long statement such as a nested read that planning was much of its cost (1.2 ms of
 the patient record's read). A cursor of psycopg's that binds on the server and prepares plans it once per
-connection; a statement whose best plan depends on a parameter's value (a LIMIT) is planned anew each time,
-so such values are written into the statement instead (core.nested_read.NestedRead.first). Behind a transaction pooler (PgBouncer) prepared statements need PgBouncer 1.21 or
-later with max_prepared_statements set; PREPARED = False turns them off.
+connection. A statement whose best plan depends on a parameter's value (a LIMIT) would be planned anew each
+time, so such values are written into the statement instead (core.nested_read.NestedRead.first). Behind a
+transaction pooler (PgBouncer), prepared statements need PgBouncer 1.21 or later with
+max_prepared_statements set; PREPARED = False turns them off.
 """
 
 from __future__ import annotations

@@ -179,6 +179,7 @@ def _refused(request, pk, exc: ScreeningRefused, form: str, *names: str, lists: 
     nothing again) with the refusal and what was typed in the refused form, kept in the session for the
     report's next showing (nothing lost; never in the address)."""
     messages.error(request, str(exc))
+    # bounded: a hand-made request cannot fill the session (the fields themselves allow at most 2,000)
     typed = {"form": form} | {n: str(request.POST.get(n, ""))[:5000] for n in names}
     typed |= {n: [str(v)[:20] for v in request.POST.getlist(n)[:100]] for n in lists}
     request.session[_typed_key(pk)] = typed

@@ -275,13 +275,11 @@ def screening_history(
     removed since the one before it, its effective verdict, decision and whether it is current. One row
     more than shown is read, for the last row's changes: the cost does not grow with the history.
     `full_record`: `patient` is its full record (patients.selectors.patient_record), not read again."""
-    read = getattr(patient, "nested", {}).get("screenings")
-    # only the page record's list (LATEST_WITH_RECORD), not another read's shorter one (the patient list's)
-    if getattr(patient, "nested_parts", {}).get("screenings") != LATEST_WITH_RECORD:
-        read = None
-    if read is not None and offset == 0 and limit == HISTORY_ON_PATIENT_PAGE:
-        # read with the record (LATEST_WITH_RECORD), in the same snapshot: the newest is the first row
-        screenings = list(read)
+    # read with the page record (LATEST_WITH_RECORD), never another read's shorter list (the patient list's)
+    with_record = getattr(patient, "nested_parts", {}).get("screenings") == LATEST_WITH_RECORD
+    if with_record and offset == 0 and limit == HISTORY_ON_PATIENT_PAGE:
+        # in the same snapshot as the record: the newest is the first row
+        screenings = list(patient.nested["screenings"])
         latest = {patient.pk: screenings[0].pk} if screenings else {}
         now = {"latest": latest, "versions": {patient.pk: patient.record_version}}
     else:
